@@ -1,0 +1,50 @@
+# Two commands: `make run` starts the product, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint fmt migrate seed bench clean help localenv
+
+help:
+	@echo "make run   - install, migrate, seed the demo and start sandbox, web, worker and beat"
+	@echo "make test  - run the whole test suite (uses DATABASE_URL / REDIS_URL when set)"
+	@echo "make lint  - ruff check and makemigrations --check"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+		{ echo "Sellerdesk needs Python 3.11 or newer (found: $$($(PYTHON) --version))."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Idempotent: adds only the local secrets that .env lacks.
+localenv: $(STAMP)
+	@$(BIN)/python -m config.localenv
+
+migrate: $(STAMP) localenv
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	$(BIN)/honcho start -f Procfile
+
+test: $(STAMP) localenv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) localenv
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) localenv
+	@echo "Benchmarks live in bench/; run one with $(BIN)/python bench/<name>.py"
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

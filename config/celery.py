@@ -1,0 +1,29 @@
+"""The Celery app and the one place where periodic work is scheduled."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("sellerdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic job lives here so that one file answers "what runs on its own, and how often".
+# Later features add their entries (token refresh, order sync, message polling).
+app.conf.beat_schedule = {
+    "health-heartbeat": {"task": "sellerdesk.health", "schedule": 300.0},
+}
+
+
+@app.task(name="sellerdesk.health", ignore_result=False)
+def health() -> dict[str, str]:
+    """Answers from a live worker; `manage.py worker_health` sends it and waits for the reply."""
+    import socket
+
+    from django.utils import timezone
+
+    return {"status": "ok", "worker": socket.gethostname(), "at": timezone.now().isoformat()}

@@ -1,0 +1,289 @@
+"""Sellerdesk settings: every value comes from the environment (django-environ).
+
+The defaults are the embedded ones `make run` uses on a fresh machine: SQLite under var/, a Celery
+broker that needs no server, e-mail on the console. Setting DATABASE_URL / REDIS_URL moves the same
+code onto PostgreSQL and Redis. A bad value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("SELLERDESK_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+# A local .env (written by `make run` on first start) fills in what the real environment leaves
+# unset; the real environment always wins.
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _setting(name: str, read, **kwargs):
+    """Read one variable; turn any parse error into a message that names the variable."""
+    try:
+        return read(name, **kwargs)
+    except ImproperlyConfigured:
+        raise
+    except Exception as exc:  # environ raises ValueError, KeyError, ... depending on the cast
+        raise ImproperlyConfigured(f"{name} has an invalid value: {exc}") from exc
+
+
+def _required(name: str) -> str:
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Put it in the environment or in .env "
+            "(`make run` generates local values on first start)."
+        )
+    return value
+
+
+DEBUG = _setting("DEBUG", env.bool, default=False)
+SECRET_KEY = _required("SECRET_KEY")
+
+# Fernet keys (urlsafe base64, 32 bytes) for marketplace tokens at rest. Comma-separated: the first
+# encrypts, all decrypt, so a key can be rotated by putting a new one first.
+TOKEN_ENCRYPTION_KEYS = [k.strip() for k in _required("TOKEN_ENCRYPTION_KEYS").split(",") if k]
+
+ALLOWED_HOSTS = _setting(
+    "ALLOWED_HOSTS",
+    env.list,
+    default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [],
+)
+CSRF_TRUSTED_ORIGINS = _setting("CSRF_TRUSTED_ORIGINS", env.list, default=[])
+SITE_URL = _setting("SITE_URL", env.str, default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "tenants",
+    "marketplaces",
+    "orders",
+    "inbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.middleware.TenantMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.tenancy",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+_KNOWN_DB_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql", "psql"}
+
+
+def _database_from_env() -> dict:
+    default = f"sqlite:///{VAR_DIR / 'sellerdesk.sqlite3'}"
+    url = env.str("DATABASE_URL", default=default)
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    if scheme not in _KNOWN_DB_SCHEMES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL Sellerdesk understands: {url.split('@')[-1]!r}. "
+            "Use postgres://user:password@host:5432/name or sqlite:////absolute/path.sqlite3."
+        )
+    try:
+        config = environ.Env.db_url_config(url)
+    except Exception as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # web, worker and beat share one SQLite file in the embedded setup: WAL lets readers and a
+        # writer overlap, IMMEDIATE transactions avoid "database is locked" upgrade deadlocks.
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    else:
+        config["CONN_MAX_AGE"] = _setting("DATABASE_CONN_MAX_AGE", env.int, default=60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": _database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, cache, Celery ---------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+    raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://: {REDIS_URL!r}")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+else:
+    # No server needed: the cache is files (shared by web and worker processes), and the broker is
+    # kombu's filesystem transport, so a real worker process still consumes real messages.
+    _celery_dir = VAR_DIR / "celery"
+    for _sub in ("queue", "processed", "results"):
+        (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir / "queue"),
+        "data_folder_out": str(_celery_dir / "queue"),
+        "processed_folder": str(_celery_dir / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_TIME_LIMIT = _setting("CELERY_TASK_TIME_LIMIT", env.int, default=30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = _setting("CELERY_TASK_SOFT_TIME_LIMIT", env.int, default=25 * 60)
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to be redelivered
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Auth -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "tenants.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
+INVITATION_TTL_DAYS = _setting("INVITATION_TTL_DAYS", env.int, default=7)
+
+# --- E-mail -----------------------------------------------------------------------------------
+try:
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+except Exception as exc:
+    raise ImproperlyConfigured(f"EMAIL_URL could not be parsed: {exc}") from exc
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sellerdesk <no-reply@sellerdesk.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- I18N, static -----------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "media/"
+
+# --- REST API ---------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sellerdesk API",
+    "DESCRIPTION": "Tickets, orders and stores of your Sellerdesk organisation.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- TikTok Shop ------------------------------------------------------------------------------
+# The same client talks to TikTok Shop or to the sandbox: only these base URLs differ.
+TIKTOK_APP_KEY = env.str("TIKTOK_APP_KEY", default="")
+TIKTOK_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="")
+TIKTOK_SERVICE_ID = env.str("TIKTOK_SERVICE_ID", default="")
+TIKTOK_AUTH_BASE_URL = env.str("TIKTOK_AUTH_BASE_URL", default="https://auth.tiktok-shops.com")
+TIKTOK_API_BASE_URL = env.str("TIKTOK_API_BASE_URL", default="https://open-api.tiktokglobalshop.com")
+TIKTOK_AUTHORIZE_URL_US = env.str(
+    "TIKTOK_AUTHORIZE_URL_US", default="https://services.us.tiktokshop.com/open/authorize"
+)
+TIKTOK_AUTHORIZE_URL_ROW = env.str(
+    "TIKTOK_AUTHORIZE_URL_ROW", default="https://services.tiktokshop.com/open/authorize"
+)
+TIKTOK_CONNECT_TIMEOUT = _setting("TIKTOK_CONNECT_TIMEOUT", env.float, default=5.0)
+TIKTOK_READ_TIMEOUT = _setting("TIKTOK_READ_TIMEOUT", env.float, default=30.0)
+TIKTOK_MAX_RETRIES = _setting("TIKTOK_MAX_RETRIES", env.int, default=5)
+
+# --- Security ---------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not from the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _setting("SECURE_SSL_REDIRECT", env.bool, default=True)
+    SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = _setting("SECURE_HSTS_PRELOAD", env.bool, default=False)
+    # Behind a TLS-terminating proxy (docker-compose, a load balancer).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging ----------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .views import healthz
+
+admin.site.site_header = "Sellerdesk administration"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("mailbox/", include("inbox.urls")),
+    path("orders/", include("orders.urls")),
+    path("stores/", include("marketplaces.urls")),
+    path("", include("tenants.urls")),
+]

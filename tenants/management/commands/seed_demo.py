@@ -1,0 +1,46 @@
+"""Creates (or refreshes) the demo organisation with an owner and an agent, and prints the login."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tenants.models import Membership, Role, Tenant, User
+
+DEMO_SLUG = "demo"
+OWNER_EMAIL = "owner@demo.sellerdesk.test"
+AGENT_EMAIL = "agent@demo.sellerdesk.test"
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant with an owner and an agent (idempotent) and print the logins."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--password", default=os.environ.get("DEMO_PASSWORD", ""))
+
+    @transaction.atomic
+    def handle(self, *args, password: str, **options) -> None:
+        if not password:
+            self.stderr.write("DEMO_PASSWORD is not set (make run writes one into .env).")
+            raise SystemExit(2)
+        tenant, _ = Tenant.objects.get_or_create(
+            slug=DEMO_SLUG, defaults={"name": "Demo Shop Co", "time_zone": "America/Los_Angeles"}
+        )
+        for email, first, role, staff in (
+            (OWNER_EMAIL, "Olivia", Role.OWNER, True),
+            (AGENT_EMAIL, "Arjun", Role.AGENT, False),
+        ):
+            user = User.objects.filter(email=email).first() or User(email=email, first_name=first)
+            user.is_staff = user.is_superuser = staff  # the owner may open /admin/ too
+            user.set_password(password)
+            user.save()
+            Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\n  Sellerdesk demo is ready at http://127.0.0.1:8000/\n"
+                f"    owner: {OWNER_EMAIL} / {password}\n"
+                f"    agent: {AGENT_EMAIL} / {password}\n"
+            )
+        )

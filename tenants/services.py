@@ -1,0 +1,232 @@
+"""Every change to tenants, members and invitations goes through these functions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .models import AuditEvent, Invitation, Membership, Role, Tenant, User
+
+
+class TenancyError(Exception):
+    """A rule was broken; the message is shown to the person as it is."""
+
+
+def _audit(*, tenant: Tenant, actor: User | None, action: str, **detail: object) -> None:
+    AuditEvent.objects.create(tenant=tenant, actor=actor, action=action, detail=detail)
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "team"
+    slug = base
+    while Tenant.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
+
+
+@transaction.atomic
+def tenant_create(*, name: str, owner: User, time_zone: str = "UTC") -> Tenant:
+    tenant = Tenant.objects.create(name=name.strip(), slug=_unique_slug(name), time_zone=time_zone)
+    Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
+    _audit(tenant=tenant, actor=owner, action="tenant.created", name=tenant.name)
+    return tenant
+
+
+@transaction.atomic
+def user_signup(
+    *, email: str, password: str, full_name: str, organisation: str, time_zone: str = "UTC"
+) -> tuple[User, Tenant]:
+    """Sign-up creates the person and their organisation, with them as its owner."""
+    first, _, last = full_name.strip().partition(" ")
+    user = User.objects.create_user(
+        email=email, password=password, first_name=first, last_name=last.strip()
+    )
+    tenant = tenant_create(name=organisation, owner=user, time_zone=time_zone)
+    return user, tenant
+
+
+@transaction.atomic
+def tenant_update(*, actor: Membership, name: str, time_zone: str) -> Tenant:
+    if not actor.has_role(Role.ADMIN):
+        raise TenancyError("Only owners and admins can change the organisation's settings.")
+    tenant = actor.tenant
+    tenant.name, tenant.time_zone = name.strip(), time_zone
+    tenant.save(update_fields=["name", "time_zone"])
+    _audit(tenant=tenant, actor=actor.user, action="tenant.updated", name=name, time_zone=time_zone)
+    return tenant
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    url: str  # the one-time link; shown once to the admin and e-mailed, never stored
+
+
+def _check_can_grant(actor: Membership, role: str) -> None:
+    if not actor.can_manage_members:
+        raise TenancyError("Only owners and admins can manage members.")
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise TenancyError("Only an owner can make someone an owner.")
+
+
+@transaction.atomic
+def invitation_create(*, actor: Membership, email: str, role: str) -> IssuedInvitation:
+    _check_can_grant(actor, role)
+    email = email.strip().lower()
+    tenant = actor.tenant
+    if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+        raise TenancyError(f"{email} is already a member of {tenant.name}.")
+    # A new invitation replaces any earlier pending one for the same address.
+    Invitation.objects.filter(
+        tenant=tenant, email__iexact=email, accepted_at=None, revoked_at=None
+    ).update(revoked_at=timezone.now())
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        tenant=tenant,
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by=actor.user,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    url = settings.SITE_URL + reverse("invitation_accept", args=[token])
+    _audit(tenant=tenant, actor=actor.user, action="invitation.created", email=email, role=role)
+    context = {"tenant": tenant, "inviter": actor.user, "url": url, "invitation": invitation}
+    subject = f"You are invited to {tenant.name} on Sellerdesk"
+    body = render_to_string("tenants/email/invitation.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return IssuedInvitation(invitation=invitation, url=url)
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The pending invitation behind a link, or None when it is unknown, used, revoked or expired."""
+    invitation = (
+        Invitation.objects.select_related("tenant", "invited_by")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if invitation is None or not invitation.is_pending:
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        raise TenancyError("This invitation link is no longer valid. Ask for a new one.")
+    # Claim it with a conditional update so that one link makes exactly one membership.
+    claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at=None, revoked_at=None).update(
+        accepted_at=timezone.now()
+    )
+    if not claimed:
+        raise TenancyError("This invitation link has already been used.")
+    membership, created = Membership.objects.get_or_create(
+        tenant=invitation.tenant, user=user, defaults={"role": invitation.role}
+    )
+    if created:
+        _audit(
+            tenant=invitation.tenant,
+            actor=user,
+            action="member.joined",
+            email=user.email,
+            role=invitation.role,
+        )
+    return membership
+
+
+@transaction.atomic
+def invitation_signup(*, token: str, password: str, full_name: str) -> tuple[User, Membership]:
+    """A person without an account accepts an invitation by choosing a password."""
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        raise TenancyError("This invitation link is no longer valid. Ask for a new one.")
+    first, _, last = full_name.strip().partition(" ")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=invitation.email, password=password, first_name=first, last_name=last.strip()
+            )
+    except IntegrityError as exc:
+        raise TenancyError(
+            f"An account for {invitation.email} exists already: sign in to accept."
+        ) from exc
+    return user, invitation_accept(token=token, user=user)
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
+    if not actor.can_manage_members:
+        raise TenancyError("Only owners and admins can manage members.")
+    Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(revoked_at=timezone.now())
+    _audit(tenant=actor.tenant, actor=actor.user, action="invitation.revoked", email=invitation.email)
+
+
+# --- Members ----------------------------------------------------------------------------------
+
+
+def _lock_owners(tenant: Tenant) -> int:
+    """Lock the tenant's owner rows and count them, so two demotions cannot race past the rule."""
+    return len(
+        list(
+            Membership.objects.select_for_update()
+            .filter(tenant=tenant, role=Role.OWNER)
+            .values_list("pk", flat=True)
+        )
+    )
+
+
+def _check_can_touch(actor: Membership, member: Membership) -> None:
+    if not actor.can_manage_members:
+        raise TenancyError("Only owners and admins can manage members.")
+    if member.role == Role.OWNER and actor.role != Role.OWNER:
+        raise TenancyError("Only an owner can change or remove an owner.")
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Membership, member: Membership, role: str) -> Membership:
+    _check_can_touch(actor, member)
+    _check_can_grant(actor, role)
+    if member.role == role:
+        return member
+    if member.role == Role.OWNER and _lock_owners(member.tenant) <= 1:
+        raise TenancyError("An organisation needs at least one owner. Make someone else owner first.")
+    old = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    _audit(
+        tenant=member.tenant,
+        actor=actor.user,
+        action="member.role_changed",
+        email=member.user.email,
+        old=old,
+        new=role,
+    )
+    return member
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, member: Membership) -> None:
+    _check_can_touch(actor, member)
+    if member.role == Role.OWNER and _lock_owners(member.tenant) <= 1:
+        raise TenancyError("The last owner cannot be removed. Make someone else owner first.")
+    email = member.user.email
+    member.delete()
+    _audit(tenant=actor.tenant, actor=actor.user, action="member.removed", email=email)

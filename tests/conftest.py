@@ -1,0 +1,88 @@
+"""Shared fixtures: our tenant, a teammate, another tenant; service detection for PG and Redis."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tenants.models import Role
+
+REQUIRE_SERVICES = os.environ.get("SELLERDESK_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    uses_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    for item in items:
+        if "postgres" in item.keywords and not uses_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://..."))
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://..."))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """With SELLERDESK_REQUIRE_SERVICES=1 (CI) a skipped test is a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but SELLERDESK_REQUIRE_SERVICES=1 forbids skips: {reason}"
+
+
+@pytest.fixture
+def db_vendor(db) -> str:
+    return connection.vendor
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory(name="Acme Outfitters")
+
+
+@pytest.fixture
+def owner(tenant):
+    return MembershipFactory(tenant=tenant, role=Role.OWNER, user__email="owner@acme.test").user
+
+
+@pytest.fixture
+def admin_user(tenant):
+    return MembershipFactory(tenant=tenant, role=Role.ADMIN, user__email="admin@acme.test").user
+
+
+@pytest.fixture
+def agent(tenant):
+    return MembershipFactory(tenant=tenant, role=Role.AGENT, user__email="agent@acme.test").user
+
+
+@pytest.fixture
+def other_tenant(db):
+    return TenantFactory(name="Rival Goods")
+
+
+@pytest.fixture
+def other_owner(other_tenant):
+    return MembershipFactory(
+        tenant=other_tenant, role=Role.OWNER, user__email="owner@rival.test"
+    ).user
+
+
+@pytest.fixture
+def password() -> str:
+    return UserFactory.PASSWORD
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
