@@ -18,9 +18,10 @@ VAR_DIR = Path(environ.Env().str("SELLERDESK_VAR_DIR", default=str(BASE_DIR / "v
 
 env = environ.Env()
 # A local .env (written by `make run` on first start) fills in what the real environment leaves
-# unset; the real environment always wins.
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env", overwrite=False)
+# unset; the real environment always wins. SELLERDESK_ENV_FILE points elsewhere (or at nothing).
+ENV_FILE = Path(env.str("SELLERDESK_ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
+    env.read_env(ENV_FILE, overwrite=False)
 
 
 def _setting(name: str, read, **kwargs):
@@ -33,6 +34,20 @@ def _setting(name: str, read, **kwargs):
         raise ImproperlyConfigured(f"{name} has an invalid value: {exc}") from exc
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(name: str, default: bool) -> bool:
+    """Strict: "perhaps" is an error, not False."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
 def _required(name: str) -> str:
     value = env.str(name, default="")
     if not value:
@@ -43,7 +58,7 @@ def _required(name: str) -> str:
     return value
 
 
-DEBUG = _setting("DEBUG", env.bool, default=False)
+DEBUG = _bool("DEBUG", default=False)
 SECRET_KEY = _required("SECRET_KEY")
 
 # Fernet keys (urlsafe base64, 32 bytes) for marketplace tokens at rest. Comma-separated: the first
@@ -173,6 +188,8 @@ else:
     }
     CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"
 
+# Lets a test (or an isolated deployment) route tasks to its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -270,10 +287,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = _setting("SECURE_SSL_REDIRECT", env.bool, default=True)
+    SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = _setting("SECURE_HSTS_PRELOAD", env.bool, default=False)
+    SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a near-irreversible choice for the operator's domain, so it is opt-in
+        # (SECURE_HSTS_PRELOAD=true) and the check that nags about it is silenced by choice.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     # Behind a TLS-terminating proxy (docker-compose, a load balancer).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -182,15 +183,24 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
 # --- Members ----------------------------------------------------------------------------------
 
 
-def _lock_owners(tenant: Tenant) -> int:
-    """Lock the tenant's owner rows and count them, so two demotions cannot race past the rule."""
-    return len(
-        list(
-            Membership.objects.select_for_update()
-            .filter(tenant=tenant, role=Role.OWNER)
-            .values_list("pk", flat=True)
-        )
+def _lock_for_member_change(actor: Membership) -> int:
+    """Lock the actor's row and the tenant's owner rows, in pk order, and count the owners.
+
+    One ordered lock set means two owners demoting each other at once cannot deadlock, and the
+    second sees the first's change: the last-owner rule holds under concurrency. The actor's role
+    is refreshed from the locked row, so a demoted admin cannot act on a stale copy.
+    """
+    rows = list(
+        Membership.objects.select_for_update()
+        .filter(Q(tenant_id=actor.tenant_id, role=Role.OWNER) | Q(pk=actor.pk))
+        .order_by("pk")
+        .values_list("pk", "role")
     )
+    fresh_role = next((role for pk, role in rows if pk == actor.pk), None)
+    if fresh_role is None:
+        raise TenancyError("You are no longer a member of this organisation.")
+    actor.role = fresh_role
+    return sum(1 for _, role in rows if role == Role.OWNER)
 
 
 def _check_can_touch(actor: Membership, member: Membership) -> None:
@@ -202,11 +212,13 @@ def _check_can_touch(actor: Membership, member: Membership) -> None:
 
 @transaction.atomic
 def membership_change_role(*, actor: Membership, member: Membership, role: str) -> Membership:
+    owners = _lock_for_member_change(actor)
+    member.refresh_from_db(fields=["role"])
     _check_can_touch(actor, member)
     _check_can_grant(actor, role)
     if member.role == role:
         return member
-    if member.role == Role.OWNER and _lock_owners(member.tenant) <= 1:
+    if member.role == Role.OWNER and owners <= 1:
         raise TenancyError("An organisation needs at least one owner. Make someone else owner first.")
     old = member.role
     member.role = role
@@ -224,8 +236,10 @@ def membership_change_role(*, actor: Membership, member: Membership, role: str) 
 
 @transaction.atomic
 def membership_remove(*, actor: Membership, member: Membership) -> None:
+    owners = _lock_for_member_change(actor)
+    member.refresh_from_db(fields=["role"])
     _check_can_touch(actor, member)
-    if member.role == Role.OWNER and _lock_owners(member.tenant) <= 1:
+    if member.role == Role.OWNER and owners <= 1:
         raise TenancyError("The last owner cannot be removed. Make someone else owner first.")
     email = member.user.email
     member.delete()

@@ -1,0 +1,118 @@
+"""Settings come from the environment; a bad value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {
+    "SECRET_KEY": "x" * 64 + "-not-insecure-at-all-0123456789",
+    "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "SELLERDESK_ENV_FILE": "/nonexistent/.env",  # only what the test sets counts
+}
+
+
+def _run(*args: str, **overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    env.update(GOOD)
+    env.update(overrides)
+    for key in [k for k, v in env.items() if v is None]:
+        del env[key]
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+
+
+def _without(name: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    env.update(GOOD)
+    env.pop(name, None)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "not a url at all"),
+        ("DATABASE_URL", "mysqlx://who@where/db"),
+        ("REDIS_URL", "http://127.0.0.1:6379"),
+        ("DEBUG", "perhaps"),
+        ("TIKTOK_READ_TIMEOUT", "soon"),
+        ("EMAIL_URL", "carrier-pigeon"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(variable, value):
+    result = _run("check", **{variable: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("variable", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS"])
+def test_a_missing_secret_stops_start_up_naming_it(variable):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=_without(variable),
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode != 0
+    assert f"{variable} is not set" in result.stderr
+
+
+def test_good_environment_passes_the_system_check():
+    result = _run("check")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_settings_pass_the_deployment_check():
+    result = _run(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="false", ALLOWED_HOSTS="desk.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_off_turns_on_secure_cookies_and_hsts():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
+        " s.SECURE_HSTS_SECONDS, s.ALLOWED_HOSTS)"
+    )
+    result = _run("shell", "-c", code, DEBUG="false", ALLOWED_HOSTS="desk.example.com")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True True True 31536000 ['desk.example.com']"
+
+
+def test_without_redis_celery_uses_the_filesystem_broker_and_file_cache():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
+    )
+    result = _run("shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "filesystem:// FileBasedCache"
+
+
+def test_redis_url_becomes_broker_and_cache():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
+    )
+    result = _run("shell", "-c", code, REDIS_URL="redis://127.0.0.1:6379/3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "redis://127.0.0.1:6379/3 RedisCache"
+
+
+def test_database_url_selects_postgresql():
+    code = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['ENGINE'], d['NAME'], d['HOST'])"
+    result = _run("shell", "-c", code, DATABASE_URL="postgres://u:p@db.internal:5432/desk")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql desk db.internal"

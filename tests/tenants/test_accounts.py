@@ -1,0 +1,127 @@
+"""Sign-up, login, logout, password change and reset."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from tenants.models import AuditEvent, Membership, Role, Tenant, User
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "plum-kettle-orbit-77"
+
+
+def test_signup_creates_the_organisation_with_its_user_as_owner(client):
+    response = client.post(
+        reverse("signup"),
+        {
+            "full_name": "Mina Okafor",
+            "email": "Mina@Example.Test",
+            "organisation": "Mina's Mugs",
+            "time_zone": "Europe/London",
+            "password": STRONG,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    user = User.objects.get()
+    assert (user.email, user.first_name, user.last_name) == ("mina@example.test", "Mina", "Okafor")
+    tenant = Tenant.objects.get()
+    assert (tenant.name, tenant.slug, tenant.time_zone) == ("Mina's Mugs", "minas-mugs", "Europe/London")
+    assert Membership.objects.get().role == Role.OWNER
+    assert AuditEvent.objects.get().action == "tenant.created"
+    # Signed in, and the mailbox of the new organisation is reachable.
+    assert client.get(reverse("mailbox")).status_code == 200
+
+
+def test_signup_refuses_an_existing_email_and_a_weak_password(client, owner):
+    response = client.post(
+        reverse("signup"),
+        {
+            "full_name": "X",
+            "email": "OWNER@acme.test",
+            "organisation": "Dup",
+            "time_zone": "UTC",
+            "password": "123",
+        },
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["email"] == ["An account with this e-mail exists already. Sign in instead."]
+    assert "password" in form.errors
+    assert Tenant.objects.filter(name="Dup").count() == 0
+
+
+def test_login_with_email_reaches_the_mailbox(client, owner, password):
+    response = client.post(reverse("login"), {"username": "Owner@Acme.test", "password": password})
+    assert response.status_code == 302
+    assert client.get(reverse("mailbox")).status_code == 200
+
+
+def test_login_with_a_wrong_password_is_refused(client, owner):
+    response = client.post(reverse("login"), {"username": "owner@acme.test", "password": "nope"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert client.get(reverse("mailbox")).status_code == 302
+
+
+def test_pages_need_a_login(client):
+    for name in ("mailbox", "order_list", "store_list", "settings", "member_list"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_logout_is_a_post(owner_client):
+    response = owner_client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert owner_client.get(reverse("mailbox")).status_code == 302
+
+
+def test_password_change(owner_client, owner, password):
+    response = owner_client.post(
+        reverse("password_change"),
+        {"old_password": password, "new_password1": STRONG, "new_password2": STRONG},
+    )
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password(STRONG)
+
+
+def test_password_reset_sends_a_one_time_link_that_sets_a_new_password(client, owner):
+    response = client.post(reverse("password_reset"), {"email": "owner@acme.test"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["owner@acme.test"]
+    link = re.search(r"/password-reset/[^/]+/[^/\s]+/", mail.outbox[0].body).group(0)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    set_url = form_page.redirect_chain[-1][0]
+    done = client.post(set_url, {"new_password1": STRONG, "new_password2": STRONG})
+    assert done.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password(STRONG)
+    # The link is single use.
+    assert client.get(link, follow=True).context["validlink"] is False
+
+
+def test_password_reset_for_an_unknown_address_sends_nothing(client):
+    response = client.post(reverse("password_reset"), {"email": "nobody@nowhere.test"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+def test_a_user_without_an_organisation_is_asked_to_create_one(client, db):
+    user = User.objects.create_user(email="lonely@example.test", password=STRONG)
+    client.force_login(user)
+    response = client.get(reverse("mailbox"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tenant_create")
+    created = client.post(reverse("tenant_create"), {"organisation": "Solo", "time_zone": "UTC"})
+    assert created.status_code == 302
+    assert Membership.objects.get(user=user).role == Role.OWNER
+    assert client.get(reverse("mailbox")).status_code == 200
