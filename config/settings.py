@@ -171,7 +171,7 @@ else:
     # No server needed: the cache is files (shared by web and worker processes), and the broker is
     # kombu's filesystem transport, so a real worker process still consumes real messages.
     _celery_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed", "results"):
+    for _sub in ("queue", "processed", "results", "control"):
         (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CACHES = {
         "default": {
@@ -185,6 +185,7 @@ else:
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
         "store_processed": False,
+        "control_folder": str(_celery_dir / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"
 
