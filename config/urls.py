@@ -11,5 +11,6 @@ urlpatterns = [
     path("mailbox/", include("inbox.urls")),
     path("orders/", include("orders.urls")),
     path("stores/", include("marketplaces.urls")),
+    path("webhooks/", include("marketplaces.webhook_urls")),
     path("", include("tenants.urls")),
 ]

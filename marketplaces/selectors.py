@@ -1,0 +1,93 @@
+"""Reads about stores. Every function takes the tenant (or the membership) explicitly.
+
+Store limits: an agent with StoreAccess rows serves only those stores; an agent without rows, and
+every owner or admin, serves all of the tenant's stores. An object outside what the caller may
+see is a 404, exactly like an object of another tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from tenants.models import Membership, Role, Tenant
+
+from .models import ACTIVE_SYNC_STATUSES, Store, StoreAccess, SyncJob, SyncKind, SyncMode
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404("No such store.") from exc
+
+
+def stores_of_tenant(*, tenant: Tenant) -> QuerySet[Store]:
+    return Store.objects.filter(tenant=tenant).order_by("name", "id")
+
+
+def is_store_limited(membership: Membership) -> bool:
+    """True when `membership` may serve only some of the tenant's stores."""
+    if membership.has_role(Role.ADMIN):
+        return False
+    return StoreAccess.objects.filter(
+        tenant_id=membership.tenant_id, membership=membership
+    ).exists()
+
+
+def stores_visible_to(membership: Membership) -> QuerySet[Store]:
+    """The stores this member may serve (disconnected ones included: their history stays)."""
+    stores = stores_of_tenant(tenant=membership.tenant)
+    if membership.has_role(Role.ADMIN):
+        return stores
+    allowed = StoreAccess.objects.filter(
+        tenant_id=membership.tenant_id, membership=membership
+    ).values("store_id")
+    if not allowed.exists():
+        return stores
+    return stores.filter(pk__in=allowed)
+
+
+# --- Access helpers: the object of *this* tenant (and visible to this member), or 404.
+
+
+def store_get(*, tenant: Tenant, public_id: object, membership: Membership | None = None) -> Store:
+    if membership is not None and membership.tenant_id != tenant.pk:
+        raise Http404("No such store.")
+    stores = stores_visible_to(membership) if membership else stores_of_tenant(tenant=tenant)
+    store = stores.filter(public_id=_as_uuid(public_id)).first()
+    if store is None:
+        raise Http404("No such store.")
+    return store
+
+
+def store_for_shop(*, platform: str, external_shop_id: str) -> Store | None:
+    """The store a marketplace shop id belongs to, whatever the tenant (webhooks, callbacks)."""
+    return (
+        Store.objects.select_related("tenant")
+        .filter(platform=platform, external_shop_id=external_shop_id)
+        .first()
+    )
+
+
+# --- Sync progress ------------------------------------------------------------------------------
+
+
+def sync_jobs_of_store(*, tenant: Tenant, store: Store) -> QuerySet[SyncJob]:
+    return SyncJob.objects.filter(tenant=tenant, store=store).order_by("-created_at", "-id")
+
+
+def sync_progress(*, tenant: Tenant, stores: QuerySet[Store] | list[Store]) -> dict[int, SyncJob]:
+    """The orders backfill to draw a progress bar for, per store id: the unfinished one if any,
+    else the latest. One query for the whole Stores page."""
+    jobs = SyncJob.objects.filter(
+        tenant=tenant, store__in=stores, kind=SyncKind.ORDERS, mode=SyncMode.BACKFILL
+    ).order_by("store_id", "-created_at", "-id")
+    chosen: dict[int, SyncJob] = {}
+    for job in jobs:
+        current = chosen.get(job.store_id)
+        if current is None or (job.status in ACTIVE_SYNC_STATUSES and not current.is_active):
+            chosen[job.store_id] = job
+    return chosen

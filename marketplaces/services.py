@@ -1,0 +1,336 @@
+"""Every change to stores, store access, connect state and webhook events goes through here."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tenants.models import Membership, Role, User
+
+from .models import (
+    Market,
+    OAuthState,
+    Platform,
+    Store,
+    StoreAccess,
+    StoreStatus,
+    SyncJob,
+    SyncJobStatus,
+    WebhookEvent,
+    WebhookEventStatus,
+    WebhookType,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """A rule was broken; the message is shown to the person as it is."""
+
+
+# --- Store status -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def store_mark_needs_reauth(*, store: Store, reason: str, revoke_tokens: bool = False) -> Store:
+    """Pauses all sync of `store` until someone reconnects it.
+
+    `revoke_tokens` drops the stored tokens, for when the platform has already invalidated them
+    (deauthorization): a dead secret is not worth keeping. A disconnected store stays disconnected.
+    """
+    store = Store.objects.select_for_update().get(pk=store.pk)
+    if store.status == StoreStatus.DISCONNECTED:
+        return store
+    now = timezone.now()
+    if store.status != StoreStatus.NEEDS_REAUTH:
+        store.status = StoreStatus.NEEDS_REAUTH
+        store.status_changed_at = now
+    store.status_reason = reason[:255]
+    update_fields = ["status", "status_reason", "status_changed_at", "updated_at"]
+    if revoke_tokens:
+        store.clear_tokens()
+        update_fields += [
+            "access_token_encrypted",
+            "access_token_expires_at",
+            "refresh_token_encrypted",
+            "refresh_token_expires_at",
+        ]
+    store.save(update_fields=update_fields)
+    # A worker in the middle of a window sees the store status at its next checkpoint; jobs not
+    # yet started must not start. Reconnecting puts paused jobs back in the queue.
+    SyncJob.objects.filter(
+        store=store, status__in=[SyncJobStatus.QUEUED, SyncJobStatus.RUNNING]
+    ).update(status=SyncJobStatus.PAUSED)
+    return store
+
+
+@transaction.atomic
+def store_record_authorization_expiry(*, store: Store, expires_at: datetime) -> Store:
+    now = timezone.now()
+    Store.objects.filter(pk=store.pk).update(
+        authorization_expires_at=expires_at, authorization_warned_at=now, updated_at=now
+    )
+    store.authorization_expires_at, store.authorization_warned_at = expires_at, now
+    return store
+
+
+# --- Store access -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def store_access_set(*, actor: Membership, membership: Membership, stores: Iterable[Store]) -> None:
+    """Limits `membership` to `stores`; an empty list lifts the limit (every store)."""
+    if not actor.has_role(Role.ADMIN):
+        raise StoreError("Only owners and admins can choose which stores an agent serves.")
+    if membership.tenant_id != actor.tenant_id:
+        raise StoreError("That person is not a member of this organisation.")
+    chosen = {store.pk: store for store in stores}
+    if any(store.tenant_id != actor.tenant_id for store in chosen.values()):
+        raise StoreError("One of those stores does not belong to this organisation.")
+    StoreAccess.objects.filter(membership=membership).exclude(store_id__in=chosen).delete()
+    existing = set(
+        StoreAccess.objects.filter(membership=membership).values_list("store_id", flat=True)
+    )
+    StoreAccess.objects.bulk_create(
+        StoreAccess(tenant_id=actor.tenant_id, membership=membership, store=store)
+        for pk, store in chosen.items()
+        if pk not in existing
+    )
+
+
+# --- Connect state ------------------------------------------------------------------------------
+
+OAUTH_STATE_TTL = timedelta(minutes=15)
+_STATE_SALT = "marketplaces.oauth-state"
+
+
+class OAuthStateError(Exception):
+    """The `state` of a connect callback is forged, expired, used or someone else's."""
+
+
+def oauth_state_issue(*, membership: Membership, market: str) -> str:
+    """A signed, single-use `state` for the consent page, bound to this person and tenant."""
+    now = timezone.now()
+    state = OAuthState.objects.create(
+        nonce=secrets.token_urlsafe(32),
+        tenant=membership.tenant,
+        user=membership.user,
+        market=Market(market),
+        created_at=now,
+        expires_at=now + OAUTH_STATE_TTL,
+    )
+    return signing.dumps(state.nonce, salt=_STATE_SALT)
+
+
+def oauth_state_consume(*, state: str, user: User) -> OAuthState:
+    """The connect attempt behind `state`, marked used; raises OAuthStateError otherwise."""
+    try:
+        nonce = signing.loads(state, salt=_STATE_SALT, max_age=OAUTH_STATE_TTL)
+    except signing.SignatureExpired:
+        raise OAuthStateError("This connection attempt has expired. Please start again.") from None
+    except signing.BadSignature:
+        raise OAuthStateError("This connection link is not valid. Please start again.") from None
+    now = timezone.now()
+    # The conditional update is the single-use guarantee: of two callbacks racing with the same
+    # state, exactly one changes the row.
+    used = OAuthState.objects.filter(
+        nonce=nonce, user=user, used_at=None, expires_at__gt=now
+    ).update(used_at=now)
+    if not used:
+        raise OAuthStateError(
+            "This connection link was already used, has expired or belongs to someone else. "
+            "Please start again."
+        )
+    return OAuthState.objects.select_related("tenant").get(nonce=nonce)
+
+
+# --- Webhooks -----------------------------------------------------------------------------------
+
+# A claim older than this belongs to a worker that died; the event may be claimed again.
+WEBHOOK_CLAIM_TIMEOUT = timedelta(minutes=10)
+# A received event no worker has claimed after this long was probably never enqueued.
+WEBHOOK_ENQUEUE_GRACE = timedelta(minutes=2)
+
+WebhookHandler = Callable[[WebhookEvent, Store], str]
+_HANDLERS: dict[int, WebhookHandler] = {}
+
+
+def register_webhook_handler(webhook_type: int) -> Callable[[WebhookHandler], WebhookHandler]:
+    """Adds the handler for one webhook type; it returns a short sentence saying what it did.
+
+    Later features (order sync for 1/11/12, the mailbox for 13/14) register theirs from their
+    AppConfig.ready(); until then those events stay "awaiting a handler" and are replayed by
+    `webhook_events_requeue` once one exists.
+    """
+
+    def decorate(handler: WebhookHandler) -> WebhookHandler:
+        _HANDLERS[int(webhook_type)] = handler
+        return handler
+
+    return decorate
+
+
+def webhook_handler_for(webhook_type: int) -> WebhookHandler | None:
+    return _HANDLERS.get(webhook_type)
+
+
+def _enqueue_webhook_event(event_id: int) -> None:
+    from .tasks import process_webhook_event
+
+    try:
+        process_webhook_event.delay(event_id)
+    except Exception:
+        # The event is stored; the sweeper enqueues it again. Never fail the acknowledgement.
+        logger.exception("Could not enqueue webhook event %s; the sweeper will retry", event_id)
+
+
+def webhook_event_receive(
+    *, notification_id: str, webhook_type: int, shop_id: str, payload: dict[str, Any]
+) -> WebhookEvent | None:
+    """Stores a verified notification once and schedules its processing after commit.
+
+    Returns None for a duplicate `tts_notification_id` (TikTok retries, the sandbox replays): the
+    unique constraint decides, so two deliveries racing each other still store one row.
+    """
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                platform=Platform.TIKTOK,
+                notification_id=notification_id,
+                type=webhook_type,
+                shop_id=shop_id,
+                payload=payload,
+            )
+            transaction.on_commit(lambda: _enqueue_webhook_event(event.pk))
+    except IntegrityError:
+        if WebhookEvent.objects.filter(notification_id=notification_id).exists():
+            return None
+        raise
+    return event
+
+
+def _event_time(event: WebhookEvent) -> datetime | None:
+    value = event.payload.get("timestamp")
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _predates_connection(event: WebhookEvent, store: Store) -> bool:
+    """True for news about an authorization the store has since replaced by reconnecting."""
+    sent_at = _event_time(event)
+    return sent_at is not None and sent_at < store.connected_at.replace(microsecond=0)
+
+
+@register_webhook_handler(WebhookType.SELLER_DEAUTHORIZATION)
+def _on_seller_deauthorization(event: WebhookEvent, store: Store) -> str:
+    if _predates_connection(event, store):
+        return "Ignored: the store was reconnected after this notification was sent."
+    if store.status == StoreStatus.DISCONNECTED:
+        return "Ignored: the store is disconnected."
+    store_mark_needs_reauth(
+        store=store,
+        reason="The seller removed Sellerdesk's access in TikTok Shop. Reconnect the store.",
+        revoke_tokens=True,
+    )
+    return "Store marked as needing re-authorization; sync paused."
+
+
+@register_webhook_handler(WebhookType.UPCOMING_AUTHORIZATION_EXPIRATION)
+def _on_upcoming_authorization_expiration(event: WebhookEvent, store: Store) -> str:
+    if _predates_connection(event, store):
+        return "Ignored: the store was reconnected after this notification was sent."
+    data = event.payload.get("data")
+    raw = data.get("expiration_time") if isinstance(data, dict) else None
+    try:
+        # A string of Unix seconds in the contract (§8.3); a number is accepted too.
+        expires_at = datetime.fromtimestamp(int(str(raw).strip()), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"expiration_time is not a Unix timestamp: {raw!r}") from None
+    store_record_authorization_expiry(store=store, expires_at=expires_at)
+    return f"Authorization expires {expires_at:%Y-%m-%d %H:%M} UTC; warning recorded."
+
+
+def webhook_event_process(*, event_id: int) -> str | None:
+    """Processes one stored event; returns its new status, or None when it was not ours to take.
+
+    Claimed with a conditional UPDATE, so of two workers given the same id exactly one proceeds;
+    a claim left by a dead worker expires after WEBHOOK_CLAIM_TIMEOUT.
+    """
+    now = timezone.now()
+    claimed = (
+        WebhookEvent.objects.filter(pk=event_id)
+        .filter(
+            Q(status=WebhookEventStatus.RECEIVED)
+            | Q(status=WebhookEventStatus.PROCESSING, claimed_at__lt=now - WEBHOOK_CLAIM_TIMEOUT)
+        )
+        .update(status=WebhookEventStatus.PROCESSING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    event = WebhookEvent.objects.get(pk=event_id)
+    ours = WebhookEvent.objects.filter(
+        pk=event_id, status=WebhookEventStatus.PROCESSING, claimed_at=now
+    )
+    try:
+        with transaction.atomic():
+            store = Store.objects.filter(
+                platform=event.platform, external_shop_id=event.shop_id
+            ).first()
+            handler = webhook_handler_for(event.type)
+            if store is None:
+                status = WebhookEventStatus.UNKNOWN_SHOP
+                result = f"No store is connected for shop {event.shop_id or '(none)'}."
+            elif handler is None:
+                status = WebhookEventStatus.AWAITING_HANDLER
+                result = f"Stored; {event.type_label} events are not handled yet."
+            else:
+                status = WebhookEventStatus.PROCESSED
+                result = handler(event, store)
+            ours.update(
+                status=status,
+                result=result[:255],
+                store=store,
+                processed_at=timezone.now() if status == WebhookEventStatus.PROCESSED else None,
+                last_error="",
+            )
+    except Exception as exc:
+        logger.exception("Webhook event %s (type %s) failed", event_id, event.type)
+        ours.update(status=WebhookEventStatus.FAILED, last_error=f"{type(exc).__name__}: {exc}")
+        return WebhookEventStatus.FAILED
+    return status
+
+
+def webhook_events_requeue(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of events to hand to workers again, marked received (the sweeper calls this).
+
+    - received but never claimed after a grace period (the broker was down at intake);
+    - claimed by a worker that died (claim older than the timeout);
+    - awaiting a handler for a type that has one now.
+    """
+    now = now or timezone.now()
+    handled_types = list(_HANDLERS)
+    stale = (
+        Q(status=WebhookEventStatus.RECEIVED, received_at__lt=now - WEBHOOK_ENQUEUE_GRACE)
+        | Q(status=WebhookEventStatus.PROCESSING, claimed_at__lt=now - WEBHOOK_CLAIM_TIMEOUT)
+        | Q(status=WebhookEventStatus.AWAITING_HANDLER, type__in=handled_types)
+    )
+    ids = list(
+        WebhookEvent.objects.filter(stale)
+        .order_by("received_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    # Awaiting-handler events go back to "received" so the claim in webhook_event_process applies.
+    WebhookEvent.objects.filter(id__in=ids, status=WebhookEventStatus.AWAITING_HANDLER).update(
+        status=WebhookEventStatus.RECEIVED
+    )
+    return ids

@@ -1,0 +1,126 @@
+"""Reads about orders, returns and cancellations. Every function takes the tenant explicitly.
+
+Pass the viewer's `membership` wherever a person is looking: an agent limited to some stores then
+sees only those stores' records, and anything else is a 404 like another tenant's object.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from marketplaces.models import Store
+from marketplaces.selectors import is_store_limited, stores_visible_to
+from tenants.models import Membership, Tenant
+
+from .models import Cancellation, CancellationLine, Order, OrderLine, Return, ReturnLine
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404("No such order.") from exc
+
+
+def _visible(queryset: QuerySet, *, tenant: Tenant, membership: Membership | None) -> QuerySet:
+    queryset = queryset.filter(tenant=tenant)
+    if membership is None:
+        return queryset
+    if membership.tenant_id != tenant.pk:
+        return queryset.none()
+    if is_store_limited(membership):
+        queryset = queryset.filter(store__in=stores_visible_to(membership).values("pk"))
+    return queryset
+
+
+def orders_of_tenant(
+    *,
+    tenant: Tenant,
+    membership: Membership | None = None,
+    store: Store | None = None,
+    status: str | None = None,
+    placed_from: datetime | None = None,
+    placed_before: datetime | None = None,
+) -> QuerySet[Order]:
+    """Newest first; filters are optional (`placed_before` is exclusive)."""
+    orders = _visible(Order.objects.all(), tenant=tenant, membership=membership)
+    if store is not None:
+        orders = orders.filter(store=store)
+    if status:
+        orders = orders.filter(status=status)
+    if placed_from is not None:
+        orders = orders.filter(placed_at__gte=placed_from)
+    if placed_before is not None:
+        orders = orders.filter(placed_at__lt=placed_before)
+    return orders.select_related("store").order_by("-placed_at", "-id")
+
+
+def order_get(*, tenant: Tenant, public_id: object, membership: Membership | None = None) -> Order:
+    """The order with its lines, or 404 (another tenant's, or a store this member cannot see)."""
+    order = (
+        _visible(Order.objects.all(), tenant=tenant, membership=membership)
+        .select_related("store")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .filter(public_id=_as_uuid(public_id))
+        .first()
+    )
+    if order is None:
+        raise Http404("No such order.")
+    return order
+
+
+def order_find(
+    *, tenant: Tenant, external_id: str, membership: Membership | None = None
+) -> Order | None:
+    """Search by exact order id across the member's stores; None when not synced (yet)."""
+    external_id = external_id.strip()
+    if not external_id:
+        return None
+    return (
+        _visible(Order.objects.all(), tenant=tenant, membership=membership)
+        .select_related("store")
+        .filter(external_id=external_id)
+        .order_by("-placed_at")
+        .first()
+    )
+
+
+def orders_of_buyer(
+    *,
+    tenant: Tenant,
+    store: Store,
+    buyer_user_id: str,
+    exclude: Order | None = None,
+    limit: int = 20,
+) -> list[Order]:
+    """The buyer's other orders in this store, newest first (the order page's side list)."""
+    if not buyer_user_id or store.tenant_id != tenant.pk:
+        return []
+    orders = Order.objects.filter(tenant=tenant, store=store, buyer_user_id=buyer_user_id)
+    if exclude is not None:
+        orders = orders.exclude(pk=exclude.pk)
+    return list(orders.prefetch_related("lines").order_by("-placed_at", "-id")[:limit])
+
+
+def returns_of_order(*, tenant: Tenant, order: Order) -> QuerySet[Return]:
+    return (
+        Return.objects.filter(
+            tenant=tenant, store_id=order.store_id, order_external_id=order.external_id
+        )
+        .prefetch_related(Prefetch("lines", queryset=ReturnLine.objects.order_by("id")))
+        .order_by("-requested_at", "-id")
+    )
+
+
+def cancellations_of_order(*, tenant: Tenant, order: Order) -> QuerySet[Cancellation]:
+    return (
+        Cancellation.objects.filter(
+            tenant=tenant, store_id=order.store_id, order_external_id=order.external_id
+        )
+        .prefetch_related(Prefetch("lines", queryset=CancellationLine.objects.order_by("id")))
+        .order_by("-requested_at", "-id")
+    )
