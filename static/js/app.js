@@ -242,7 +242,7 @@
   register({ keys: "?", label: "Show keyboard shortcuts", handler: showHelp });
   register({
     keys: "/",
-    label: "Search",
+    label: "Jump to the search box",
     handler: function () {
       var search = document.querySelector("[data-search]");
       if (search) {
