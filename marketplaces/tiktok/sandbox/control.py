@@ -1,0 +1,297 @@
+"""Control API under /_sandbox/ (JSON, loopback only, no auth): state, config, faults, triggers."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from marketplaces.tiktok.sandbox import auth, db, events
+from marketplaces.tiktok.sandbox.app import Request, Response, json_response
+from marketplaces.tiktok.sandbox.images import ACCEPTED_FORMATS
+
+if TYPE_CHECKING:
+    from marketplaces.tiktok.sandbox.app import SandboxApp
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+CONFIG_KEYS = {
+    "webhook_url": str,
+    "redirect_url": str,
+    "buyer_message_interval": float,
+    "status_advance_interval": float,
+    "access_token_ttl": int,
+}
+RATIO_KEYS = ("rate_limit_ratio", "error_ratio", "webhook_duplicate_ratio", "webhook_drop_ratio")
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _conn(request: Request) -> sqlite3.Connection:
+    assert request.conn is not None
+    return request.conn
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not request.body.strip():
+        return {}
+    try:
+        value = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        raise ControlError(400, "body is not JSON") from None
+    if not isinstance(value, dict):
+        raise ControlError(400, "body must be a JSON object")
+    return value
+
+
+def credentials(conn: sqlite3.Connection) -> dict[str, Any]:
+    """What `credentials` prints: app credentials plus, per seller, a valid token and shops."""
+    sellers = []
+    for seller_id, open_id, seller_name in conn.execute(
+        "SELECT id, open_id, seller_name FROM sellers ORDER BY id"
+    ).fetchall():
+        tokens = auth.test_tokens(conn, seller_id)
+        shops = conn.execute(
+            "SELECT id, name, region, seller_type, cipher, code, market FROM shops "
+            "WHERE seller_id = ? ORDER BY rowid",
+            (seller_id,),
+        ).fetchall()
+        sellers.append(
+            {
+                "seller_name": seller_name,
+                "open_id": open_id,
+                "market": shops[0][6] if shops else "",
+                "access_token": tokens["access_token"],
+                "refresh_token": tokens["refresh_token"],
+                "access_token_expire_in": tokens["access_token_expire_in"],
+                "shops": [
+                    {
+                        "id": s[0],
+                        "name": s[1],
+                        "region": s[2],
+                        "seller_type": s[3],
+                        "cipher": s[4],
+                        "code": s[5],
+                    }
+                    for s in shops
+                ],
+            }
+        )
+    return {
+        "app_key": db.meta_get(conn, "app_key"),
+        "app_secret": db.meta_get(conn, "app_secret"),
+        "service_id": db.meta_get(conn, "service_id"),
+        "sellers": sellers,
+    }
+
+
+def state(request: Request) -> Response:
+    conn = _conn(request)
+    counts = {
+        table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+        for table in (
+            "orders",
+            "returns",
+            "cancellations",
+            "products",
+            "coupons",
+            "conversations",
+            "messages",
+            "images",
+        )
+    }
+    outbox = dict(conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
+    shops = [
+        {"id": r[0], "name": r[1], "region": r[2], "authorized": bool(r[3]), "orders": r[4]}
+        for r in conn.execute(
+            "SELECT s.id, s.name, s.region, s.authorized, (SELECT COUNT(*) FROM orders o "
+            "WHERE o.shop_id = s.id) FROM shops s ORDER BY s.rowid"
+        ).fetchall()
+    ]
+    return json_response(
+        {
+            "counts": counts,
+            "webhooks": outbox,
+            "shops": shops,
+            "config": db.json_meta_get(conn, "config", db.DEFAULT_CONFIG),
+            "faults": db.json_meta_get(conn, "faults", db.DEFAULT_FAULTS),
+            "seed": orjson.loads(db.meta_get(conn, "seed") or "{}"),
+            "base_url": db.meta_get(conn, "base_url"),
+        }
+    )
+
+
+def set_config(request: Request) -> Response:
+    body = _body(request)
+    conn = _conn(request)
+    with db.Transaction(conn):
+        config = db.json_meta_get(conn, "config", db.DEFAULT_CONFIG)
+        for key, value in body.items():
+            if key not in CONFIG_KEYS:
+                raise ControlError(400, f"unknown config key {key!r}")
+            try:
+                config[key] = (
+                    CONFIG_KEYS[key](value or 0)
+                    if CONFIG_KEYS[key] is not str
+                    else str(value or "")
+                )
+            except (TypeError, ValueError):
+                raise ControlError(400, f"bad value for {key!r}") from None
+        db.json_meta_set(conn, "config", config)
+    return json_response({"config": config})
+
+
+def set_faults(request: Request) -> Response:
+    """Replaces the whole fault set: POST {} resets every fault."""
+    body = _body(request)
+    faults = dict(db.DEFAULT_FAULTS)
+    for key, value in body.items():
+        if key not in faults:
+            raise ControlError(400, f"unknown fault {key!r}")
+        if key in RATIO_KEYS:
+            if not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ControlError(400, f"{key} must be between 0 and 1")
+            faults[key] = float(value)
+        elif key == "latency_ms":
+            if not isinstance(value, int) or value < 0:
+                raise ControlError(400, "latency_ms must be a non-negative integer")
+            faults[key] = value
+        else:
+            faults[key] = bool(value)
+    conn = _conn(request)
+    with db.Transaction(conn):
+        db.json_meta_set(conn, "faults", faults)
+    return json_response({"faults": faults})
+
+
+def expire_tokens(request: Request) -> Response:
+    conn = _conn(request)
+    with db.Transaction(conn):
+        count = conn.execute(
+            "UPDATE tokens SET expires_at = ? WHERE kind = 'access' AND expires_at > ?",
+            (int(time.time()) - 1, int(time.time())),
+        ).rowcount
+    return json_response({"expired": count})
+
+
+def deauthorize(request: Request) -> Response:
+    events.shop_deauthorize(_conn(request), request.params["shop_id"])
+    return json_response({"shop_id": request.params["shop_id"], "authorized": False})
+
+
+def authorization_expiring(request: Request) -> Response:
+    days = int(_body(request).get("days", 30))
+    events.shop_authorization_expiring(_conn(request), request.params["shop_id"], days)
+    return json_response({"shop_id": request.params["shop_id"], "days": days})
+
+
+def buyers_write(request: Request) -> Response:
+    body = _body(request)
+    shop_id = body.get("shop_id")
+    if not isinstance(shop_id, str):
+        raise ControlError(400, "shop_id is required")
+    message = events.buyer_write(
+        _conn(request),
+        shop_id=shop_id,
+        conversation_id=body.get("conversation_id"),
+        text=body.get("text"),
+        user_id=body.get("user_id"),
+    )
+    return json_response(message)
+
+
+def order_advance(request: Request) -> Response:
+    return json_response(events.order_advance(_conn(request), request.params["order_id"]))
+
+
+def cancellation_advance(request: Request) -> Response:
+    return json_response(events.cancellation_advance(_conn(request), request.params["cancel_id"]))
+
+
+def return_advance(request: Request) -> Response:
+    return json_response(events.return_advance(_conn(request), request.params["return_id"]))
+
+
+def webhook_log(request: Request) -> Response:
+    rows = (
+        _conn(request)
+        .execute(
+            "SELECT id, shop_id, type, notification_id, state, attempts, last_status FROM outbox "
+            "ORDER BY id DESC LIMIT 200"
+        )
+        .fetchall()
+    )
+    return json_response(
+        {
+            "webhooks": [
+                {
+                    "id": r[0],
+                    "shop_id": r[1],
+                    "type": r[2],
+                    "tts_notification_id": r[3],
+                    "state": r[4],
+                    "attempts": r[5],
+                    "last_status": r[6],
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+def get_credentials(request: Request) -> Response:
+    return json_response(credentials(_conn(request)))
+
+
+def image(request: Request) -> Response:
+    name = request.params["name"]
+    image_id = name.split(".", 1)[0]
+    row = (
+        _conn(request)
+        .execute("SELECT content_type, data FROM images WHERE id = ?", (image_id,))
+        .fetchone()
+    )
+    if row is None or row[0] not in ACCEPTED_FORMATS.values():
+        return Response(404, b"not found", "text/plain")
+    return Response(200, bytes(row[1]), row[0], [("Cache-Control", "max-age=86400")])
+
+
+def _guarded(handler: Any) -> Any:
+    def wrapped(request: Request) -> Response:
+        if request.environ.get("REMOTE_ADDR") not in LOOPBACK:
+            return json_response({"error": "the control API answers loopback only"}, 403)
+        try:
+            return handler(request)
+        except ControlError as error:
+            return json_response({"error": str(error)}, error.status)
+        except events.NotFound as error:
+            return json_response({"error": f"{error} not found"}, 404)
+        except events.Invalid as error:
+            return json_response({"error": str(error)}, 409)
+
+    return wrapped
+
+
+def register(app: SandboxApp) -> None:
+    routes = (
+        ("GET", "/_sandbox/state", state),
+        ("GET", "/_sandbox/credentials", get_credentials),
+        ("POST", "/_sandbox/config", set_config),
+        ("POST", "/_sandbox/faults", set_faults),
+        ("POST", "/_sandbox/tokens/expire", expire_tokens),
+        ("POST", "/_sandbox/shops/{shop_id}/deauthorize", deauthorize),
+        ("POST", "/_sandbox/shops/{shop_id}/authorization-expiring", authorization_expiring),
+        ("POST", "/_sandbox/buyers/write", buyers_write),
+        ("POST", "/_sandbox/orders/{order_id}/advance", order_advance),
+        ("POST", "/_sandbox/cancellations/{cancel_id}/advance", cancellation_advance),
+        ("POST", "/_sandbox/returns/{return_id}/advance", return_advance),
+        ("GET", "/_sandbox/webhooks", webhook_log),
+    )
+    for method, path, handler in routes:
+        app.add(method, path, _guarded(handler), kind="plain")
+    app.add("GET", "/_sandbox/images/{name}", image, kind="plain")
