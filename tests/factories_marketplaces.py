@@ -177,6 +177,6 @@ def member(tenant: Tenant, role: str = Role.AGENT, email: str | None = None) -> 
     passes its PASSWORD constant to the model and fails under factory_boy 3.3.)"""
     user = User.objects.create_user(
         email=email or f"{role}-{Membership.objects.count() + 1}@{tenant.slug}.test",
-        password="x-long-pass-12",
+        password=None,  # unusable: no slow hashing, tests log in with force_login
     )
     return Membership.objects.create(tenant=tenant, user=user, role=role)
