@@ -72,6 +72,49 @@ def store_mark_needs_reauth(*, store: Store, reason: str, revoke_tokens: bool = 
     return store
 
 
+# Consecutive token errors (expired/invalid token the refresh could not fix) before a store is
+# marked as needing re-authorization. One error may be a blip; three in a row is not.
+STORE_TOKEN_ERROR_LIMIT = 3
+
+
+def store_record_sync_success(*, store: Store) -> None:
+    """A call on the store's tokens worked: the last sync time moves, the token error run ends."""
+    now = timezone.now()
+    Store.objects.filter(pk=store.pk).update(
+        last_synced_at=now, token_error_count=0, updated_at=now
+    )
+    store.last_synced_at, store.token_error_count = now, 0
+
+
+@transaction.atomic
+def store_record_error(*, store: Store, message: str, token_error: bool = False) -> Store:
+    """Shows `message` as the store's last error; a run of token errors pauses the store.
+
+    `message` is shown to admins: callers pass the platform's code and text, never a token.
+    """
+    now = timezone.now()
+    changes: dict[str, Any] = {
+        "last_error": message[:2000],
+        "last_error_at": now,
+        "updated_at": now,
+    }
+    if token_error:
+        changes["token_error_count"] = F("token_error_count") + 1
+    Store.objects.filter(pk=store.pk).update(**changes)
+    store.refresh_from_db(
+        fields=["last_error", "last_error_at", "token_error_count", "status", "status_reason"]
+    )
+    if token_error and store.token_error_count >= STORE_TOKEN_ERROR_LIMIT:
+        store = store_mark_needs_reauth(
+            store=store,
+            reason=(
+                f"TikTok Shop refused this store's access {store.token_error_count} times in a "
+                "row. Reconnect the store."
+            ),
+        )
+    return store
+
+
 @transaction.atomic
 def store_record_authorization_expiry(*, store: Store, expires_at: datetime) -> Store:
     now = timezone.now()
