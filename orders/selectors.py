@@ -13,7 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from marketplaces.models import Store
-from marketplaces.selectors import is_store_limited, stores_visible_to
+from marketplaces.selectors import allowed_store_ids
 from tenants.models import Membership, Tenant
 
 from .models import Cancellation, CancellationLine, Order, OrderLine, Return, ReturnLine
@@ -32,9 +32,8 @@ def _visible(queryset: QuerySet, *, tenant: Tenant, membership: Membership | Non
         return queryset
     if membership.tenant_id != tenant.pk:
         return queryset.none()
-    if is_store_limited(membership):
-        queryset = queryset.filter(store__in=stores_visible_to(membership).values("pk"))
-    return queryset
+    allowed = allowed_store_ids(membership)
+    return queryset if allowed is None else queryset.filter(store_id__in=allowed)
 
 
 def orders_of_tenant(
