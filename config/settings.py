@@ -160,10 +160,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, cache, Celery ---------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
-    raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://: {REDIS_URL!r}")
+    raise ImproperlyConfigured(
+        f"REDIS_URL must start with redis://, rediss:// or unix://: {REDIS_URL!r}"
+    )
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
@@ -268,7 +272,9 @@ TIKTOK_APP_KEY = env.str("TIKTOK_APP_KEY", default="")
 TIKTOK_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="")
 TIKTOK_SERVICE_ID = env.str("TIKTOK_SERVICE_ID", default="")
 TIKTOK_AUTH_BASE_URL = env.str("TIKTOK_AUTH_BASE_URL", default="https://auth.tiktok-shops.com")
-TIKTOK_API_BASE_URL = env.str("TIKTOK_API_BASE_URL", default="https://open-api.tiktokglobalshop.com")
+TIKTOK_API_BASE_URL = env.str(
+    "TIKTOK_API_BASE_URL", default="https://open-api.tiktokglobalshop.com"
+)
 TIKTOK_AUTHORIZE_URL_US = env.str(
     "TIKTOK_AUTHORIZE_URL_US", default="https://services.us.tiktokshop.com/open/authorize"
 )

@@ -33,7 +33,15 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_display = [
+        "email",
+        "tenant",
+        "role",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
     list_select_related = ["tenant"]
     # The token hash is an access secret's fingerprint: not shown.
     exclude = ["token_hash"]

@@ -33,7 +33,9 @@ class _PasswordMixin(forms.Form):
 
 class SignupForm(forms.Form):
     full_name = forms.CharField(label="Your name", max_length=150)
-    email = forms.EmailField(label="Work e-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="Work e-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     organisation = forms.CharField(label="Organisation name", max_length=120)
     time_zone = forms.ChoiceField(label="Time zone", choices=TIME_ZONE_CHOICES, initial="UTC")
     password = _PasswordMixin.base_fields["password"]
@@ -41,7 +43,9 @@ class SignupForm(forms.Form):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail exists already. Sign in instead.")
+            raise forms.ValidationError(
+                "An account with this e-mail exists already. Sign in instead."
+            )
         return email
 
     clean_password = _PasswordMixin.clean_password

@@ -117,7 +117,7 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> IssuedInvi
 
 
 def invitation_for_token(token: str) -> Invitation | None:
-    """The pending invitation behind a link, or None when it is unknown, used, revoked or expired."""
+    """The pending invitation behind a link; None when unknown, used, revoked or expired."""
     invitation = (
         Invitation.objects.select_related("tenant", "invited_by")
         .filter(token_hash=_token_hash(token))
@@ -177,7 +177,9 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
     if not actor.can_manage_members:
         raise TenancyError("Only owners and admins can manage members.")
     Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(revoked_at=timezone.now())
-    _audit(tenant=actor.tenant, actor=actor.user, action="invitation.revoked", email=invitation.email)
+    _audit(
+        tenant=actor.tenant, actor=actor.user, action="invitation.revoked", email=invitation.email
+    )
 
 
 # --- Members ----------------------------------------------------------------------------------
@@ -219,7 +221,9 @@ def membership_change_role(*, actor: Membership, member: Membership, role: str) 
     if member.role == role:
         return member
     if member.role == Role.OWNER and owners <= 1:
-        raise TenancyError("An organisation needs at least one owner. Make someone else owner first.")
+        raise TenancyError(
+            "An organisation needs at least one owner. Make someone else owner first."
+        )
     old = member.role
     member.role = role
     member.save(update_fields=["role"])

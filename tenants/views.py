@@ -73,7 +73,12 @@ def settings_general(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         if not membership.has_role(Role.ADMIN):
-            return render(request, "403.html", {"reason": "Only owners and admins can change this."}, status=403)
+            return render(
+                request,
+                "403.html",
+                {"reason": "Only owners and admins can change this."},
+                status=403,
+            )
         if form.is_valid():
             services.tenant_update(actor=membership, **form.cleaned_data)
             messages.success(request, "Settings saved.")
@@ -179,4 +184,6 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             request.session[SESSION_KEY] = str(membership.tenant.public_id)
             messages.success(request, f"Welcome to {membership.tenant.name}.")
             return redirect("home")
-    return render(request, "tenants/invitation_accept.html", {"invitation": invitation, "form": form})
+    return render(
+        request, "tenants/invitation_accept.html", {"invitation": invitation, "form": form}
+    )

@@ -5,10 +5,10 @@ from django.utils.text import slugify
 
 from tenants.models import Membership, Role, Tenant, User
 
+PASSWORD = "correct-horse-battery-9"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
-    PASSWORD = "correct-horse-battery-9"
-
     class Meta:
         model = User
         django_get_or_create = ("email",)

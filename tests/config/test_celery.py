@@ -30,10 +30,25 @@ def test_celery_is_configured_for_json_and_time_limits():
 def test_a_worker_process_answers_the_health_task(tmp_path):
     env = dict(os.environ)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-         "--loglevel=WARNING", f"--hostname=health-test-{os.getpid()}@%h", "--without-heartbeat",
-         "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            f"--hostname=health-test-{os.getpid()}@%h",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     try:
@@ -50,10 +65,15 @@ def test_a_worker_process_answers_the_health_task(tmp_path):
 
 def test_worker_health_command_fails_clearly_without_a_worker():
     # No worker consumes this queue: the command must say so instead of hanging.
-    env = dict(os.environ, CELERY_TASK_DEFAULT_QUEUE="nobody-listens-%d" % time.time_ns())
+    env = dict(os.environ, CELERY_TASK_DEFAULT_QUEUE=f"nobody-listens-{time.time_ns()}")
     result = subprocess.run(
         [sys.executable, "manage.py", "worker_health", "--timeout", "2"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert "No worker answered within 2s" in result.stderr

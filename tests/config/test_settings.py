@@ -11,6 +11,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
+# The subprocess sees only what each test sets, not the suite's own database, broker or debug mode.
+_SCRUBBED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 GOOD = {
     "SECRET_KEY": "x" * 64 + "-not-insecure-at-all-0123456789",
     "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -19,19 +21,24 @@ GOOD = {
 
 
 def _run(*args: str, **overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.update(GOOD)
     env.update(overrides)
     for key in [k for k, v in env.items() if v is None]:
         del env[key]
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
 def _without(name: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.update(GOOD)
     env.pop(name, None)
     return env
@@ -58,8 +65,13 @@ def test_a_bad_value_stops_start_up_naming_the_variable(variable, value):
 @pytest.mark.parametrize("variable", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS"])
 def test_a_missing_secret_stops_start_up_naming_it(variable):
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=_without(variable),
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=_without(variable),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode != 0
     assert f"{variable} is not set" in result.stderr
@@ -73,8 +85,12 @@ def test_good_environment_passes_the_system_check():
 
 def test_production_settings_pass_the_deployment_check():
     result = _run(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="false", ALLOWED_HOSTS="desk.example.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        ALLOWED_HOSTS="desk.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -112,7 +128,12 @@ def test_redis_url_becomes_broker_and_cache():
 
 
 def test_database_url_selects_postgresql():
-    code = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['ENGINE'], d['NAME'], d['HOST'])"
+    code = (
+        "from django.conf import settings as s; d = s.DATABASES['default'];"
+        " print(d['ENGINE'], d['NAME'], d['HOST'])"
+    )
     result = _run("shell", "-c", code, DATABASE_URL="postgres://u:p@db.internal:5432/desk")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql desk db.internal"
+    assert (
+        result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql desk db.internal"
+    )

@@ -23,8 +23,15 @@ def _membership(user, tenant) -> Membership:
     return Membership.objects.get(user=user, tenant=tenant)
 
 
-def _invite(client, email: str, role: str = Role.AGENT):
-    return client.post(reverse("member_list"), {"email": email, "role": role}, follow=True)
+@pytest.fixture
+def invite(django_capture_on_commit_callbacks):
+    """Posts the invite form; the e-mail goes out on commit, run here as a real commit would."""
+
+    def post(client, email: str, role: str = Role.AGENT):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(reverse("member_list"), {"email": email, "role": role}, follow=True)
+
+    return post
 
 
 def _link(text: str) -> str:
@@ -34,8 +41,8 @@ def _link(text: str) -> str:
 # --- Invitations -------------------------------------------------------------------------------
 
 
-def test_an_owner_invites_by_email_and_sees_the_one_time_link(owner_client, tenant, owner):
-    response = _invite(owner_client, "New.Hire@Example.test", Role.ADMIN)
+def test_an_owner_invites_by_email_and_sees_the_one_time_link(invite, owner_client, tenant, owner):
+    response = invite(owner_client, "New.Hire@Example.test", Role.ADMIN)
     assert response.status_code == 200
     invitation = Invitation.objects.get(tenant=tenant)
     assert (invitation.email, invitation.role, invitation.invited_by) == (
@@ -52,8 +59,10 @@ def test_an_owner_invites_by_email_and_sees_the_one_time_link(owner_client, tena
     assert _link(flash[0]).split("/")[2] not in invitation.token_hash
 
 
-def test_a_new_person_accepts_an_invitation_by_choosing_a_password(owner_client, client, tenant):
-    _invite(owner_client, "newbie@example.test")
+def test_a_new_person_accepts_an_invitation_by_choosing_a_password(
+    invite, owner_client, client, tenant
+):
+    invite(owner_client, "newbie@example.test")
     link = _link(mail.outbox[0].body)
     owner_client.logout()
     page = client.get(link)
@@ -68,8 +77,10 @@ def test_a_new_person_accepts_an_invitation_by_choosing_a_password(owner_client,
     assert client.get(link).status_code == 404
 
 
-def test_an_existing_user_accepts_while_signed_in(owner_client, client, tenant, other_owner, other_tenant):
-    _invite(owner_client, "owner@rival.test")
+def test_an_existing_user_accepts_while_signed_in(
+    invite, owner_client, client, tenant, other_owner, other_tenant
+):
+    invite(owner_client, "owner@rival.test")
     link = _link(mail.outbox[0].body)
     client.force_login(other_owner)
     assert client.get(link).status_code == 200
@@ -78,8 +89,8 @@ def test_an_existing_user_accepts_while_signed_in(owner_client, client, tenant, 
     assert _membership(other_owner, other_tenant).role == Role.OWNER  # untouched
 
 
-def test_an_existing_user_signed_out_is_asked_to_sign_in(owner_client, client, other_owner):
-    _invite(owner_client, "owner@rival.test")
+def test_an_existing_user_signed_out_is_asked_to_sign_in(invite, owner_client, client, other_owner):
+    invite(owner_client, "owner@rival.test")
     link = _link(mail.outbox[0].body)
     owner_client.logout()
     response = client.get(link)
@@ -90,8 +101,8 @@ def test_an_existing_user_signed_out_is_asked_to_sign_in(owner_client, client, o
     assert User.objects.filter(email="owner@rival.test").count() == 1
 
 
-def test_the_wrong_account_cannot_accept(owner_client, client, tenant, agent):
-    _invite(owner_client, "someone.else@example.test")
+def test_the_wrong_account_cannot_accept(invite, owner_client, client, tenant, agent):
+    invite(owner_client, "someone.else@example.test")
     link = _link(mail.outbox[0].body)
     client.force_login(agent)
     response = client.post(link)
@@ -99,8 +110,8 @@ def test_the_wrong_account_cannot_accept(owner_client, client, tenant, agent):
     assert Invitation.objects.get().accepted_at is None
 
 
-def test_a_revoked_invitation_is_dead(owner_client, client, tenant):
-    _invite(owner_client, "x@example.test")
+def test_a_revoked_invitation_is_dead(invite, owner_client, client, tenant):
+    invite(owner_client, "x@example.test")
     link = _link(mail.outbox[0].body)
     invitation = Invitation.objects.get()
     owner_client.post(reverse("invitation_revoke", args=[invitation.public_id]))
@@ -108,16 +119,16 @@ def test_a_revoked_invitation_is_dead(owner_client, client, tenant):
     assert client.get(link).status_code == 404
 
 
-def test_inviting_a_member_again_is_refused(owner_client, agent):
-    response = _invite(owner_client, "agent@acme.test")
+def test_inviting_a_member_again_is_refused(invite, owner_client, agent):
+    response = invite(owner_client, "agent@acme.test")
     assert response.status_code == 400
     assert "already a member" in str(response.context["form"].non_field_errors())
     assert Invitation.objects.count() == 0
 
 
-def test_only_an_owner_can_invite_an_owner(client, admin_user):
+def test_only_an_owner_can_invite_an_owner(invite, client, admin_user):
     client.force_login(admin_user)
-    response = _invite(client, "boss@example.test", Role.OWNER)
+    response = invite(client, "boss@example.test", Role.OWNER)
     assert response.status_code == 400
     assert Invitation.objects.count() == 0
 
@@ -125,12 +136,14 @@ def test_only_an_owner_can_invite_an_owner(client, admin_user):
 # --- Roles ---------------------------------------------------------------------------------------
 
 
-def test_an_agent_cannot_manage_members(agent_client, tenant, owner, agent):
+def test_an_agent_cannot_manage_members(invite, agent_client, tenant, owner, agent):
     owner_m = _membership(owner, tenant)
     assert agent_client.get(reverse("member_list")).status_code == 403
-    assert _invite(agent_client, "friend@example.test").status_code == 403
+    assert invite(agent_client, "friend@example.test").status_code == 403
     assert (
-        agent_client.post(reverse("member_role", args=[owner_m.public_id]), {"role": Role.AGENT}).status_code
+        agent_client.post(
+            reverse("member_role", args=[owner_m.public_id]), {"role": Role.AGENT}
+        ).status_code
         == 403
     )
     assert agent_client.post(reverse("member_remove", args=[owner_m.public_id])).status_code == 403

@@ -54,7 +54,9 @@ def test_removed_from_the_chosen_tenant_falls_back_to_another(client, tenant, ot
 
 
 @pytest.mark.parametrize("page", TENANT_PAGES)
-def test_tenant_pages_show_only_the_current_tenant(page, owner_client, tenant, other_tenant, other_owner):
+def test_tenant_pages_show_only_the_current_tenant(
+    page, owner_client, tenant, other_tenant, other_owner
+):
     response = owner_client.get(reverse(page))
     assert response.status_code == 200
     assert response.context["current_tenant"] == tenant

@@ -18,5 +18,7 @@ class Command(BaseCommand):
         try:
             reply = result.get(timeout=timeout)
         except Exception as exc:
-            raise CommandError(f"No worker answered within {timeout:g}s ({exc.__class__.__name__}).") from exc
+            raise CommandError(
+                f"No worker answered within {timeout:g}s ({exc.__class__.__name__})."
+            ) from exc
         self.stdout.write(f"worker {reply['worker']} answered at {reply['at']}")
