@@ -173,10 +173,10 @@ class CancellationLineFactory(factory.django.DjangoModelFactory):
 
 
 def member(tenant: Tenant, role: str = Role.AGENT, email: str | None = None) -> Membership:
-    """A person in `tenant` with `role`. (Made directly: tests.factories.UserFactory currently
-    passes its PASSWORD constant to the model and fails under factory_boy 3.3.)"""
+    """A person in `tenant` with `role`, made without password hashing so that tests which
+    need many members stay fast (they sign in with force_login)."""
     user = User.objects.create_user(
         email=email or f"{role}-{Membership.objects.count() + 1}@{tenant.slug}.test",
-        password=None,  # unusable: no slow hashing, tests log in with force_login
+        password=None,
     )
     return Membership.objects.create(tenant=tenant, user=user, role=role)
