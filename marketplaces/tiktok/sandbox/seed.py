@@ -621,7 +621,40 @@ class Seeder:
         rows = []
         cancel_rows = []
         return_rows = []
-        for created, status, lines in zip(plans, statuses, line_counts, strict=True):
+        # Whatever the volume, the newest candidates carry every after-sale status at least once.
+        forced_cancel = dict(
+            zip(
+                reversed([i for i, s in enumerate(statuses) if s == "AWAITING_SHIPMENT"]),
+                ("CANCELLATION_REQUEST_PENDING", "CANCELLATION_REQUEST_CANCEL"),
+                strict=False,
+            )
+        )
+        forced_return = dict(
+            zip(
+                reversed([i for i, s in enumerate(statuses) if s == "DELIVERED"]),
+                (
+                    "RETURN_OR_REFUND_REQUEST_PENDING",
+                    "AWAITING_BUYER_SHIP",
+                    "BUYER_SHIPPED_ITEM",
+                    "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                ),
+                strict=False,
+            )
+        )
+        forced_return.update(
+            zip(
+                reversed([i for i, s in enumerate(statuses) if s == "COMPLETED"]),
+                (
+                    "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                    "REFUND_OR_RETURN_REQUEST_REJECT",
+                    "RETURN_OR_REFUND_REQUEST_CANCEL",
+                ),
+                strict=False,
+            )
+        )
+        for position, (created, status, lines) in enumerate(
+            zip(plans, statuses, line_counts, strict=True)
+        ):
             buyer = buyers[rng.randrange(len(buyers))]
             order, address = self.build_order(
                 shop_id, market, region, currency, created, buyer, products, lines
@@ -640,8 +673,12 @@ class Seeder:
                 cancel_rows.append(
                     self.cancellation(shop_id, order, "CANCELLATION_REQUEST_COMPLETE")
                 )
-            elif status == "AWAITING_SHIPMENT" and rng.random() < 0.15:
-                pending = rng.random() < 0.6
+            elif status == "AWAITING_SHIPMENT" and (
+                position in forced_cancel or rng.random() < 0.15
+            ):
+                pending = forced_cancel.get(
+                    position, "CANCELLATION_REQUEST_PENDING" if rng.random() < 0.6 else ""
+                ) == ("CANCELLATION_REQUEST_PENDING")
                 if pending:
                     order["is_buyer_request_cancel"] = True
                     order["request_cancel_time"] = order["update_time"]
@@ -654,8 +691,10 @@ class Seeder:
                         else "CANCELLATION_REQUEST_CANCEL",
                     )
                 )
-            elif status in ("DELIVERED", "COMPLETED") and rng.random() < 0.08:
-                return_rows.append(self.return_order(shop_id, order))
+            elif status in ("DELIVERED", "COMPLETED") and (
+                position in forced_return or rng.random() < 0.08
+            ):
+                return_rows.append(self.return_order(shop_id, order, forced_return.get(position)))
             orders.append(order)
             rows.append(
                 (
@@ -740,7 +779,9 @@ class Seeder:
             orjson.dumps(body).decode(),
         )
 
-    def return_order(self, shop_id: str, order: dict[str, Any]) -> tuple[Any, ...]:
+    def return_order(
+        self, shop_id: str, order: dict[str, Any], forced_status: str | None = None
+    ) -> tuple[Any, ...]:
         rng = self.rng
         return_id = self.ids.make("404", 19)
         age_days = (self.anchor - order["update_time"]) / 86400
@@ -762,6 +803,7 @@ class Seeder:
                     "RETURN_OR_REFUND_REQUEST_COMPLETE",
                 )
             )
+        status = forced_status or status
         return_type = rng.choice(
             ("REFUND", "RETURN_AND_REFUND", "RETURN_AND_REFUND", "REPLACEMENT")
         )
