@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tenants.models import Role
+from tests.factories import PASSWORD, MembershipFactory, TenantFactory
 
 pytest_plugins = ["tests.tiktok_sandbox"]
 
@@ -20,7 +20,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     uses_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     for item in items:
         if "postgres" in item.keywords and not uses_postgres:
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://..."))
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+            )
         if "redis" in item.keywords and not settings.REDIS_URL:
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://..."))
 
@@ -75,7 +77,7 @@ def other_owner(other_tenant):
 
 @pytest.fixture
 def password() -> str:
-    return UserFactory.PASSWORD
+    return PASSWORD
 
 
 @pytest.fixture
