@@ -377,3 +377,21 @@ def webhook_events_requeue(*, now: datetime | None = None, limit: int = 500) -> 
         status=WebhookEventStatus.RECEIVED
     )
     return ids
+
+
+# Processed notifications are kept this long for support questions ("did TikTok tell us?"), then
+# deleted in batches. Failed and awaiting-handler events are kept until someone deals with them.
+WEBHOOK_RETENTION = timedelta(days=30)
+
+
+def webhook_events_prune(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Deletes one batch of old processed or unknown-shop events; returns how many."""
+    cutoff = (now or timezone.now()) - WEBHOOK_RETENTION
+    ids = list(
+        WebhookEvent.objects.filter(
+            status__in=[WebhookEventStatus.PROCESSED, WebhookEventStatus.UNKNOWN_SHOP],
+            received_at__lt=cutoff,
+        ).values_list("id", flat=True)[:batch]
+    )
+    deleted, _ = WebhookEvent.objects.filter(id__in=ids).delete()
+    return deleted

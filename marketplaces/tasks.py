@@ -20,3 +20,12 @@ def requeue_webhook_events() -> int:
     for event_id in ids:
         process_webhook_event.delay(event_id)
     return len(ids)
+
+
+@shared_task(name="marketplaces.prune_webhook_events", ignore_result=True)
+def prune_webhook_events() -> int:
+    """Beat (daily): deletes processed notifications past their retention, in batches."""
+    total = 0
+    while deleted := services.webhook_events_prune():
+        total += deleted
+    return total

@@ -21,7 +21,11 @@ from marketplaces.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
-from marketplaces.tasks import process_webhook_event, requeue_webhook_events
+from marketplaces.tasks import (
+    process_webhook_event,
+    prune_webhook_events,
+    requeue_webhook_events,
+)
 from marketplaces.tiktok.signing import sign_webhook
 from tests.factories_marketplaces import StoreFactory, SyncJobFactory, WebhookEventFactory
 
@@ -530,3 +534,23 @@ def test_the_sweeper_requeues_what_was_never_processed(store, enqueued, monkeypa
     assert statuses[failed.pk] == WebhookEventStatus.FAILED
     assert statuses[just_arrived.pk] == WebhookEventStatus.RECEIVED
     assert statuses[live_worker.pk] == WebhookEventStatus.PROCESSING
+
+
+def test_pruning_deletes_only_old_processed_events(db):
+    now = timezone.now()
+    old = now - services.WEBHOOK_RETENTION - timedelta(days=1)
+    kept = {
+        "recent processed": WebhookEventFactory(
+            status=WebhookEventStatus.PROCESSED, received_at=now
+        ),
+        "old failed": WebhookEventFactory(status=WebhookEventStatus.FAILED, received_at=old),
+        "old awaiting": WebhookEventFactory(
+            status=WebhookEventStatus.AWAITING_HANDLER, received_at=old
+        ),
+    }
+    WebhookEventFactory(status=WebhookEventStatus.PROCESSED, received_at=old)
+    WebhookEventFactory(status=WebhookEventStatus.UNKNOWN_SHOP, received_at=old)
+
+    assert prune_webhook_events() == 2
+
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {e.pk for e in kept.values()}
