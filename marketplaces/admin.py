@@ -32,6 +32,9 @@ class StoreAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # stores are created by connecting them, with their tokens
+
     @admin.display(description="Tokens")
     def tokens(self, store: Store) -> str:
         # Whether tokens are stored, never what they are.
@@ -53,6 +56,9 @@ class WebhookEventAdmin(admin.ModelAdmin):
     raw_id_fields = ["store"]
     readonly_fields = [f.name for f in WebhookEvent._meta.get_fields() if f.concrete]
     actions = ["requeue"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # events come from TikTok, signed
 
     @admin.action(description="Process the selected events again")
     def requeue(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:

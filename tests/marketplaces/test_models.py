@@ -35,7 +35,7 @@ def _token_key(settings):
 
 @pytest.fixture
 def superuser_client(client, db):
-    user = User.objects.create_superuser(email="root@sellerdesk.test", password="x-long-pass-12")
+    user = User.objects.create_superuser(email="root@sellerdesk.test", password=None)
     client.force_login(user)
     return client
 
@@ -193,3 +193,55 @@ def test_store_sync_enabled_only_when_active(tenant):
     assert StoreFactory(tenant=tenant, status=StoreStatus.ACTIVE).sync_enabled is True
     assert StoreFactory(tenant=tenant, status=StoreStatus.NEEDS_REAUTH).sync_enabled is False
     assert StoreFactory(tenant=tenant, status=StoreStatus.DISCONNECTED).sync_enabled is False
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "marketplaces_store",
+        "marketplaces_storeaccess",
+        "marketplaces_webhookevent",
+        "marketplaces_oauthstate",
+        "marketplaces_syncjob",
+        "orders_order",
+        "orders_return",
+        "orders_cancellation",
+    ],
+)
+def test_admin_lists_and_change_pages_render(superuser_client, tenant, model):
+    from tests.factories_marketplaces import (
+        CancellationLineFactory,
+        OrderLineFactory,
+        ReturnLineFactory,
+        StoreAccessFactory,
+    )
+
+    store = StoreFactory(tenant=tenant, tokens=(ACCESS, REFRESH))
+    objects = {
+        "marketplaces_store": store,
+        "marketplaces_storeaccess": StoreAccessFactory(store=store, membership=member(tenant)),
+        "marketplaces_webhookevent": WebhookEventFactory(store=store),
+        "marketplaces_oauthstate": OAuthState.objects.create(
+            nonce="n",
+            tenant=tenant,
+            user=member(tenant).user,
+            market="us",
+            expires_at=timezone.now(),
+        ),
+        "marketplaces_syncjob": SyncJobFactory(store=store),
+        "orders_order": OrderLineFactory(order__store=store).order,
+        "orders_return": ReturnLineFactory(return_request__store=store).return_request,
+        "orders_cancellation": CancellationLineFactory(cancellation__store=store).cancellation,
+    }
+
+    listing = superuser_client.get(reverse(f"admin:{model}_changelist"))
+    change = superuser_client.get(reverse(f"admin:{model}_change", args=[objects[model].pk]))
+
+    assert (listing.status_code, change.status_code) == (200, 200)
+    for secret in (ACCESS, REFRESH, store.access_token_encrypted):
+        assert secret not in listing.content.decode() + change.content.decode()
+
+
+@pytest.mark.parametrize("model", ["marketplaces_store", "marketplaces_webhookevent"])
+def test_stores_and_webhook_events_cannot_be_added_by_hand(superuser_client, model):
+    assert superuser_client.get(reverse(f"admin:{model}_add")).status_code == 403
