@@ -89,7 +89,7 @@ def make_client(
         read_timeout=read_timeout,
         max_retries=max_retries,
     )
-    kwargs: dict[str, Any] = {"sleep": sleep or Sleeps()}
+    kwargs: dict[str, Any] = {"sleep": sleep if sleep is not None else Sleeps()}
     if session is not None:
         kwargs["session"] = session
     if clock is not None:
