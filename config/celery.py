@@ -16,6 +16,15 @@ app.autodiscover_tasks()
 # Later features add their entries (token refresh, order sync, message polling).
 app.conf.beat_schedule = {
     "health-heartbeat": {"task": "sellerdesk.health", "schedule": 300.0},
+    # Webhook events left behind (broker down, worker killed) or awaiting a new handler.
+    "marketplaces-requeue-webhook-events": {
+        "task": "marketplaces.requeue_webhook_events",
+        "schedule": 60.0,
+    },
+    "marketplaces-prune-webhook-events": {
+        "task": "marketplaces.prune_webhook_events",
+        "schedule": 24 * 60 * 60.0,
+    },
 }
 
 

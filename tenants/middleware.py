@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from .models import Membership
 
@@ -41,4 +43,15 @@ class TenantMiddleware:
         membership = resolve_membership(request)
         request.membership = membership  # type: ignore[attr-defined]
         request.tenant = membership.tenant if membership else None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        # Times render in the organisation's zone everywhere: templates, forms and Python code.
+        if membership is not None:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(membership.tenant.time_zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
