@@ -219,3 +219,30 @@ def test_live_buyers_write_and_orders_advance(tiktok_sandbox_factory, receiver):
     assert types & {1, 11, 12}
     assert sandbox.state()["counts"]["messages"] > before
     sandbox.set_config(buyer_message_interval=0, status_advance_interval=0)
+
+
+def test_registered_address_and_new_conversation(tiktok_sandbox_factory, receiver):
+    sandbox = tiktok_sandbox_factory(days=3, orders_per_day=30)  # more buyers than chats
+    hooks = "/event/202309/webhooks"
+    for event_type in ("NEW_CONVERSATION", "NEW_MESSAGE"):
+        put = sandbox.call("PUT", hooks, json={"address": receiver.url, "event_type": event_type})
+        assert put.json()["code"] == 0
+    registered = sandbox.call("GET", hooks).json()["data"]
+    shop_id = sandbox.shop()["id"]
+    buyers = sandbox.http.get(sandbox.base_url + "/buyer/api/shops").json()["shops"][0]["buyers"]
+    newcomer = next(b for b in buyers if not b["chatting"])
+
+    sandbox.http.post(
+        sandbox.base_url + "/buyer/api/send",
+        json={"shop_id": shop_id, "user_id": newcomer["user_id"], "type": "TEXT", "text": "First!"},
+    )
+    events = receiver.wait_for(2)
+    deleted = sandbox.call("DELETE", hooks, json={"event_type": "NEW_MESSAGE"}).json()
+    remaining = sandbox.call("GET", hooks).json()["data"]
+
+    assert registered["total_count"] == 2
+    assert {h["event_type"] for h in registered["webhooks"]} == {"NEW_CONVERSATION", "NEW_MESSAGE"}
+    assert [event["type"] for event in events] == [13, 14]
+    assert events[0]["data"]["conversation_id"] == events[1]["data"]["conversation_id"]
+    assert deleted["code"] == 0
+    assert [h["event_type"] for h in remaining["webhooks"]] == ["NEW_CONVERSATION"]

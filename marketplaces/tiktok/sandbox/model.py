@@ -9,6 +9,7 @@ server's own base URL when a response is written, so the data file does not depe
 from __future__ import annotations
 
 import hashlib
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -192,9 +193,9 @@ def tracking_events(order: dict[str, Any]) -> list[dict[str, Any]]:
     if "delivery_time" in order:
         events.append((order["delivery_time"] - 14400, "Out for delivery"))
         events.append((order["delivery_time"], "Delivered, left at front door"))
-    events = [
-        event for event in events if event[0] <= order["update_time"] or "delivery_time" in order
-    ]
+    # Events of a parcel still travelling are shown up to now, not beyond.
+    now = int(time.time())
+    events = [event for event in events if event[0] <= now or "delivery_time" in order]
     events.sort(key=lambda event: event[0], reverse=True)
     return [{"description": text, "update_time_millis": when * 1000} for when, text in events]
 

@@ -1092,6 +1092,7 @@ def seed_file(
     anchor: int | None = None,
 ) -> None:
     """Create and fill a data file; refuses to touch one that is already seeded."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = db.connect(path)
     try:
         db.create_schema(conn)
