@@ -804,13 +804,14 @@ class TikTokClient:
         except ValueError:
             envelope = None
         if not isinstance(envelope, dict):
-            if status == 429 or status >= 500:
+            if status >= 400:  # a proxy's error page: typed by the status alone
                 raise classify(
                     None,
                     f"HTTP {status} without a JSON body",
                     http_status=status,
                     retry_after=_retry_after(response),
                 )
+            # A 2xx that is not an envelope: nothing can be read from it, so it is transient.
             raise TransportError(
                 f"HTTP {status}: the body is not a JSON object", http_status=status
             )

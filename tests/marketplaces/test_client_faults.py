@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 
 from marketplaces.records import TextContent
 from marketplaces.tiktok import errors
@@ -402,8 +403,6 @@ def test_connection_refused_is_retried_even_for_sends(sandbox, us):
 
 def test_retry_after_header_is_honoured(sandbox, us):
     """The sandbox may not send Retry-After; the parser is checked on a built response."""
-    import requests
-
     response = requests.Response()
     response.status_code = 429
     response.headers["Retry-After"] = "3"
@@ -420,3 +419,39 @@ def test_retry_after_header_is_honoured(sandbox, us):
     assert client._backoff(4, raised.value) == 4.0  # ceiling 8 s, jitter 0: 4 s > 3 s
     raised.value.retry_after = 3600.0
     assert client._backoff(0, raised.value) is None  # too long to sleep in a worker: raise
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (502, errors.ServerError),
+        (429, errors.RateLimitedError),
+        (404, errors.NotFoundError),
+        (400, errors.TikTokApiError),
+        (200, errors.TransportError),
+    ],
+)
+def test_a_body_that_is_not_an_envelope_is_typed_by_status(status, expected):
+    response = requests.Response()
+    response.status_code = status
+    response._content = b"<html>Bad Gateway</html>"
+
+    with pytest.raises(errors.TikTokError) as raised:
+        TikTokClient._parse(response)
+
+    assert type(raised.value) is expected
+    assert raised.value.http_status == status
+    assert raised.value.code is None
+
+
+def test_non_ascii_text_is_signed_and_sent_as_utf8(sandbox, us):
+    client = make_client(sandbox)
+    conversation_id = first_conversation(client, us)
+    text = "Grüße aus Köln 👋 — ¿todo bien? 你好"
+
+    message_id = client.send_message(
+        **us.auth, conversation_id=conversation_id, content=TextContent(text)
+    )
+
+    latest = client.messages(**us.auth, conversation_id=conversation_id)[-1]
+    assert (latest.external_id, latest.text) == (message_id, text)
