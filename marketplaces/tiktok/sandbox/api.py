@@ -15,7 +15,6 @@ import orjson
 
 from marketplaces.tiktok.sandbox import cs, db
 from marketplaces.tiktok.sandbox.app import (
-    OPTIONAL,
     REFUSED,
     ApiError,
     Request,
@@ -132,7 +131,7 @@ def joined(items: list[bytes]) -> bytes:
 
 
 def authorized_shops(request: Request) -> Response:
-    rows = request.conn.execute(  # type: ignore[union-attr]
+    rows = request.conn.execute(
         "SELECT id, name, region, seller_type, cipher, code FROM shops "
         "WHERE seller_id = ? AND authorized = 1 ORDER BY rowid",
         (request.seller_id,),
@@ -152,7 +151,7 @@ def authorized_shops(request: Request) -> Response:
 
 
 def active_shops(request: Request) -> Response:
-    rows = request.conn.execute(  # type: ignore[union-attr]
+    rows = request.conn.execute(
         "SELECT id, region FROM shops WHERE seller_id = ? AND authorized = 1 ORDER BY rowid",
         (request.seller_id,),
     ).fetchall()
@@ -172,7 +171,6 @@ class _CountCache:
 
     def get(self, request: Request, where_sql: str, args: list[Any]) -> int:
         conn = request.conn
-        assert conn is not None
         version = db.meta_get(conn, "orders_version") or "0"
         key = (where_sql, *args)
         with self.lock:
@@ -228,7 +226,7 @@ def orders_search(request: Request) -> Response:
             page_args += [int(cursor[0]), cursor[1]]
         except ValueError:
             raise invalid("`page_token` is invalid.") from None
-    rows = request.conn.execute(  # type: ignore[union-attr]
+    rows = request.conn.execute(
         f"SELECT CAST(body AS BLOB), {field}, id FROM orders WHERE {page_where} "  # noqa: S608
         f"ORDER BY {field} {order}, id {order} LIMIT ?",
         [*page_args, size + 1],
@@ -257,7 +255,7 @@ def orders_detail(request: Request) -> Response:
     if len(ids) > MAX_DETAIL_IDS:
         raise invalid(f"`ids` accepts at most {MAX_DETAIL_IDS} order ids.")
     marks = ", ".join("?" * len(ids))
-    rows = request.conn.execute(  # type: ignore[union-attr]
+    rows = request.conn.execute(
         f"SELECT id, shop_id, CAST(body AS BLOB) FROM orders WHERE id IN ({marks})",  # noqa: S608
         ids,
     ).fetchall()
@@ -272,7 +270,7 @@ def orders_detail(request: Request) -> Response:
 
 
 def own_order(request: Request, order_id: str) -> dict[str, Any]:
-    row = request.conn.execute(  # type: ignore[union-attr]
+    row = request.conn.execute(
         "SELECT shop_id, body FROM orders WHERE id = ?", (order_id,)
     ).fetchone()
     if row is None or row[0] != request.shop_id:
@@ -308,7 +306,6 @@ def _after_sale_search(
         in_filter(column, body_list(body, key), where, args)
     where_sql = " AND ".join(where)
     conn = request.conn
-    assert conn is not None
     total = conn.execute(
         f"SELECT COUNT(*) FROM {table} WHERE {where_sql}",  # noqa: S608
         args,
@@ -394,7 +391,6 @@ def products_search(request: Request) -> Response:
         args.append(status)
     time_filters(body, where, args, upper="le")
     conn = request.conn
-    assert conn is not None
     rows = conn.execute(
         f"SELECT summary FROM products WHERE {' AND '.join(where)} "  # noqa: S608
         "ORDER BY create_time DESC, id DESC",
@@ -417,7 +413,7 @@ def products_search(request: Request) -> Response:
 
 
 def product_detail(request: Request) -> Response:
-    row = request.conn.execute(  # type: ignore[union-attr]
+    row = request.conn.execute(
         "SELECT CAST(detail AS BLOB) FROM products WHERE id = ? AND shop_id = ?",
         (request.params["product_id"], request.shop_id),
     ).fetchone()
@@ -438,7 +434,7 @@ def coupons_search(request: Request) -> Response:
     if keyword:
         where.append("title LIKE ?")
         args.append(f"%{keyword}%")
-    rows = request.conn.execute(  # type: ignore[union-attr]
+    rows = request.conn.execute(
         f"SELECT CAST(body AS BLOB) FROM coupons WHERE {' AND '.join(where)} ORDER BY id",  # noqa: S608
         args,
     ).fetchall()
@@ -457,7 +453,7 @@ def coupons_search(request: Request) -> Response:
 
 
 def coupon_detail(request: Request) -> Response:
-    row = request.conn.execute(  # type: ignore[union-attr]
+    row = request.conn.execute(
         "SELECT CAST(body AS BLOB) FROM coupons WHERE id = ? AND shop_id = ?",
         (request.params["coupon_id"], request.shop_id),
     ).fetchone()
@@ -471,7 +467,7 @@ def coupon_detail(request: Request) -> Response:
 
 
 def webhooks_get(request: Request) -> Response:
-    rows = request.conn.execute(  # type: ignore[union-attr]
+    rows = request.conn.execute(
         "SELECT event_type, address, create_time, update_time FROM webhooks WHERE shop_id = ? "
         "ORDER BY event_type",
         (request.shop_id,),
@@ -493,7 +489,6 @@ def webhooks_put(request: Request) -> Response:
         raise invalid("`address` must be a URL of at most 255 characters.")
     now = int(time.time())
     conn = request.conn
-    assert conn is not None
     with db.Transaction(conn):
         conn.execute(
             "INSERT INTO webhooks VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop_id, event_type) "
@@ -509,7 +504,6 @@ def webhooks_delete(request: Request) -> Response:
     if event_type not in EVENT_TYPES.values():
         raise invalid("`event_type` is not a supported event type.")
     conn = request.conn
-    assert conn is not None
     with db.Transaction(conn):
         conn.execute(
             "DELETE FROM webhooks WHERE shop_id = ? AND event_type = ?",
@@ -536,6 +530,3 @@ def register(app: SandboxApp) -> None:
     app.add("PUT", "/event/202309/webhooks", webhooks_put)
     app.add("DELETE", "/event/202309/webhooks", webhooks_delete)
     cs.register(app)
-
-
-__all__ = ["OPTIONAL", "register"]

@@ -67,12 +67,12 @@ class Request:
     headers: dict[str, str]
     body: bytes
     environ: dict[str, Any]
+    conn: sqlite3.Connection
     params: dict[str, str] = field(default_factory=dict)
     seller_id: int = 0
     shop: tuple[Any, ...] | None = (
         None  # (id, seller_id, cipher, authorized, im_user_id, name, avatar)
     )
-    conn: sqlite3.Connection | None = None
 
     def json(self) -> dict[str, Any]:
         if not self.body.strip():
@@ -256,7 +256,7 @@ class SandboxApp:
         }
         if "CONTENT_TYPE" in environ:
             headers["content-type"] = environ["CONTENT_TYPE"]
-        request = Request(method, path, query, headers, body, environ, params, conn=self.conn())
+        request = Request(method, path, query, headers, body, environ, self.conn(), params)
         try:
             if route.kind in ("api", "auth"):
                 self.apply_faults(request)
@@ -267,7 +267,7 @@ class SandboxApp:
             return error_response(error)
 
     def apply_faults(self, request: Request) -> None:
-        faults = db.json_meta_get(request.conn, "faults", db.DEFAULT_FAULTS)  # type: ignore[arg-type]
+        faults = db.json_meta_get(request.conn, "faults", db.DEFAULT_FAULTS)
         if faults["latency_ms"]:
             time.sleep(float(faults["latency_ms"]) / 1000)
         if faults["rate_limit_ratio"] and random.random() < float(faults["rate_limit_ratio"]):
@@ -279,7 +279,6 @@ class SandboxApp:
         """§0 and §2: app_key, sign present, timestamp window, signature, token, shop_cipher."""
         query = request.query
         conn = request.conn
-        assert conn is not None
         if query.get("app_key") != self.app_key:
             raise ApiError(36009004, "Invalid credentials. Invalid `app_key` query parameter.", 401)
         if not query.get("sign"):

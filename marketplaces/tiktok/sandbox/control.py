@@ -32,11 +32,6 @@ class ControlError(Exception):
         self.status = status
 
 
-def _conn(request: Request) -> sqlite3.Connection:
-    assert request.conn is not None
-    return request.conn
-
-
 def _body(request: Request) -> dict[str, Any]:
     if not request.body.strip():
         return {}
@@ -91,7 +86,7 @@ def credentials(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def state(request: Request) -> Response:
-    conn = _conn(request)
+    conn = request.conn
     counts = {
         table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
         for table in (
@@ -128,7 +123,7 @@ def state(request: Request) -> Response:
 
 def set_config(request: Request) -> Response:
     body = _body(request)
-    conn = _conn(request)
+    conn = request.conn
     with db.Transaction(conn):
         config = db.json_meta_get(conn, "config", db.DEFAULT_CONFIG)
         for key, value in body.items():
@@ -163,14 +158,14 @@ def set_faults(request: Request) -> Response:
             faults[key] = value
         else:
             faults[key] = bool(value)
-    conn = _conn(request)
+    conn = request.conn
     with db.Transaction(conn):
         db.json_meta_set(conn, "faults", faults)
     return json_response({"faults": faults})
 
 
 def expire_tokens(request: Request) -> Response:
-    conn = _conn(request)
+    conn = request.conn
     with db.Transaction(conn):
         count = conn.execute(
             "UPDATE tokens SET expires_at = ? WHERE kind = 'access' AND expires_at > ?",
@@ -180,13 +175,13 @@ def expire_tokens(request: Request) -> Response:
 
 
 def deauthorize(request: Request) -> Response:
-    events.shop_deauthorize(_conn(request), request.params["shop_id"])
+    events.shop_deauthorize(request.conn, request.params["shop_id"])
     return json_response({"shop_id": request.params["shop_id"], "authorized": False})
 
 
 def authorization_expiring(request: Request) -> Response:
     days = int(_body(request).get("days", 30))
-    events.shop_authorization_expiring(_conn(request), request.params["shop_id"], days)
+    events.shop_authorization_expiring(request.conn, request.params["shop_id"], days)
     return json_response({"shop_id": request.params["shop_id"], "days": days})
 
 
@@ -196,7 +191,7 @@ def buyers_write(request: Request) -> Response:
     if not isinstance(shop_id, str):
         raise ControlError(400, "shop_id is required")
     message = events.buyer_write(
-        _conn(request),
+        request.conn,
         shop_id=shop_id,
         conversation_id=body.get("conversation_id"),
         text=body.get("text"),
@@ -206,26 +201,22 @@ def buyers_write(request: Request) -> Response:
 
 
 def order_advance(request: Request) -> Response:
-    return json_response(events.order_advance(_conn(request), request.params["order_id"]))
+    return json_response(events.order_advance(request.conn, request.params["order_id"]))
 
 
 def cancellation_advance(request: Request) -> Response:
-    return json_response(events.cancellation_advance(_conn(request), request.params["cancel_id"]))
+    return json_response(events.cancellation_advance(request.conn, request.params["cancel_id"]))
 
 
 def return_advance(request: Request) -> Response:
-    return json_response(events.return_advance(_conn(request), request.params["return_id"]))
+    return json_response(events.return_advance(request.conn, request.params["return_id"]))
 
 
 def webhook_log(request: Request) -> Response:
-    rows = (
-        _conn(request)
-        .execute(
-            "SELECT id, shop_id, type, notification_id, state, attempts, last_status FROM outbox "
-            "ORDER BY id DESC LIMIT 200"
-        )
-        .fetchall()
-    )
+    rows = request.conn.execute(
+        "SELECT id, shop_id, type, notification_id, state, attempts, last_status FROM outbox "
+        "ORDER BY id DESC LIMIT 200"
+    ).fetchall()
     return json_response(
         {
             "webhooks": [
@@ -245,17 +236,15 @@ def webhook_log(request: Request) -> Response:
 
 
 def get_credentials(request: Request) -> Response:
-    return json_response(credentials(_conn(request)))
+    return json_response(credentials(request.conn))
 
 
 def image(request: Request) -> Response:
     name = request.params["name"]
     image_id = name.split(".", 1)[0]
-    row = (
-        _conn(request)
-        .execute("SELECT content_type, data FROM images WHERE id = ?", (image_id,))
-        .fetchone()
-    )
+    row = request.conn.execute(
+        "SELECT content_type, data FROM images WHERE id = ?", (image_id,)
+    ).fetchone()
     if row is None or row[0] not in ACCEPTED_FORMATS.values():
         return Response(404, b"not found", "text/plain")
     return Response(200, bytes(row[1]), row[0], [("Cache-Control", "max-age=86400")])

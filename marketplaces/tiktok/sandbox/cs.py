@@ -30,11 +30,6 @@ UNSUPPORTED_TIPS = (
 )
 
 
-def _conn(request: Request) -> sqlite3.Connection:
-    assert request.conn is not None
-    return request.conn
-
-
 def _page_size(request: Request, high: int) -> int:
     raw = request.query.get("page_size")
     if not raw:
@@ -49,14 +44,10 @@ def _page_size(request: Request, high: int) -> int:
 
 
 def own_conversation(request: Request, conversation_id: str) -> tuple[Any, ...]:
-    row = (
-        _conn(request)
-        .execute(
-            "SELECT id, buyer_user_id, create_time FROM conversations WHERE id = ? AND shop_id = ?",
-            (conversation_id, request.shop_id),
-        )
-        .fetchone()
-    )
+    row = request.conn.execute(
+        "SELECT id, buyer_user_id, create_time FROM conversations WHERE id = ? AND shop_id = ?",
+        (conversation_id, request.shop_id),
+    ).fetchone()
     if row is None:
         raise ApiError(RECORD_NOT_FOUND, "Record not found.")
     return row
@@ -108,7 +99,7 @@ def conversation_object(
 
 def conversations(request: Request) -> Response:
     size = _page_size(request, 20)
-    conn = _conn(request)
+    conn = request.conn
     offset = _offset(request)
     rows = conn.execute(
         "SELECT id, buyer_user_id, create_time FROM conversations WHERE shop_id = ? "
@@ -155,14 +146,10 @@ def messages(request: Request) -> Response:
             raise invalid("`page_token` is invalid.")
         where += " AND idx < ?" if order == "DESC" else " AND idx > ?"
         args.append(int(cursor[0]))
-    rows = (
-        _conn(request)
-        .execute(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {where} ORDER BY idx {order} LIMIT ?",  # noqa: S608
-            [*args, size + 1],
-        )
-        .fetchall()
-    )
+    rows = request.conn.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {where} ORDER BY idx {order} LIMIT ?",  # noqa: S608
+        [*args, size + 1],
+    ).fetchall()
     next_token = _token(rows[size - 1][1]) if len(rows) > size else ""
     return envelope(
         {
@@ -184,7 +171,7 @@ def validate_send(
     request: Request, conversation: tuple[Any, ...], mtype: str, content: dict[str, Any]
 ) -> None:
     """Shapes of §6.2; cards must point at this shop's objects."""
-    conn = _conn(request)
+    conn = request.conn
     shop_id = request.shop_id
     if mtype == "TEXT":
         _content_fields(content, {"content": str})
@@ -264,7 +251,7 @@ def send_message(request: Request) -> Response:
     if not isinstance(content, dict):
         raise invalid("`content` must encode a JSON object.")
     validate_send(request, conversation, mtype, content)
-    conn = _conn(request)
+    conn = request.conn
     shop = request.shop
     assert shop is not None
     with db.Transaction(conn):
@@ -282,7 +269,7 @@ def send_message(request: Request) -> Response:
 
 def read_messages(request: Request) -> Response:
     conversation = own_conversation(request, request.params["conversation_id"])
-    conn = _conn(request)
+    conn = request.conn
     with db.Transaction(conn):
         conn.execute(
             "UPDATE messages SET read_by_seller = 1 WHERE conversation_id = ? "
@@ -296,7 +283,7 @@ def create_conversation(request: Request) -> Response:
     buyer_user_id = request.json().get("buyer_user_id")
     if not isinstance(buyer_user_id, str) or not buyer_user_id:
         raise invalid("`buyer_user_id` is required.")
-    conn = _conn(request)
+    conn = request.conn
     # §6.5: a seller may start a chat only with a buyer who ordered (or chatted) recently; the
     # sandbox accepts any buyer it knows in this shop.
     if not conn.execute(
@@ -371,15 +358,13 @@ def upload_image(request: Request) -> Response:
             "Invalid file size. The uploaded file size exceeds the maximum limit.",
             413,
         )
-    return envelope(store_image(_conn(request), data))
+    return envelope(store_image(request.conn, data))
 
 
 def agent_settings_get(request: Request) -> Response:
-    row = (
-        _conn(request)
-        .execute("SELECT can_accept_chat FROM shops WHERE id = ?", (request.shop_id,))
-        .fetchone()
-    )
+    row = request.conn.execute(
+        "SELECT can_accept_chat FROM shops WHERE id = ?", (request.shop_id,)
+    ).fetchone()
     return envelope({"can_accept_chat": bool(row[0])})
 
 
@@ -387,7 +372,7 @@ def agent_settings_put(request: Request) -> Response:
     value = request.json().get("can_accept_chat")
     if not isinstance(value, bool):
         raise invalid("`can_accept_chat` must be a boolean.")
-    conn = _conn(request)
+    conn = request.conn
     with db.Transaction(conn):
         conn.execute(
             "UPDATE shops SET can_accept_chat = ? WHERE id = ?", (int(value), request.shop_id)

@@ -27,16 +27,11 @@ if TYPE_CHECKING:
 INVALID_AUTH_CODE = 36004004
 
 
-def _conn(request: Request) -> sqlite3.Connection:
-    assert request.conn is not None
-    return request.conn
-
-
 # ---------------------------------------------------------------- auth host (§1.2, §1.3)
 
 
 def _check_app(request: Request, grant_type: str) -> None:
-    conn = _conn(request)
+    conn = request.conn
     if request.query.get("app_key") != db.meta_get(conn, "app_key") or request.query.get(
         "app_secret"
     ) != db.meta_get(conn, "app_secret"):
@@ -47,7 +42,7 @@ def _check_app(request: Request, grant_type: str) -> None:
 
 def token_get(request: Request) -> Response:
     _check_app(request, "authorized_code")
-    data = auth.redeem_code(_conn(request), request.query.get("auth_code", ""))
+    data = auth.redeem_code(request.conn, request.query.get("auth_code", ""))
     if data is None:
         raise ApiError(INVALID_AUTH_CODE, "Invalid auth code.")
     return envelope(data, message="success")  # the token sample's message is lowercase
@@ -55,7 +50,7 @@ def token_get(request: Request) -> Response:
 
 def token_refresh(request: Request) -> Response:
     _check_app(request, "refresh_token")
-    data = auth.refresh(_conn(request), request.query.get("refresh_token", ""))
+    data = auth.refresh(request.conn, request.query.get("refresh_token", ""))
     if data is None:
         raise ApiError(
             36009004, "Invalid credentials. The refresh token is invalid or expired.", 401
@@ -90,7 +85,7 @@ def _market(request: Request) -> str:
 
 
 def consent_form(request: Request) -> Response:
-    conn = _conn(request)
+    conn = request.conn
     market = _market(request)
     if request.query.get("service_id") != db.meta_get(conn, "service_id"):
         return _page(
@@ -130,7 +125,7 @@ def consent_form(request: Request) -> Response:
 
 
 def consent_submit(request: Request) -> Response:
-    conn = _conn(request)
+    conn = request.conn
     form = request.form()
     if form.get("service_id") != db.meta_get(conn, "service_id"):
         return _page("Invalid request", "<h1>Invalid request</h1><p>Unknown service.</p>", 400)
@@ -177,7 +172,7 @@ def buyer_page(request: Request) -> Response:
 
 
 def buyer_shops(request: Request) -> Response:
-    conn = _conn(request)
+    conn = request.conn
     shops = []
     for shop_id, name, region, currency in conn.execute(
         "SELECT id, name, region, currency FROM shops ORDER BY rowid"
@@ -258,7 +253,7 @@ def _card(conn: sqlite3.Connection, shop_id: str, message: dict[str, Any]) -> di
 
 
 def buyer_thread(request: Request) -> Response:
-    conn = _conn(request)
+    conn = request.conn
     shop_id = request.query.get("shop_id", "")
     user_id = request.query.get("user_id", "")
     row = conn.execute(
@@ -289,7 +284,7 @@ def buyer_thread(request: Request) -> Response:
 
 
 def buyer_send(request: Request) -> Response:
-    conn = _conn(request)
+    conn = request.conn
     try:
         body = orjson.loads(request.body or b"{}")
     except orjson.JSONDecodeError:
@@ -335,7 +330,7 @@ def buyer_upload(request: Request) -> Response:
     if "data" not in fields:
         return json_response({"error": "send the image in the field `data`"}, 400)
     try:
-        return json_response(store_image(_conn(request), fields["data"][0]))
+        return json_response(store_image(request.conn, fields["data"][0]))
     except ApiError as error:
         return json_response({"error": error.message}, 400)
 
