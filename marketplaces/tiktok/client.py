@@ -20,6 +20,7 @@ import enum
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -62,6 +63,23 @@ from marketplaces.tiktok.errors import (
 from marketplaces.tiktok.signing import sign_request
 
 logger = logging.getLogger(__name__)
+
+_SECRET_QUERY = re.compile(r"(app_secret|auth_code|refresh_token|access_token)=[^&\s\"']+")
+
+
+class _RedactSecrets(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included; the token endpoints
+    carry the app secret, the auth code and the refresh token there (§1.2/1.3)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_QUERY.sub(r"\1=***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactSecrets())
 
 T = TypeVar("T")
 Timestamp = datetime | int

@@ -6,6 +6,7 @@ Retries sleep through an injected recorder, so storms take no wall-clock time.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -127,6 +128,21 @@ def test_secrets_and_tokens_never_reach_the_log(sandbox, us, caplog):
     assert "request_id=" in logged
     for secret in (sandbox.app_secret, us.access_token, "secret-code", us.shop_cipher):
         assert secret not in logged
+
+
+def test_urllib3_debug_request_lines_are_redacted(sandbox, caplog):
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+    client = make_client(sandbox)
+
+    with pytest.raises(errors.InvalidAuthCodeError):
+        client.get_token(auth_code="debug-code-123")
+    with pytest.raises(errors.TikTokApiError):
+        client.refresh_token(refresh_token="TTP_refresh_secret")
+
+    assert "/api/v2/token/get?app_key=" in caplog.text  # urllib3 did log the request line
+    assert "app_secret=***" in caplog.text
+    for secret in (sandbox.app_secret, "debug-code-123", "TTP_refresh_secret"):
+        assert secret not in caplog.text
 
 
 # --- Typed errors -------------------------------------------------------------------------------
