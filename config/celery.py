@@ -25,6 +25,11 @@ app.conf.beat_schedule = {
         "task": "marketplaces.prune_webhook_events",
         "schedule": 24 * 60 * 60.0,
     },
+    # Each active store gets an incremental order sync once ORDER_SYNC_INTERVAL_SECONDS have
+    # passed (checked every minute, so the interval is a setting, not a schedule).
+    "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 60.0},
+    # Backfills and syncs left behind (worker killed, broker down, rate-limit pause) carry on.
+    "orders-resume-sync-jobs": {"task": "orders.resume_sync_jobs", "schedule": 120.0},
 }
 
 
