@@ -17,12 +17,14 @@ carry the app secret and tokens in the query string (§1.2).
 from __future__ import annotations
 
 import enum
+import io
 import json
 import logging
 import random
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -123,6 +125,59 @@ def _retry_after(response: requests.Response) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None  # an HTTP-date; the computed backoff applies
+
+
+# Outgoing images (contract "How to use this sheet"): the product accepts up to 15 MB, the limit
+# TikTok's own helpdesk connector documents; two secondary sources give 10 MB for the upload API,
+# so anything larger is recompressed to fit both.
+IMAGE_ACCEPT_LIMIT = 15 * 1024 * 1024
+IMAGE_UPLOAD_LIMIT = 10 * 1024 * 1024
+IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedImage:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+    recompressed: bool
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg"}.get(self.content_type, self.content_type.split("/")[-1])
+
+
+def prepare_image(image: bytes) -> PreparedImage:
+    """Check an outgoing image by its content and make it fit the upload limit.
+
+    Over 10 MB it becomes a JPEG (quality, then size, stepped down; an animated GIF keeps its
+    first frame). Raises ValueError for a file over 15 MB, or one that is not a supported image.
+    """
+    from PIL import Image as PILImage
+
+    if len(image) > IMAGE_ACCEPT_LIMIT:
+        raise ValueError("Images are limited to 15 MB.")
+    try:
+        with PILImage.open(io.BytesIO(image)) as opened:
+            kind, (width, height) = opened.format or "", opened.size
+            if kind not in IMAGE_FORMATS:
+                raise ValueError("Only JPEG, PNG, GIF and WEBP images can be sent.")
+            if len(image) <= IMAGE_UPLOAD_LIMIT:
+                return PreparedImage(image, IMAGE_FORMATS[kind], width, height, recompressed=False)
+            picture = opened.convert("RGBA")
+    except (OSError, PILImage.DecompressionBombError) as exc:
+        raise ValueError("The file is not an image that can be sent.") from exc
+    flat = PILImage.new("RGB", picture.size, (255, 255, 255))
+    flat.paste(picture, mask=picture.getchannel("A"))  # transparency onto white, as chat shows it
+    for quality, scale in ((85, 1.0), (75, 1.0), (75, 0.75), (70, 0.5), (65, 0.35), (60, 0.25)):
+        size = (max(1, int(flat.width * scale)), max(1, int(flat.height * scale)))
+        resized = flat if scale == 1.0 else flat.resize(size, PILImage.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        resized.save(buffer, format="JPEG", quality=quality, optimize=True)
+        if buffer.tell() <= IMAGE_UPLOAD_LIMIT:
+            return PreparedImage(buffer.getvalue(), "image/jpeg", *resized.size, recompressed=True)
+    raise ValueError("The image could not be made small enough to send.")
 
 
 class TikTokClient:
@@ -603,19 +658,21 @@ class TikTokClient:
         access_token: str,
         shop_cipher: str,
         image: bytes,
-        filename: str = "image.jpg",
-        content_type: str = "image/jpeg",
+        filename: str = "image",
     ) -> UploadedImage:
         """Upload an image for an IMAGE message (§6.1): multipart field `data`, body not signed.
 
-        Limits (10 MB / 15 MB, formats) are the caller's to enforce before calling.
+        The product's limits are applied first (`prepare_image`): JPEG/PNG/GIF/WEBP up to 15 MB,
+        recompressed when over 10 MB. Raises ValueError for anything else, before any request.
         """
+        prepared = prepare_image(image)
+        stem = filename.rsplit(".", 1)[0] if "." in filename else filename
         data = self._call(
             "POST",
             "/customer_service/202309/images/upload",
             access_token=access_token,
             shop_cipher=shop_cipher,
-            files={"data": (filename, image, content_type)},
+            files={"data": (f"{stem}.{prepared.extension}", prepared.data, prepared.content_type)},
         )
         return mapping.uploaded_image(data)
 

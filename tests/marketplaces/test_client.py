@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from PIL import Image as PILImage
 
 from marketplaces.records import (
     CouponCardContent,
@@ -24,7 +25,14 @@ from marketplaces.records import (
     VideoContent,
 )
 from marketplaces.tiktok import errors, mapping
-from marketplaces.tiktok.client import Market, TikTokClient
+from marketplaces.tiktok.client import (
+    IMAGE_ACCEPT_LIMIT,
+    IMAGE_UPLOAD_LIMIT,
+    Market,
+    PreparedImage,
+    TikTokClient,
+    prepare_image,
+)
 from marketplaces.tiktok.config import TikTokConfig
 from tests.tiktok_sandbox import TikTokSandbox
 
@@ -100,8 +108,6 @@ def make_client(
 
 
 def png(width: int, height: int) -> bytes:
-    from PIL import Image as PILImage
-
     buffer = io.BytesIO()
     PILImage.new("RGB", (width, height), (200, 40, 90)).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -535,9 +541,7 @@ def test_send_every_message_type(sandbox, client, us):
     order = next(o for o in orders if o.status == "DELIVERED" and o.package_ids)
     product = next(client.products(**us.auth))
     coupon = next(c for c in client.coupons(**us.auth) if c.can_be_sent_in_chat)
-    upload = client.upload_image(
-        **us.auth, image=png(64, 48), filename="a.png", content_type="image/png"
-    )
+    upload = client.upload_image(**us.auth, image=png(64, 48), filename="a.png")
     before = client.messages(**us.auth, conversation_id=conversation.external_id)
     contents: list[OutgoingContent] = [
         TextContent("Hello! Your parcel left our warehouse."),
@@ -571,9 +575,7 @@ def test_send_every_message_type(sandbox, client, us):
 
 
 def test_upload_image_returns_url_and_size(client, us):
-    uploaded = client.upload_image(
-        **us.auth, image=png(120, 80), filename="b.png", content_type="image/png"
-    )
+    uploaded = client.upload_image(**us.auth, image=png(120, 80), filename="b.png")
 
     assert uploaded.url.startswith("http")
     assert (uploaded.width, uploaded.height) == (120, 80)
@@ -638,3 +640,47 @@ def test_client_from_settings(settings):
     assert client.config.api_base_url == "http://127.0.0.1:1"
     assert (client.config.read_timeout, client.config.max_retries) == (7.5, 2)
     assert "secret" not in repr(client.config)
+
+
+def noisy_png(width: int, height: int) -> bytes:
+    """Random pixels do not compress: a PNG about width * height * 3 bytes."""
+    import random
+
+    pixels = random.Random(7).randbytes(width * height * 3)
+    buffer = io.BytesIO()
+    PILImage.frombytes("RGB", (width, height), pixels).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def test_prepare_image_keeps_small_images_as_they_are():
+    small = png(30, 20)
+
+    prepared = prepare_image(small)
+
+    assert prepared == PreparedImage(small, "image/png", 30, 20, recompressed=False)
+
+
+def test_prepare_image_refuses_what_cannot_be_sent():
+    with pytest.raises(ValueError, match="15 MB"):
+        prepare_image(b"\0" * (IMAGE_ACCEPT_LIMIT + 1))
+    with pytest.raises(ValueError, match="not an image"):
+        prepare_image(b"%PDF-1.7 not an image")
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (4, 4)).save(buffer, format="BMP")
+    with pytest.raises(ValueError, match="JPEG, PNG, GIF and WEBP"):
+        prepare_image(buffer.getvalue())
+
+
+def test_an_image_over_ten_megabytes_is_recompressed_before_upload(sandbox, us):
+    session = RecordingSession()
+    client = make_client(sandbox, session=session)
+    large = noisy_png(2000, 1800)
+    assert IMAGE_UPLOAD_LIMIT < len(large) <= IMAGE_ACCEPT_LIMIT
+
+    uploaded = client.upload_image(**us.auth, image=large, filename="photo.png")
+
+    (request,) = session.sent
+    assert len(request.body) <= IMAGE_UPLOAD_LIMIT + 1024  # the multipart envelope around it
+    assert b'filename="photo.jpg"' in request.body
+    assert b"Content-Type: image/jpeg" in request.body
+    assert (uploaded.width, uploaded.height) == (2000, 1800)

@@ -87,7 +87,7 @@ def test_image_upload_is_multipart_field_data_and_not_signed_over_the_body(sandb
     session = RecordingSession()
     client = make_client(sandbox, session=session)
 
-    client.upload_image(**us.auth, image=png(10, 10), filename="x.png", content_type="image/png")
+    client.upload_image(**us.auth, image=png(10, 10), filename="x.png")
 
     (request,) = session.sent
     query = query_of(request.url)
