@@ -843,7 +843,7 @@ class TikTokClient:
 
     def _backoff(self, number: int, error: TikTokError) -> float | None:
         """Jittered exponential delay (§3.3); None when Retry-After is too long to wait here."""
-        ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2**number)
+        ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2.0**number)
         delay = ceiling / 2 + self._jitter() * ceiling / 2
         if isinstance(error, RateLimitedError) and error.retry_after is not None:
             if error.retry_after > RETRY_AFTER_LIMIT:
