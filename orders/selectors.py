@@ -123,3 +123,9 @@ def cancellations_of_order(*, tenant: Tenant, order: Order) -> QuerySet[Cancella
         .prefetch_related(Prefetch("lines", queryset=CancellationLine.objects.order_by("id")))
         .order_by("-requested_at", "-id")
     )
+
+
+def with_lines(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """The same orders with their lines loaded in one more query, whatever their number (list
+    pages show each order's first product)."""
+    return orders.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))

@@ -1,9 +1,261 @@
+"""The Orders list and the order page.
+
+Every view starts from `request.membership`: the order selectors and services take it, so an
+agent limited to some stores and a person of another organisation both get a 404 for an order
+they may not see, on every URL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from tenants.decorators import tenant_required
 
+from . import selectors, services
+from .forms import InternalNoteForm, OrderFilterForm
+from .models import Cancellation, Order, OrderLine, OrderStatus, Return
+
+ORDERS_PER_PAGE = 50
+
+# Zero-decimal currencies are still shown with the platform's two decimals when it sends them.
+CURRENCY_SYMBOLS = {
+    "USD": "$",
+    "GBP": "£",
+    "EUR": "€",
+    "JPY": "¥",
+    "IDR": "Rp",
+    "MYR": "RM",
+    "PHP": "₱",
+    "THB": "฿",
+    "VND": "₫",
+    "SGD": "S$",
+    "MXN": "MX$",
+    "BRL": "R$",
+}
+
+# Status pills: blue for work still to do, amber for waiting, green for done, grey for cancelled.
+STATUS_PILLS = {
+    OrderStatus.UNPAID: "pill-pending",
+    OrderStatus.ON_HOLD: "pill-pending",
+    OrderStatus.AWAITING_SHIPMENT: "pill-open",
+    OrderStatus.PARTIALLY_SHIPPING: "pill-open",
+    OrderStatus.AWAITING_COLLECTION: "pill-open",
+    OrderStatus.IN_TRANSIT: "pill-open",
+    OrderStatus.DELIVERED: "pill-solved",
+    OrderStatus.COMPLETED: "pill-solved",
+    OrderStatus.CANCELLED: "pill-neutral",
+}
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    """Amounts as sellers read them: "$59.95", "£12.00", "1,250.00 CZK"; none is ""."""
+    if amount is None:
+        return ""
+    sign = "-" if amount < 0 else ""
+    number = f"{abs(amount):,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    if symbol:
+        return f"{sign}{symbol}{number}"
+    return f"{sign}{number} {currency}".strip()
+
+
+# --- What the templates show ---------------------------------------------------------------------
+
+
+@dataclass
+class OrderRow:
+    """One dense row: the order, its total, its first product and how many more lines."""
+
+    order: Order
+    total: str
+    first_product: str
+    more_items: int
+    pill: str
+
+    @classmethod
+    def of(cls, order: Order) -> OrderRow:
+        lines = list(order.lines.all())  # prefetched: no query per row
+        first = lines[0] if lines else None
+        return cls(
+            order=order,
+            total=money(order.total_amount, order.currency),
+            first_product=(first.product_name or first.sku_name) if first else "",
+            more_items=max(len(lines) - 1, 0),
+            pill=STATUS_PILLS.get(order.status, "pill-neutral"),
+        )
+
+
+@dataclass
+class LineRow:
+    line: OrderLine
+    price: str
+    original_price: str
+
+
+@dataclass
+class AfterSaleRow:
+    """A return or a cancellation with its amounts written out, and its lines with their refund."""
+
+    record: Return | Cancellation
+    refund_total: str
+    refund_subtotal: str
+    refund_shipping_fee: str
+    refund_tax: str
+    lines: list[tuple[Any, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, record: Return | Cancellation) -> AfterSaleRow:
+        currency = record.currency
+        return cls(
+            record=record,
+            refund_total=money(record.refund_total, currency),
+            refund_subtotal=money(record.refund_subtotal, currency),
+            refund_shipping_fee=money(record.refund_shipping_fee, currency),
+            refund_tax=money(record.refund_tax, currency),
+            lines=[
+                (line, money(line.refund_total, line.currency or currency))
+                for line in record.lines.all()
+            ],
+        )
+
+
+def _order_page(
+    request: HttpRequest, order: Order, *, note_form: InternalNoteForm, status: int = 200
+) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    currency = order.currency
+    context = {
+        "order": order,
+        "pill": STATUS_PILLS.get(order.status, "pill-neutral"),
+        "lines": [
+            LineRow(
+                line=line,
+                price=money(line.sale_price, line.currency or currency),
+                original_price=money(line.original_price, line.currency or currency)
+                if line.original_price != line.sale_price
+                else "",
+            )
+            for line in order.lines.all()
+        ],
+        "amounts": [
+            (label, money(amount, currency))
+            for label, amount in (
+                ("Subtotal", order.sub_total),
+                ("Shipping", order.shipping_fee),
+                ("Tax", order.tax),
+                ("Total", order.total_amount),
+            )
+            if amount is not None
+        ],
+        "cancellations": [
+            AfterSaleRow.of(c) for c in selectors.cancellations_of_order(tenant=tenant, order=order)
+        ],
+        "returns": [
+            AfterSaleRow.of(r) for r in selectors.returns_of_order(tenant=tenant, order=order)
+        ],
+        "other_orders": [
+            OrderRow.of(other)
+            for other in selectors.orders_of_buyer(
+                tenant=tenant, store=order.store, buyer_user_id=order.buyer_user_id, exclude=order
+            )
+        ],
+        "note_form": note_form,
+    }
+    return render(request, "orders/order_detail.html", context, status=status)
+
+
+# --- Views ---------------------------------------------------------------------------------------
+
 
 @tenant_required
+@require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/order_list.html")
+    membership = request.membership  # type: ignore[attr-defined]
+    form = OrderFilterForm(request.GET or None, membership=membership)
+    if form.is_bound:
+        form.is_valid()  # fields that validated still apply; the others show their error
+    search = form.cleaned_data.get("q", "") if form.is_bound else ""
+    if search:
+        # One exact id across every store this person serves: the database, else TikTok Shop.
+        lookup = services.order_lookup(membership=membership, external_id=search)
+        rows = [OrderRow.of(lookup.order)] if lookup.order else []
+        return render(
+            request,
+            "orders/order_list.html",
+            {"form": form, "lookup": lookup, "rows": rows},
+        )
+    orders = selectors.orders_of_tenant(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        membership=membership,
+        **form.filters(),
+    )
+    page = Paginator(selectors.with_lines(orders), ORDERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [OrderRow.of(order) for order in page.object_list],
+        "filtered": form.is_bound and any(form.filters().values()),
+    }
+    return render(request, "orders/order_list.html", context)
+
+
+@tenant_required
+@require_GET
+def order_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    order = selectors.order_get(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        public_id=public_id,
+        membership=request.membership,  # type: ignore[attr-defined]
+    )
+    note_form = InternalNoteForm(initial={"note": order.internal_note})
+    return _order_page(request, order, note_form=note_form)
+
+
+@tenant_required
+@require_POST
+def order_note_update(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    order = selectors.order_get(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        public_id=public_id,
+        membership=membership,
+    )
+    form = InternalNoteForm(request.POST)
+    if not form.is_valid():
+        # The text stays in the form so nothing typed is lost.
+        return _order_page(request, order, note_form=form, status=400)
+    if services.order_internal_note_update(
+        order=order, note=form.cleaned_data["note"], by=membership
+    ):
+        messages.success(request, "Internal note saved.")
+    return redirect(reverse("order_detail", args=[order.public_id]) + "#note")
+
+
+@tenant_required
+@require_GET
+def order_tracking(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The live tracking events: a fragment for the order page (HTMX), a page without JS."""
+    order = selectors.order_get(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        public_id=public_id,
+        membership=request.membership,  # type: ignore[attr-defined]
+    )
+    try:
+        context: dict[str, Any] = {"order": order, "steps": services.order_tracking(order=order)}
+    except services.TrackingUnavailableError as exc:
+        context = {"order": order, "steps": [], "tracking_error": str(exc)}
+    is_fragment = request.headers.get("HX-Request") == "true"
+    template = "orders/_tracking.html" if is_fragment else "orders/order_tracking.html"
+    return render(request, template, context)

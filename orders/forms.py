@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from marketplaces.models import Store
+from marketplaces.selectors import stores_visible_to
+from tenants.models import Membership
+
+from .models import OrderStatus
+from .services import ORDER_ID_PATTERN
+
+NOTE_MAX_LENGTH = 5000
+
+
+class OrderFilterForm(forms.Form):
+    """The Orders list's filters (GET). Only the stores this member may serve can be chosen."""
+
+    q = forms.CharField(
+        label="Order ID",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Exact order ID", "data-search": "", "inputmode": "numeric"}
+        ),
+    )
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.none(),
+        required=False,
+        empty_label="All stores",
+        to_field_name="public_id",
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *OrderStatus.choices], required=False)
+    placed_from = forms.DateField(
+        label="Placed from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    placed_to = forms.DateField(
+        label="Placed to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores_visible_to(membership)
+
+    def clean_q(self) -> str:
+        order_id = self.cleaned_data["q"].strip()
+        if order_id and not ORDER_ID_PATTERN.match(order_id):
+            raise forms.ValidationError(
+                "An order ID is letters and digits only, like 576461413038785752."
+            )
+        return order_id
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("placed_from"), cleaned.get("placed_to")
+        if start and end and start > end:
+            self.add_error("placed_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for `orders_of_tenant` from the fields that are valid.
+
+        Dates are whole days in the organisation's time zone (the active one); the end day is
+        included.
+        """
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        start: date | None = data.get("placed_from")
+        end: date | None = data.get("placed_to")
+        return {
+            "store": data.get("store"),
+            "status": data.get("status") or None,
+            "placed_from": _start_of(start) if start else None,
+            "placed_before": _start_of(end + timedelta(days=1)) if end else None,
+        }
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class InternalNoteForm(forms.Form):
+    note = forms.CharField(
+        label="Internal note",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Only your team sees this; it is never sent to the buyer.",
+    )
