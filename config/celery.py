@@ -21,6 +21,11 @@ app.conf.beat_schedule = {
         "task": "marketplaces.requeue_webhook_events",
         "schedule": 60.0,
     },
+    # Access tokens live about 7 days; stores whose token lapses within a day are refreshed.
+    "marketplaces-refresh-store-tokens": {
+        "task": "marketplaces.refresh_due_store_tokens",
+        "schedule": 60 * 60.0,
+    },
     "marketplaces-prune-webhook-events": {
         "task": "marketplaces.prune_webhook_events",
         "schedule": 24 * 60 * 60.0,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import services, tokens
+from .tiktok.errors import RateLimitedError, ServerError
 
 
 @shared_task(name="marketplaces.process_webhook_event", ignore_result=True)
@@ -29,3 +30,29 @@ def prune_webhook_events() -> int:
     while deleted := services.webhook_events_prune():
         total += deleted
     return total
+
+
+@shared_task(name="marketplaces.refresh_due_store_tokens", ignore_result=True)
+def refresh_due_store_tokens() -> int:
+    """Beat (hourly): one refresh task per store whose access token lapses within a day."""
+    ids = list(tokens.stores_due_for_refresh().values_list("pk", flat=True))
+    for store_id in ids:
+        refresh_store_tokens.delay(store_id)
+    return len(ids)
+
+
+@shared_task(
+    name="marketplaces.refresh_store_tokens",
+    ignore_result=True,
+    autoretry_for=(ServerError, RateLimitedError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=4,
+)
+def refresh_store_tokens(store_id: int) -> str:
+    """Refreshes one store's tokens if still due: a repeat or a sibling's refresh makes it a no-op.
+
+    A refused refresh token marks the store as needing re-authorization (an outcome, no retry);
+    only transient platform errors are retried, with backoff and a cap.
+    """
+    return tokens.store_tokens_refresh_if_due(store_id=store_id)

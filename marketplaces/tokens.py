@@ -1,4 +1,11 @@
-"""Keeping a store's access alive: saving granted tokens and refreshing them before they lapse."""
+"""Keeping a store's access alive: saving granted tokens and refreshing them before they lapse.
+
+One seller authorization (one grant) may cover several shops: a cross-border seller authorizes
+once and every shop it holds becomes a Store with the same tokens. A refresh spends the grant's
+refresh token (the platform may revoke the old one), so whatever one store refreshes is written to
+every store of that grant in the same transaction; otherwise the next sibling to refresh would
+present a dead refresh token and be marked as needing re-authorization for nothing.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +29,13 @@ logger = logging.getLogger(__name__)
 # that lapses half-way (TikTok access tokens live about 7 days, contract §1.4).
 REFRESH_AHEAD = timedelta(hours=24)
 
+_TOKEN_FIELDS = [
+    "access_token_encrypted",
+    "access_token_expires_at",
+    "refresh_token_encrypted",
+    "refresh_token_expires_at",
+]
+
 
 def store_tokens_save(*, store: Store, grant: TokenGrant) -> None:
     """Encrypt and store a grant's tokens (the caller holds the transaction)."""
@@ -31,57 +45,72 @@ def store_tokens_save(*, store: Store, grant: TokenGrant) -> None:
         refresh_token=grant.refresh_token,
         refresh_token_expires_at=grant.refresh_token_expires_at,
     )
-    store.save(
-        update_fields=[
-            "access_token_encrypted",
-            "access_token_expires_at",
-            "refresh_token_encrypted",
-            "refresh_token_expires_at",
-            "updated_at",
-        ]
-    )
+    store.save(update_fields=[*_TOKEN_FIELDS, "updated_at"])
+
+
+def grant_siblings(store: Store) -> QuerySet[Store]:
+    """The tenant's other active stores authorized by the same seller (same open_id)."""
+    if not store.open_id:
+        return Store.objects.none()
+    return Store.objects.filter(
+        tenant_id=store.tenant_id,
+        platform=store.platform,
+        open_id=store.open_id,
+        status=StoreStatus.ACTIVE,
+    ).exclude(pk=store.pk)
 
 
 def store_tokens_refresh(*, store: Store, client: TikTokClient) -> None:
     """Swap the store's tokens for fresh ones; `store` is updated in place.
 
-    The store row is locked while refreshing, so two workers that both saw an expired token
-    refresh once: the second finds new ciphertext and takes it instead of spending the (possibly
-    single-use) refresh token again. A refused refresh token means the seller's grant is gone:
-    the store is marked as needing re-authorization and the error is raised.
+    The store row (and its grant siblings, in id order so that two refreshes cannot deadlock) is
+    locked while refreshing, so two workers that both saw an expired token refresh once: the
+    second finds new ciphertext and takes it instead of spending the (possibly single-use) refresh
+    token again. A refused refresh token means the seller's grant is gone: the store and the
+    siblings sharing that refresh token are marked as needing re-authorization, and the error is
+    raised.
     """
     seen = store.access_token_encrypted
     with transaction.atomic():
-        locked = Store.objects.select_for_update().get(pk=store.pk)
+        sibling_ids = list(grant_siblings(store).values_list("pk", flat=True))
+        locked_rows = list(
+            Store.objects.select_for_update().filter(pk__in=[store.pk, *sibling_ids]).order_by("pk")
+        )
+        locked = next(row for row in locked_rows if row.pk == store.pk)
         if locked.access_token_encrypted != seen or locked.status != StoreStatus.ACTIVE:
             _copy_tokens(locked, store)
             return
+        spent = locked.refresh_token
+        sharing = [
+            row
+            for row in locked_rows
+            if row.pk != store.pk
+            and row.status == StoreStatus.ACTIVE
+            and row.refresh_token_encrypted
+            and row.refresh_token == spent
+        ]
         try:
-            grant = client.refresh_token(refresh_token=locked.refresh_token)
+            grant = client.refresh_token(refresh_token=spent)
         except InvalidCredentialsError as exc:
             logger.warning("Token refresh refused for store %s: %s", store.pk, exc)
             failed = exc
         else:
-            store_tokens_save(store=locked, grant=grant)
+            for row in [locked, *sharing]:
+                store_tokens_save(store=row, grant=grant)
             _copy_tokens(locked, store)
-            logger.info("Refreshed tokens of store %s", store.pk)
+            logger.info(
+                "Refreshed tokens of store %s (and %d sharing its grant)", store.pk, len(sharing)
+            )
             return
-    services.store_mark_needs_reauth(
-        store=store,
-        reason="TikTok Shop no longer accepts this store's authorization. Reconnect it.",
-    )
+    reason = "TikTok Shop no longer accepts this store's authorization. Reconnect it."
+    for row in [store, *sharing]:
+        services.store_mark_needs_reauth(store=row, reason=reason)
     store.refresh_from_db()
     raise failed
 
 
 def _copy_tokens(source: Store, target: Store) -> None:
-    for field in (
-        "access_token_encrypted",
-        "access_token_expires_at",
-        "refresh_token_encrypted",
-        "refresh_token_expires_at",
-        "status",
-    ):
+    for field in [*_TOKEN_FIELDS, "status"]:
         setattr(target, field, getattr(source, field))
 
 
@@ -93,3 +122,32 @@ def stores_due_for_refresh(*, now: datetime | None = None) -> QuerySet[Store]:
         .exclude(access_token_encrypted="")
         .filter(access_token_expires_at__lt=now + REFRESH_AHEAD)
     )
+
+
+class RefreshOutcome:
+    REFRESHED = "refreshed"
+    NOT_DUE = "not due"
+    NEEDS_REAUTH = "needs re-authorization"
+
+
+def store_tokens_refresh_if_due(
+    *, store_id: int, client: TikTokClient | None = None, now: datetime | None = None
+) -> str:
+    """The beat's per-store step: refresh when still due, else nothing (a repeat is harmless).
+
+    Transient platform errors (5xx, rate limits, no connection) propagate for the task to retry;
+    a refusal leaves the store needing re-authorization and is an outcome, not an error.
+    """
+    store = stores_due_for_refresh(now=now).filter(pk=store_id).first()
+    if store is None:
+        return RefreshOutcome.NOT_DUE
+    owned = client is None
+    client = client or TikTokClient.from_settings()
+    try:
+        store_tokens_refresh(store=store, client=client)
+    except InvalidCredentialsError:
+        return RefreshOutcome.NEEDS_REAUTH
+    finally:
+        if owned:
+            client.close()
+    return RefreshOutcome.REFRESHED

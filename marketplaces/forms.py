@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+
+from .models import Market, Store
+
+
+class ConnectForm(forms.Form):
+    market = forms.ChoiceField(
+        label="Where does the shop sell?",
+        choices=Market.choices,
+        initial=Market.US,
+        widget=forms.RadioSelect,
+        help_text="US shops sign in on TikTok Shop's US page, all other markets on the global one.",
+    )
+
+
+class StoreAccessForm(forms.Form):
+    """Which stores one agent serves; none ticked means every store."""
+
+    stores = forms.MultipleChoiceField(
+        label="Stores this agent serves",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave every box empty to let the agent serve all stores, present and future.",
+    )
+
+    def __init__(self, *args: Any, stores: Iterable[Store], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stores_by_id = {str(store.public_id): store for store in stores}
+        self.fields["stores"].choices = [
+            (public_id, f"{store.name} ({store.region or store.get_market_display()})")
+            for public_id, store in self.stores_by_id.items()
+        ]
+
+    def chosen_stores(self) -> list[Store]:
+        return [self.stores_by_id[public_id] for public_id in self.cleaned_data["stores"]]
