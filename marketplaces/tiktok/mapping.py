@@ -129,7 +129,7 @@ def integer(value: Any) -> int | None:
         return None
     try:
         return int(Decimal(str(value).strip()))
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, OverflowError):
         return None
 
 
@@ -158,20 +158,28 @@ def money(value: Any, currency: str | None) -> Money | None:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """Unix seconds (int or digit string) as an aware UTC datetime; 0/""/None -> None."""
+    """Unix seconds (int or digit string) as an aware UTC datetime; 0/""/None/garbage -> None."""
     seconds = decimal(value)
     if not seconds:
         return None
-    return datetime.fromtimestamp(int(seconds), tz=UTC)
+    try:
+        return datetime.fromtimestamp(int(seconds), tz=UTC)
+    except (ValueError, OverflowError, OSError):  # e.g. milliseconds sent where seconds belong
+        logger.warning("Timestamp out of range: %s", value)
+        return None
 
 
 def timestamp_millis(value: Any) -> datetime | None:
     millis = decimal(value)
     if not millis:
         return None
-    return datetime.fromtimestamp(int(millis) / 1000, tz=UTC).replace(
-        microsecond=int(millis) % 1000 * 1000
-    )
+    try:
+        return datetime.fromtimestamp(int(millis) // 1000, tz=UTC).replace(
+            microsecond=int(millis) % 1000 * 1000
+        )
+    except (ValueError, OverflowError, OSError):
+        logger.warning("Millisecond timestamp out of range: %s", value)
+        return None
 
 
 def enum_value(value: Any, aliases: Mapping[str, str] | None = None) -> str:
@@ -636,8 +644,8 @@ def message_content(content: Any) -> tuple[JSON, str]:
     except ValueError:
         logger.info("Message content is not JSON; kept as text")
         return {"content": content_raw}, content_raw
-    if not isinstance(decoded, dict):
-        return {"content": text(decoded)}, content_raw
+    if not isinstance(decoded, dict):  # a bare JSON string is text; anything else stays as sent
+        return {"content": decoded if isinstance(decoded, str) else content_raw}, content_raw
     return decoded, content_raw
 
 

@@ -804,3 +804,25 @@ def test_http_status_alone_classifies():
     assert type(errors.classify(None, "x", http_status=404)) is errors.NotFoundError
     assert type(errors.classify(45101003, "Record not found")) is errors.NotFoundError
     assert type(errors.classify(45101004, "Quota reached")) is errors.QuotaExceededError
+
+
+def test_malformed_scalars_never_crash():
+    assert mapping.timestamp(1768899145000 * 1000) is None  # far out of range
+    assert mapping.timestamp("soon") is None
+    assert mapping.timestamp_millis("1e30") is None
+    assert mapping.timestamp_millis(1768899145000) == datetime(2026, 1, 20, 8, 52, 25, tzinfo=UTC)
+    assert mapping.integer("Infinity") is None
+    assert mapping.integer("NaN") is None
+    assert mapping.money("abc", "USD") is None
+    assert mapping.money("1.50", "") is None
+    order = mapping.order({"id": "1", "create_time": "x", "payment": {"total_amount": "9"}})
+    assert order.created_at is None
+    assert order.payment is not None and order.payment.total_amount is None  # no currency
+
+
+def test_message_content_that_is_json_but_not_an_object():
+    bare = mapping.message({"id": "1", "index": "1", "type": "TEXT", "content": '"just text"'})
+    listed = mapping.message({"id": "2", "index": "2", "type": "TEXT", "content": "[1,2]"})
+
+    assert (bare.text, bare.content) == ("just text", {"content": "just text"})
+    assert (listed.text, listed.content_raw) == ("[1,2]", "[1,2]")
