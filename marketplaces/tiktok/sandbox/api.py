@@ -127,6 +127,17 @@ def joined(items: list[bytes]) -> bytes:
     return b"[" + b",".join(items) + b"]"
 
 
+def chunks(items: list[bytes]) -> list[bytes]:
+    """A JSON array as byte chunks, for a response joined once at the end."""
+    parts = [b"["]
+    for position, item in enumerate(items):
+        if position:
+            parts.append(b",")
+        parts.append(item)
+    parts.append(b"]")
+    return parts
+
+
 # ---------------------------------------------------------------- authorization, seller
 
 
@@ -235,15 +246,8 @@ def orders_search(request: Request) -> Response:
     if len(rows) > size:
         rows = rows[:size]
         next_token = encode_token(rows[-1][1], rows[-1][2])
-    data = (
-        b'{"next_page_token":"'
-        + next_token.encode()
-        + b'","total_count":'
-        + str(total).encode()
-        + b',"orders":'
-        + joined([r[0] for r in rows])
-        + b"}"
-    )
+    head = b'{"next_page_token":"%s","total_count":%d,"orders":' % (next_token.encode(), total)
+    data = [head, *chunks([r[0] for r in rows]), b"}"]
     return envelope(data)
 
 
