@@ -223,7 +223,8 @@ def _incremental_start_at(store: Store, kind: str, now: datetime) -> datetime:
 
 def incremental_jobs_create(*, store: Store, now: datetime | None = None) -> list[SyncJob]:
     """One incremental job per kind (or the unfinished one), from the previous end to now."""
-    now = _whole_seconds(now or timezone.now())
+    # Up to the next whole second: a change stamped in the current second is included.
+    now = _whole_seconds(now or timezone.now()) + timedelta(seconds=1)
     return [
         _active_or_new(
             store=store,
@@ -274,7 +275,7 @@ def sync_jobs_to_resume(*, now: datetime | None = None, limit: int = 200) -> lis
     )
     return list(
         SyncJob.objects.filter(waiting, store__status=StoreStatus.ACTIVE)
-        .order_by("created_at")
+        .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
 
