@@ -269,9 +269,12 @@ def store_sync_now(*, actor: Membership, store: Store) -> None:
     """Asks for an immediate sync of an active store."""
     _require_admin(actor)
     if store.status != StoreStatus.ACTIVE:
-        raise ConnectError(
-            f"{store.name} is {store.get_status_display().lower()}: reconnect it first."
+        problem = (
+            "needs re-authorization"
+            if store.status == StoreStatus.NEEDS_REAUTH
+            else "is disconnected"
         )
+        raise ConnectError(f"{store.name} {problem}: reconnect it before syncing.")
     from orders import sync
 
     sync.sync_now(store=store)

@@ -208,7 +208,9 @@ def store_access_edit(request: HttpRequest, member_id: str) -> HttpResponse:
     limited = selectors.is_store_limited(member)
     initial = [str(s.public_id) for s in selectors.stores_visible_to(member)] if limited else []
     stores = selectors.stores_of_tenant(tenant=request.tenant)
-    form = StoreAccessForm(request.POST or None, stores=stores, initial={"stores": initial})
+    # Not `request.POST or None`: unticking every box posts nothing and must still save.
+    data = request.POST if request.method == "POST" else None
+    form = StoreAccessForm(data, stores=stores, initial={"stores": initial})
     if request.method == "POST" and form.is_valid():
         services.store_access_set(
             actor=request.membership, membership=member, stores=form.chosen_stores()
