@@ -684,3 +684,22 @@ def test_an_image_over_ten_megabytes_is_recompressed_before_upload(sandbox, us):
     assert b'filename="photo.jpg"' in request.body
     assert b"Content-Type: image/jpeg" in request.body
     assert (uploaded.width, uploaded.height) == (2000, 1800)
+
+
+def test_messages_stay_unique_and_ordered_while_buyers_keep_writing(tiktok_sandbox_factory):
+    sandbox = tiktok_sandbox_factory(buyer_message_interval=0.05)
+    access = shop_access(sandbox)
+    client = make_client(sandbox)
+    conversation_ids = [c.external_id for c in client.conversations(**access.auth)]
+    written_before = sandbox.state()["counts"]["messages"]
+
+    for _round in range(3):
+        for conversation_id in conversation_ids[:5]:
+            messages = client.messages(**access.auth, conversation_id=conversation_id)
+            ids = [m.external_id for m in messages]
+            keys = [mapping.index_key(m.index) for m in messages]
+            assert len(ids) == len(set(ids))
+            assert keys == sorted(keys)
+    later = client.conversations(**access.auth)
+    assert len({c.external_id for c in later}) == len(later)
+    assert sandbox.state()["counts"]["messages"] > written_before  # buyers did write meanwhile
