@@ -31,7 +31,7 @@ def _order_id(event: WebhookEvent) -> str:
 
 def _paused(store: Store) -> str | None:
     if store.status != StoreStatus.ACTIVE:
-        return f"Ignored: the store is {store.get_status_display().lower()}; sync is paused."
+        return f"Ignored: sync is paused ({store.get_status_display().lower()})."
     return None
 
 
