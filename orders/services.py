@@ -87,6 +87,13 @@ class OrderLookup:
     unreachable: list[tuple[Store, str]] = field(default_factory=list)
 
 
+def _store_problem(store: Store) -> str:
+    """Why a store cannot be asked, to follow its name: "needs re-authorization"."""
+    if store.status == StoreStatus.NEEDS_REAUTH:
+        return "needs re-authorization"
+    return f"is {store.get_status_display().lower()}"
+
+
 def is_order_id(value: str) -> bool:
     return bool(ORDER_ID_PATTERN.match(value))
 
@@ -105,7 +112,7 @@ def order_lookup(*, membership: Membership, external_id: str) -> OrderLookup:
         return lookup
     for store in stores_visible_to(membership).exclude(status=StoreStatus.DISCONNECTED):
         if store.status != StoreStatus.ACTIVE:
-            lookup.unreachable.append((store, f"it {store.get_status_display().lower()}"))
+            lookup.unreachable.append((store, f"it {_store_problem(store)}"))
             continue
         try:
             found = store_api(store).orders_by_id([external_id])
@@ -116,7 +123,7 @@ def order_lookup(*, membership: Membership, external_id: str) -> OrderLookup:
             lookup.unreachable.append((store, "TikTok Shop refused the request"))
             continue
         except StoreUnavailableError:
-            lookup.unreachable.append((store, f"it {store.get_status_display().lower()}"))
+            lookup.unreachable.append((store, f"it {_store_problem(store)}"))
             continue
         except TikTokError as exc:
             logger.warning("Order lookup failed for store %s: %s", store.pk, exc)
@@ -176,7 +183,12 @@ def order_tracking(*, order: Order) -> list[TrackingStep]:
         events = store_api(order.store).tracking(order.external_id)
     except StoreUnavailableError as exc:
         raise TrackingUnavailableError(
-            f"Tracking can't be fetched: {exc} Reconnect it on the Stores page."
+            f"Tracking can't be fetched while {order.store.name} {_store_problem(order.store)}."
+            + (
+                " Reconnect it on the Stores page."
+                if order.store.status == StoreStatus.NEEDS_REAUTH
+                else ""
+            )
         ) from exc
     except TikTokError as exc:
         logger.warning("Tracking fetch failed for order %s: %s", order.pk, exc)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -37,6 +38,7 @@ pytestmark = pytest.mark.django_db
 def own_cache(settings):
     # The default cache is files shared with other processes: each test gets its own memory.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # local memory outlives a test: start each one empty
 
 
 @pytest.fixture(autouse=True)
@@ -318,7 +320,7 @@ def test_the_empty_list_points_to_the_stores_page(owner_client):
     assert f'href="{reverse("store_list")}">Go to Stores</a>' in html
 
 
-# --- The order page ---------------------------------------------------------------------------
+# --- The order page -------------------------------------------------------------------------------
 
 
 @pytest.fixture
