@@ -32,6 +32,9 @@ def all_orders(sandbox, body=None, **query):
         token = data["next_page_token"]
         if token == "":
             return orders, data["total_count"], pages
+        # Opaque base64 like TikTok's: it carries `=`/`+`/`/`, so it is signed raw and sent
+        # percent-encoded (§2.1 step 3).
+        assert set(token) & set("+/=")
 
 
 def test_pagination_reaches_the_last_page(tiktok_sandbox):

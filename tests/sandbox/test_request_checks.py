@@ -171,3 +171,12 @@ def test_deauthorized_shop_is_refused_and_left_out_of_shops(tiktok_sandbox_facto
     assert [shop["id"] for shop in shops] == [fr_shop["id"]]
     assert refused.json()["code"] == 105005
     assert other_shop.json()["code"] == 0
+
+
+def test_json_body_needs_a_json_content_type(tiktok_sandbox):
+    response = tiktok_sandbox.call(
+        "POST", SEARCH, query={"page_size": "1"}, json={}, headers={"Content-Type": "text/plain"}
+    )
+
+    assert response.status_code == 415
+    assert response.json()["code"] == 36009022

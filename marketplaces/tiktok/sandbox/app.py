@@ -6,6 +6,7 @@ consent pages, plus the sandbox's own control API (/_sandbox/*) and buyer page (
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
@@ -22,6 +23,8 @@ import orjson
 from marketplaces.tiktok.sandbox import db
 from marketplaces.tiktok.sandbox.model import BASE_MARKER
 from marketplaces.tiktok.signing import verify_request
+
+logger = logging.getLogger("sandbox")
 
 TIMESTAMP_BEHIND = 5 * 60  # §0: accepted from ~5 minutes behind ...
 TIMESTAMP_AHEAD = 30  # ... to 30 seconds ahead of server time.
@@ -267,6 +270,10 @@ class SandboxApp:
             return route.handler(request)
         except ApiError as error:
             return error_response(error)
+        except Exception:
+            # A sandbox bug still answers like TikTok's gateway would: 5xx with 36009003.
+            logger.exception("sandbox: unhandled error on %s %s", method, path)
+            return error_response(ApiError(36009003, status=500))
 
     def apply_faults(self, request: Request) -> None:
         faults = db.json_meta_get(request.conn, "faults", db.DEFAULT_FAULTS)
@@ -328,6 +335,13 @@ class SandboxApp:
             self.app_secret, request.path, query, signed_body or None, query["sign"]
         ):
             raise ApiError(106001, status=401)
+        if request.body and not content_type.startswith(("application/json", "multipart/")):
+            raise ApiError(
+                36009022,
+                "Invalid request format. The request body format must be `application/json` "
+                "for structured data or `multipart/form-data` for binary files.",
+                415,
+            )
         token = request.headers.get("x-tts-access-token", "")
         row = (
             conn.execute(
