@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -687,19 +688,26 @@ def test_an_image_over_ten_megabytes_is_recompressed_before_upload(sandbox, us):
 
 
 def test_messages_stay_unique_and_ordered_while_buyers_keep_writing(tiktok_sandbox_factory):
-    sandbox = tiktok_sandbox_factory(buyer_message_interval=0.05)
+    sandbox = tiktok_sandbox_factory(buyer_message_interval=0.2)
     access = shop_access(sandbox)
     client = make_client(sandbox)
     conversation_ids = [c.external_id for c in client.conversations(**access.auth)]
     written_before = sandbox.state()["counts"]["messages"]
 
-    for _round in range(3):
+    rounds = 0
+    deadline = time.monotonic() + 15
+    # At least three rounds, and on until buyers have written meanwhile (bounded in time).
+    while rounds < 3 or (
+        sandbox.state()["counts"]["messages"] == written_before and time.monotonic() < deadline
+    ):
+        rounds += 1
         for conversation_id in conversation_ids[:5]:
             messages = client.messages(**access.auth, conversation_id=conversation_id)
             ids = [m.external_id for m in messages]
             keys = [mapping.index_key(m.index) for m in messages]
             assert len(ids) == len(set(ids))
             assert keys == sorted(keys)
-    later = client.conversations(**access.auth)
-    assert len({c.external_id for c in later}) == len(later)
+        later = client.conversations(**access.auth)
+        assert len({c.external_id for c in later}) == len(later)
+
     assert sandbox.state()["counts"]["messages"] > written_before  # buyers did write meanwhile
