@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.tiktok_sandbox import REPO_ROOT
 
@@ -192,6 +194,44 @@ def test_buyer_page_in_a_browser(tiktok_sandbox):
             )
             # The page polls every 2 s: the seller's reply shows up without a reload.
             page.wait_for_selector(".msg:not(.mine):has-text('Seller says hi')")
+            buffer = io.BytesIO()
+            Image.new("RGB", (40, 30), (200, 50, 50)).save(buffer, format="PNG")
+            page.set_input_files(
+                "#image",
+                files=[
+                    {"name": "parcel.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
+                ],
+            )
+            page.wait_for_selector(".msg.mine img.photo")
+            order_id = page.eval_on_selector("#order option:nth-child(2)", "el => el.value")
+            page.select_option("#order", order_id)
+            page.wait_for_selector(f".msg.mine .card:has-text('{order_id}')")
+            product = tiktok_sandbox.call(
+                "POST",
+                "/product/202309/products/search",
+                query={"page_size": "1"},
+                json={"status": "ACTIVATE"},
+            ).json()["data"]["products"][0]
+            tiktok_sandbox.call(
+                "POST",
+                f"/customer_service/202309/conversations/{conversation_id}/messages",
+                json={"type": "PRODUCT_CARD", "content": json.dumps({"product_id": product["id"]})},
+            )
+            page.wait_for_selector(f'.msg:not(.mine) .card:has-text("{product["title"]}")')
         finally:
             browser.close()
+    seller_view = tiktok_sandbox.call(
+        "GET",
+        f"/customer_service/202309/conversations/{conversation_id}/messages",
+        query={"page_size": "5"},
+    ).json()["data"]["messages"]
     assert shop_id == tiktok_sandbox.shop()["id"]
+    assert [m["type"] for m in reversed(seller_view)][-4:] == [
+        "TEXT",
+        "IMAGE",
+        "ORDER_CARD",
+        "PRODUCT_CARD",
+    ]
+    image = json.loads(seller_view[2]["content"])
+    assert (image["width"], image["height"]) == ("40", "30")  # strings, as received (§6.3)
+    assert json.loads(seller_view[1]["content"]) == {"order_id": order_id}

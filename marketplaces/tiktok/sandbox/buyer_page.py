@@ -35,7 +35,8 @@ button.primary{background:#fe2c55;border-color:#fe2c55;color:#fff}
 <form id="composer">
 <input type="text" id="text" placeholder="Write a message as the buyer" aria-label="Message" maxlength="2000">
 <button class="primary" type="submit">Send</button>
-<label><input type="file" id="image" accept="image/*" hidden><span role="button" tabindex="0" class="button" id="pick">📷 Image</span></label>
+<input type="file" id="image" accept="image/jpeg,image/png,image/gif,image/webp" hidden aria-label="Image file">
+<button type="button" id="pick">📷 Image</button>
 <select id="order" aria-label="Send an order card"><option value="">Send order card…</option></select>
 </form></main>
 <script>
