@@ -23,7 +23,7 @@ from marketplaces.tiktok.signing import sign_webhook
 logger = logging.getLogger("sandbox.live")
 
 TICK_SECONDS = 0.1
-REORDER_WINDOW = 0.4  # with webhook_reorder, events are held this long and sent newest first
+REORDER_WINDOW = 1.0  # with webhook_reorder, events are held this long and sent newest first
 MAX_ATTEMPTS = 5  # then the event is marked failed; retries after 2, 4, 8, 16 s (the real
 # schedule, 2 min / 30 min / 3 h / 12 h per the contract's single source, is compressed here)
 
