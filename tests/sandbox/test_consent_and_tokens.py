@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 TOKEN_GET = "/api/v2/token/get"
 TOKEN_REFRESH = "/api/v2/token/refresh"
@@ -120,3 +122,31 @@ def test_refresh_returns_new_tokens_and_retires_the_old_refresh_token(tiktok_san
             "GET", "/authorization/202309/shops", shop_index=None, token=access_token
         )
         assert response.json()["code"] == 0
+
+
+def test_auth_code_expires_after_thirty_minutes(tiktok_sandbox):
+    code = tiktok_sandbox.authorize()
+    conn = sqlite3.connect(tiktok_sandbox.data_path)
+    try:
+        expires_at = conn.execute(
+            "SELECT expires_at FROM auth_codes WHERE code = ?", (code,)
+        ).fetchone()[0]
+        with conn:  # the clock moves past the 30 minutes
+            conn.execute(
+                "UPDATE auth_codes SET expires_at = ? WHERE code = ?", (int(time.time()) - 1, code)
+            )
+    finally:
+        conn.close()
+
+    answer = token_get(tiktok_sandbox, code)
+
+    assert abs(expires_at - (int(time.time()) + 30 * 60)) <= 5
+    assert answer["code"] == 36004004
+
+
+def test_a_code_redeemed_twice_at_once_yields_one_token(tiktok_sandbox):
+    code = tiktok_sandbox.authorize()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: token_get(tiktok_sandbox, code), range(4)))
+
+    assert sorted(answer["code"] for answer in answers) == [0, 36004004, 36004004, 36004004]
