@@ -18,7 +18,12 @@ from django.utils import timezone
 
 from marketplaces.records import TokenGrant
 from marketplaces.tiktok.client import TikTokClient
-from marketplaces.tiktok.errors import InvalidCredentialsError
+from marketplaces.tiktok.errors import (
+    InvalidSignatureError,
+    RateLimitedError,
+    ServerError,
+    TikTokApiError,
+)
 
 from . import services
 from .models import Store, StoreStatus
@@ -46,6 +51,17 @@ def store_tokens_save(*, store: Store, grant: TokenGrant) -> None:
         refresh_token_expires_at=grant.refresh_token_expires_at,
     )
     store.save(update_fields=[*_TOKEN_FIELDS, "updated_at"])
+
+
+def is_refusal(exc: TikTokApiError) -> bool:
+    """True when the platform turned the refresh token down, not a blip or our own signing.
+
+    The sandbox (and TikTok, per the samples) answers a dead refresh token with 36009004
+    "Invalid credentials. The refresh token is invalid or expired.", which `classify` types as a
+    plain TikTokApiError because the message names no access token; so refusal is decided here
+    by what it is not: transient (5xx, rate limit, no answer) or a signature bug on our side.
+    """
+    return not isinstance(exc, ServerError | RateLimitedError | InvalidSignatureError)
 
 
 def grant_siblings(store: Store) -> QuerySet[Store]:
@@ -91,7 +107,9 @@ def store_tokens_refresh(*, store: Store, client: TikTokClient) -> None:
         ]
         try:
             grant = client.refresh_token(refresh_token=spent)
-        except InvalidCredentialsError as exc:
+        except TikTokApiError as exc:
+            if not is_refusal(exc):
+                raise
             logger.warning("Token refresh refused for store %s: %s", store.pk, exc)
             failed = exc
         else:
@@ -145,7 +163,9 @@ def store_tokens_refresh_if_due(
     client = client or TikTokClient.from_settings()
     try:
         store_tokens_refresh(store=store, client=client)
-    except InvalidCredentialsError:
+    except TikTokApiError as exc:
+        if not is_refusal(exc):
+            raise
         return RefreshOutcome.NEEDS_REAUTH
     finally:
         if owned:
