@@ -64,6 +64,10 @@ def test_conversations_pages_and_participants(tiktok_sandbox):
     ).json()["data"]
     assert orders["total_count"] >= 1  # participant user_id is the order's user_id
     assert too_big.json()["code"] == 40006
+    served = [c for c in everything if c["participant_count"] == 3]
+    assert served
+    assert {p["role"] for p in served[0]["participants"]} == {"BUYER", "SHOP", "CUSTOMER_SERVICE"}
+    assert {c["participant_count"] for c in everything} == {2, 3}
 
 
 def test_seeded_chats_cover_the_message_types(tiktok_sandbox):

@@ -13,7 +13,12 @@ from marketplaces.tiktok.sandbox import db
 from marketplaces.tiktok.sandbox.app import OPTIONAL, ApiError, Request, Response, envelope, invalid
 from marketplaces.tiktok.sandbox.events import conversation_for_buyer, insert_message, new_id
 from marketplaces.tiktok.sandbox.images import inspect_image
-from marketplaces.tiktok.sandbox.model import BASE_MARKER, MESSAGE_COLUMNS, message_object
+from marketplaces.tiktok.sandbox.model import (
+    BASE_MARKER,
+    MESSAGE_COLUMNS,
+    message_object,
+    stable_digits,
+)
 
 if TYPE_CHECKING:
     from marketplaces.tiktok.sandbox.app import SandboxApp
@@ -71,28 +76,44 @@ def conversation_object(
         "role = 'BUYER' AND read_by_seller = 0",
         (conversation_id,),
     ).fetchone()[0]
+    participants = [
+        {
+            "im_user_id": buyer[0],
+            "user_id": buyer_user_id,
+            "role": "BUYER",
+            "nickname": buyer[1],
+            "avatar": buyer[2],
+        },
+        {
+            "im_user_id": shop[4],
+            "user_id": "",
+            "role": "SHOP",
+            "nickname": shop[5],
+            "avatar": shop[6],
+        },
+    ]
+    serving = conn.execute(
+        "SELECT 1 FROM messages WHERE conversation_id = ? AND type = 'ALLOCATED_SERVICE' LIMIT 1",
+        (conversation_id,),
+    ).fetchone()
+    if serving:
+        # An agent joined (ALLOCATED_SERVICE): a third participant is serving (§6.4).
+        participants.append(
+            {
+                "im_user_id": "68" + stable_digits(conversation_id + "agent", 17),
+                "user_id": "",
+                "role": "CUSTOMER_SERVICE",
+                "nickname": "Agent Mia",
+                "avatar": shop[6],
+            }
+        )
     return {
         "id": conversation_id,
-        "participant_count": 2,
+        "participant_count": len(participants),
         "can_send_message": True,
         "unread_count": unread,
         "create_time": create_time,
-        "participants": [
-            {
-                "im_user_id": buyer[0],
-                "user_id": buyer_user_id,
-                "role": "BUYER",
-                "nickname": buyer[1],
-                "avatar": buyer[2],
-            },
-            {
-                "im_user_id": shop[4],
-                "user_id": "",
-                "role": "SHOP",
-                "nickname": shop[5],
-                "avatar": shop[6],
-            },
-        ],
+        "participants": participants,
         "latest_message": message_object(latest) if latest else {},
     }
 
