@@ -69,6 +69,14 @@ def money(amount: Decimal | None, currency: str) -> str:
     return f"{sign}{number} {currency}".strip()
 
 
+def readable(value: str) -> str:
+    """A platform code as words ("RESPOND_CANCELLATION" -> "Respond cancellation"); text that
+    is already words is left alone."""
+    if value and " " not in value and ("_" in value or value.isupper()):
+        return value.replace("_", " ").strip().capitalize()
+    return value
+
+
 # --- What the templates show ---------------------------------------------------------------------
 
 
@@ -100,6 +108,7 @@ class LineRow:
     line: OrderLine
     price: str
     original_price: str
+    status: str
 
 
 @dataclass
@@ -107,6 +116,8 @@ class AfterSaleRow:
     """A return or a cancellation with its amounts written out, and its lines with their refund."""
 
     record: Return | Cancellation
+    reason: str
+    next_action: str
     refund_total: str
     refund_subtotal: str
     refund_shipping_fee: str
@@ -118,6 +129,8 @@ class AfterSaleRow:
         currency = record.currency
         return cls(
             record=record,
+            reason=record.reason_text or readable(record.reason),
+            next_action=readable(record.seller_next_action),
             refund_total=money(record.refund_total, currency),
             refund_subtotal=money(record.refund_subtotal, currency),
             refund_shipping_fee=money(record.refund_shipping_fee, currency),
@@ -144,6 +157,7 @@ def _order_page(
                 original_price=money(line.original_price, line.currency or currency)
                 if line.original_price != line.sale_price
                 else "",
+                status=readable(line.display_status),
             )
             for line in order.lines.all()
         ],

@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from marketplaces.models import Market, StoreAccess, StoreStatus
 from orders.models import Order, OrderStatus
+from orders.views import money, readable
 from tenants.models import AuditEvent, Role
 from tests.factories_marketplaces import (
     BASE_TIME,
@@ -320,6 +321,22 @@ def test_the_empty_list_points_to_the_stores_page(owner_client):
     assert f'href="{reverse("store_list")}">Go to Stores</a>' in html
 
 
+def test_money_is_written_with_its_currency():
+    assert money(Decimal("59.95"), "USD") == "$59.95"
+    assert money(Decimal("12"), "GBP") == "£12.00"
+    assert money(Decimal("1250000"), "IDR") == "Rp1,250,000.00"
+    assert money(Decimal("-5.5"), "EUR") == "-€5.50"
+    assert money(Decimal("99.90"), "CZK") == "99.90 CZK"
+    assert money(None, "USD") == ""
+
+
+def test_platform_codes_are_written_as_words():
+    assert readable("RESPOND_RETURN_REQUEST") == "Respond return request"
+    assert readable("DELIVERED") == "Delivered"
+    assert readable("Damaged by UPS") == "Damaged by UPS"
+    assert readable("") == ""
+
+
 # --- The order page -------------------------------------------------------------------------------
 
 
@@ -353,6 +370,7 @@ def full_order(alpha):
         sku_name="Red, M",
         seller_sku="SOCK-RED-M",
         image_url="https://img.example/socks.png",
+        display_status="TO_SHIP",
         original_price=Decimal("29.95"),
         sale_price=Decimal("24.95"),
     )
@@ -383,10 +401,10 @@ def test_order_page_overview(owner_client, full_order):
     assert '<dt>Total</dt><dd class="money">$59.95</dd>' in html
     assert "<dt>Buyer's message</dt><dd>Please gift wrap</dd>" in html
     assert (
-        '<img src="https://img.example/socks.png" alt="" width="40" height="40" loading="lazy">'
-        ' Invisible Socks <span class="muted">· Red, M</span>'
+        '<img class="product-thumb" src="https://img.example/socks.png" alt="" width="40" '
+        'height="40" loading="lazy">Invisible Socks <span class="muted">· Red, M</span>'
     ) in html
-    assert '<td class="mono">SOCK-RED-M</td>' in html
+    assert '<td class="mono">SOCK-RED-M</td>\n            <td>To ship</td>' in html
     assert (
         '<span class="money">$24.95</span> <s class="muted money">$29.95</s>' in html
     )  # discounted
@@ -437,10 +455,10 @@ def test_order_page_cancellation(owner_client, full_order):
     assert "<dt>Status</dt><dd>Request pending</dd>" in section
     assert "<dt>Type</dt><dd>Buyer cancellation request</dd>" in section
     assert "<dt>Requested by</dt><dd>Buyer</dd>" in section
-    assert "<dt>Reason</dt><dd>No longer needed</dd>" in section
+    assert "<dt>Reason</dt><dd>No longer needed</dd>" in section  # words stay as they are
     assert '<dt>Refund</dt><dd class="money">$59.95</dd>' in section
     assert (
-        "<dt>Your next step</dt><dd>RESPOND_CANCELLATION by "
+        "<dt>Your next step</dt><dd>Respond cancellation by "
         '<time datetime="2026-09-14T04:00:00-04:00" data-absolute>14 Sep 2026, 04:00 EDT</time>'
     ) in section
     assert 'Invisible Socks (<span class="money">$24.95</span>)' in section
@@ -452,8 +470,8 @@ def test_order_page_returns_and_refunds(owner_client, full_order):
         order_external_id=full_order.external_id,
         return_type="RETURN_AND_REFUND",
         status="AWAITING_BUYER_SHIP",
-        reason="Wrong size",
-        reason_text="Too small",
+        reason="ecom_order_delivered_refund_and_return_reason_wrong_size",
+        reason_text="Wrong size",
         currency="USD",
         refund_total=Decimal("29.95"),
         refund_subtotal=Decimal("24.95"),
@@ -468,13 +486,16 @@ def test_order_page_returns_and_refunds(owner_client, full_order):
     section = html.split('id="returns-title"')[1].split("</section>")[0]
     assert "<dt>Status</dt><dd>Awaiting buyer shipment</dd>" in section
     assert "<dt>Type</dt><dd>Return and refund</dd>" in section
-    assert '<dt>Reason</dt><dd>Wrong size <span class="muted">“Too small”</span></dd>' in section
+    assert (
+        '<dt>Reason</dt><dd title="ecom_order_delivered_refund_and_return_reason_wrong_size">'
+        "Wrong size</dd>"
+    ) in section
     assert (
         '<dt>Refund</dt><dd><span class="money">$29.95</span> '
         '<span class="muted small">(items $24.95, shipping $5.00)</span></dd>'
     ) in section
     assert (
-        "<dt>Your next step</dt><dd>RECEIVE_PACKAGE by "
+        "<dt>Your next step</dt><dd>Receive package by "
         '<time datetime="2026-09-19T04:00:00-04:00" data-absolute>19 Sep 2026, 04:00 EDT</time>'
     ) in section
     assert "<dt>Items</dt><dd>Invisible Socks · Red, M</dd>" in section

@@ -1,0 +1,91 @@
+"""In the browser: an agent finds an order that is not synced yet, opens it, sees its tracking
+arrive (HTMX) and leaves an internal note. Playwright with the system Chromium, like tests/e2e."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from marketplaces.adapter import store_api
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)),
+        reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+SCREENSHOTS = os.environ.get("SELLERDESK_SCREENSHOTS")  # a folder: save what the agent saw
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # see tests/e2e/conftest.py
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def snap(page: Any, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+
+
+def test_an_agent_finds_an_unsynced_order_and_notes_it(
+    page, live_server, settings, connect_sandbox_store, tenant, agent, password
+):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    store = connect_sandbox_store(tenant=tenant)
+    record = next(store_api(store).order_pages(page_size=1, status="DELIVERED")).items[0]
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("E-mail").fill("agent@acme.test")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/mailbox/")
+
+    page.goto(f"{live_server.url}/orders/")
+    page.get_by_label("Order ID").fill(record.external_id)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("was not synced yet").wait_for()
+    snap(page, "orders-search")
+    page.get_by_role("link", name=record.external_id).click()
+
+    page.get_by_role("heading", name="Overview").wait_for()
+    # The tracking fragment replaces its placeholder once TikTok Shop answered.
+    page.locator("#tracking li").first.wait_for()
+    assert (
+        page.locator("#tracking li").first.inner_text().startswith("Delivered, left at front door")
+    )
+    page.get_by_role("textbox", name="Internal note").fill("Buyer asked for a refund by chat.")
+    page.get_by_role("button", name="Save note").click()
+    page.get_by_text("Internal note saved.").wait_for()
+    assert (
+        page.get_by_role("textbox", name="Internal note").input_value()
+        == "Buyer asked for a refund by chat."
+    )
+    snap(page, "order-page")
