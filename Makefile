@@ -1,13 +1,15 @@
 # Two commands: `make run` starts the product, `make test` runs the whole suite.
 PYTHON ?= python3
 VENV   := .venv
+SANDBOX_DATA := var/sandbox.sqlite3
+SANDBOX_URL  := http://127.0.0.1:9100
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fmt migrate seed bench clean help localenv
+.PHONY: run test lint fmt migrate seed bench clean help localenv sandbox-env
 
 help:
-	@echo "make run   - install, migrate, seed the demo and start sandbox, web, worker and beat"
+	@echo "make run   - install, migrate, seed the demo, start sandbox, web, worker and beat, connect two stores"
 	@echo "make test  - run the whole test suite (uses DATABASE_URL / REDIS_URL when set)"
 	@echo "make lint  - ruff check and makemigrations --check"
 
@@ -29,7 +31,11 @@ migrate: $(STAMP) localenv
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-run: seed
+# Seeds the sandbox on first start and points TIKTOK_* at it (unless .env names a real app).
+sandbox-env: $(STAMP) localenv
+	@$(BIN)/python -m config.localenv --sandbox-data $(SANDBOX_DATA) --sandbox-url $(SANDBOX_URL)
+
+run: seed sandbox-env
 	$(BIN)/honcho start -f Procfile
 
 test: $(STAMP) localenv

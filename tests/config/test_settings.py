@@ -114,7 +114,7 @@ def test_without_redis_celery_uses_the_filesystem_broker_and_file_cache():
     )
     result = _run("shell", "-c", code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "filesystem:// FileBasedCache"
+    assert result.stdout.strip().splitlines()[-1] == "filesystem://localhost// FileBasedCache"
 
 
 def test_redis_url_becomes_broker_and_cache():
