@@ -21,7 +21,12 @@ from django.utils import timezone
 from marketplaces.adapter import StoreUnavailableError, store_api
 from marketplaces.models import Store, StoreStatus
 from marketplaces.selectors import stores_visible_to
-from marketplaces.tiktok.errors import ORDER_NOT_OWNED, PermissionDeniedError, TikTokError
+from marketplaces.tiktok.errors import (
+    ORDER_NOT_OWNED,
+    InvalidTokenError,
+    PermissionDeniedError,
+    TikTokError,
+)
 from tenants.models import AuditEvent, Membership
 
 from . import selectors
@@ -125,6 +130,10 @@ def order_lookup(*, membership: Membership, external_id: str) -> OrderLookup:
         except StoreUnavailableError:
             lookup.unreachable.append((store, f"it {_store_problem(store)}"))
             continue
+        except InvalidTokenError:
+            # The adapter counted it; enough of these pause the store for re-authorization.
+            lookup.unreachable.append((store, "TikTok Shop refused the store's access"))
+            continue
         except TikTokError as exc:
             logger.warning("Order lookup failed for store %s: %s", store.pk, exc)
             lookup.unreachable.append((store, "TikTok Shop did not answer"))
@@ -189,6 +198,11 @@ def order_tracking(*, order: Order) -> list[TrackingStep]:
                 if order.store.status == StoreStatus.NEEDS_REAUTH
                 else ""
             )
+        ) from exc
+    except InvalidTokenError as exc:
+        raise TrackingUnavailableError(
+            f"TikTok Shop refused Sellerdesk's access to {order.store.name}. If this keeps "
+            "happening, reconnect the store on the Stores page."
         ) from exc
     except TikTokError as exc:
         logger.warning("Tracking fetch failed for order %s: %s", order.pk, exc)

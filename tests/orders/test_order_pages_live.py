@@ -285,3 +285,24 @@ def test_the_order_page_of_a_live_fetched_order(owner_client, us_store):
     assert (
         f'<dt>Total</dt><dd class="money">${record.payment.total_amount.amount:,.2f}</dd>' in html
     )
+
+
+def test_tracking_refused_for_a_bad_token_says_what_to_do(owner_client, shipped_order):
+    store = shipped_order.store
+    store.set_tokens(
+        access_token="TTP_not-a-real-token",
+        access_token_expires_at=store.access_token_expires_at,
+        refresh_token=store.refresh_token,
+        refresh_token_expires_at=store.refresh_token_expires_at,
+    )
+    store.save()
+    url = reverse("order_tracking", args=[shipped_order.public_id])
+
+    html = owner_client.get(url, headers={"HX-Request": "true"}).content.decode()
+
+    assert (
+        "TikTok Shop refused Sellerdesk's access to Sunrise Outfitters. If this keeps happening, "
+        "reconnect the store on the Stores page."
+    ) in html.replace("&#x27;", "'")
+    store.refresh_from_db()
+    assert store.token_error_count == 1  # counted by the adapter towards re-authorization

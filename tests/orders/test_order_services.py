@@ -13,6 +13,7 @@ from marketplaces.models import StoreAccess, StoreStatus
 from marketplaces.tiktok.errors import (
     ACCESS_DENIED,
     ORDER_NOT_OWNED,
+    InvalidTokenError,
     PermissionDeniedError,
     ServerError,
 )
@@ -133,6 +134,7 @@ def test_lookup_names_stores_that_could_not_answer(owner_membership, tenant, mon
     StoreFactory(tenant=tenant, name="Alpha")
     StoreFactory(tenant=tenant, name="Beta")
     StoreFactory(tenant=tenant, name="Gamma")
+    StoreFactory(tenant=tenant, name="Epsilon")
     StoreFactory(tenant=tenant, name="Delta", status=StoreStatus.NEEDS_REAUTH)
     StoreFactory(tenant=tenant, name="Omega", status=StoreStatus.DISCONNECTED)
     stores = ScriptedStores(
@@ -140,6 +142,7 @@ def test_lookup_names_stores_that_could_not_answer(owner_membership, tenant, mon
             "Alpha": ServerError("Internal error", code=36009003),
             "Beta": PermissionDeniedError("Not this seller's order", code=ORDER_NOT_OWNED),
             "Gamma": PermissionDeniedError("Scope missing", code=ACCESS_DENIED),
+            "Epsilon": InvalidTokenError("Invalid access token", code=105001),
         }
     )
     monkeypatch.setattr(services, "store_api", stores)
@@ -147,10 +150,12 @@ def test_lookup_names_stores_that_could_not_answer(owner_membership, tenant, mon
     lookup = services.order_lookup(membership=owner_membership, external_id="576461413038785752")
 
     assert lookup.order is None
-    assert stores.asked == ["Alpha", "Beta", "Gamma"]  # not Delta (paused) nor Omega (gone)
+    # In name order; not Delta (paused for re-authorization) nor Omega (disconnected).
+    assert stores.asked == ["Alpha", "Beta", "Epsilon", "Gamma"]
     assert [(store.name, why) for store, why in lookup.unreachable] == [
         ("Alpha", "TikTok Shop did not answer"),
         ("Delta", "it needs re-authorization"),
+        ("Epsilon", "TikTok Shop refused the store's access"),
         ("Gamma", "TikTok Shop refused the request"),
     ]
 
