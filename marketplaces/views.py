@@ -40,9 +40,10 @@ class SyncProgress:
         if job is None:
             return cls("none", "Orders not imported yet", "", None, False, "none")
         fetched = f"{job.items_fetched:,}"
-        counts = (
-            f"{fetched} of {job.total_estimate:,}" if job.total_estimate else f"{fetched} so far"
-        )
+        total = job.total_estimate
+        counts = f"{fetched} of {total:,}" if total else f"{fetched} so far"
+        if job.status == SyncJobStatus.QUEUED and not job.items_fetched:
+            counts = ""
         label = {
             SyncJobStatus.QUEUED: "Orders: waiting to start",
             SyncJobStatus.RUNNING: _window_label(job),
