@@ -35,7 +35,7 @@ def sign_request(
 
 
 def sign_webhook(app_key: str, app_secret: str, body: bytes) -> str:
-    """The `Authorization` header TikTok sends with a webhook: hex HMAC-SHA256(secret, key + body)."""
+    """The `Authorization` header of a webhook: hex HMAC-SHA256(secret, key + body)."""
     return hmac.new(app_secret.encode(), app_key.encode() + body, hashlib.sha256).hexdigest()
 
 
