@@ -89,3 +89,5 @@ class InternalNoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Only your team sees this; it is never sent to the buyer.",
     )
+    # When the note was last saved as this form was shown (services.note_version).
+    version = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -48,13 +48,39 @@ class TrackingUnavailableError(Exception):
 # --- The internal note ---------------------------------------------------------------------------
 
 
+class NoteConflictError(Exception):
+    """Someone saved the note after this person opened it; their text is not overwritten."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__("The internal note was changed meanwhile.")
+        self.order = order
+
+
+def note_version(order: Order) -> str:
+    """What the note form carries to notice a concurrent edit: when the note was last saved."""
+    edited_at = order.internal_note_updated_at
+    return edited_at.isoformat() if edited_at else ""
+
+
 @transaction.atomic
-def order_internal_note_update(*, order: Order, note: str, by: Membership) -> bool:
-    """Save the agents' note on `order`; False (and nothing written) when the text is unchanged."""
+def order_internal_note_update(
+    *, order: Order, note: str, by: Membership, seen_version: str | None = None
+) -> bool:
+    """Save the agents' note on `order`; False (and nothing written) when the text is unchanged.
+
+    With `seen_version` (from `note_version` when the form was shown), a note saved by someone
+    else since then raises NoteConflictError instead of being overwritten.
+    """
     note = note.strip()
-    locked = Order.objects.select_for_update().get(pk=order.pk, tenant_id=by.tenant_id)
+    locked = (
+        Order.objects.select_for_update()
+        .select_related("internal_note_updated_by")
+        .get(pk=order.pk, tenant_id=by.tenant_id)
+    )
     if locked.internal_note == note:
         return False
+    if seen_version is not None and seen_version != note_version(locked):
+        raise NoteConflictError(locked)
     previous = locked.internal_note
     now = timezone.now()
     Order.objects.filter(pk=locked.pk).update(

@@ -143,7 +143,12 @@ class AfterSaleRow:
 
 
 def _order_page(
-    request: HttpRequest, order: Order, *, note_form: InternalNoteForm, status: int = 200
+    request: HttpRequest,
+    order: Order,
+    *,
+    note_form: InternalNoteForm,
+    status: int = 200,
+    note_conflict: bool = False,
 ) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     currency = order.currency
@@ -184,6 +189,7 @@ def _order_page(
             )
         ],
         "note_form": note_form,
+        "note_conflict": note_conflict,
     }
     return render(request, "orders/order_detail.html", context, status=status)
 
@@ -233,7 +239,9 @@ def order_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         public_id=public_id,
         membership=request.membership,  # type: ignore[attr-defined]
     )
-    note_form = InternalNoteForm(initial={"note": order.internal_note})
+    note_form = InternalNoteForm(
+        initial={"note": order.internal_note, "version": services.note_version(order)}
+    )
     return _order_page(request, order, note_form=note_form)
 
 
@@ -250,11 +258,40 @@ def order_note_update(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
     if not form.is_valid():
         # The text stays in the form so nothing typed is lost.
         return _order_page(request, order, note_form=form, status=400)
-    if services.order_internal_note_update(
-        order=order, note=form.cleaned_data["note"], by=membership
-    ):
+    try:
+        changed = services.order_internal_note_update(
+            order=order,
+            note=form.cleaned_data["note"],
+            by=membership,
+            # A form without the field (an old tab, a script) saves as before: last one wins.
+            seen_version=form.cleaned_data["version"] if "version" in request.POST else None,
+        )
+    except services.NoteConflictError as conflict:
+        return _note_conflict(request, order, form, conflict.order)
+    if changed:
         messages.success(request, "Internal note saved.")
     return redirect(reverse("order_detail", args=[order.public_id]) + "#note")
+
+
+def _note_conflict(
+    request: HttpRequest, order: Order, form: InternalNoteForm, current: Order
+) -> HttpResponse:
+    """Keep what this person typed, show what the other person saved, and let them save again."""
+    editor = current.internal_note_updated_by
+    form = InternalNoteForm(
+        {"note": form.cleaned_data["note"], "version": services.note_version(current)}
+    )
+    form.is_valid()
+    form.add_error(
+        None,
+        f"{editor.display_name if editor else 'Someone'} saved this note while you were editing "
+        "it. Their text is shown below; your text is still in the box. Combine them and save "
+        "again.",
+    )
+    order.internal_note = current.internal_note
+    order.internal_note_updated_at = current.internal_note_updated_at
+    order.internal_note_updated_by = editor
+    return _order_page(request, order, note_form=form, status=409, note_conflict=True)
 
 
 @tenant_required

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -85,6 +86,15 @@ def rival_order(other_tenant):
 def list_ids(response) -> list[str]:
     """Order ids of the list's rows, in page order."""
     return re.findall(r'data-copy="([^"]+)" aria-label="Copy order ID', response.content.decode())
+
+
+def note_version_in(html: str) -> str:
+    """The note form's hidden version (Django leaves `value` out when it is empty)."""
+    found = re.search(
+        r'<input type="hidden" name="version"(?: value="([^"]*)")? id="id_version">', html
+    )
+    assert found is not None
+    return found.group(1) or ""
 
 
 def detail_url(order: Order) -> str:
@@ -626,3 +636,40 @@ def test_a_note_too_long_keeps_the_text_and_saves_nothing(agent_client, full_ord
 def test_the_note_page_needs_a_post(agent_client, full_order):
     url = reverse("order_note_update", args=[full_order.public_id])
     assert agent_client.get(url).status_code == 405
+
+
+def test_a_note_saved_meanwhile_by_someone_else_is_not_overwritten(
+    agent_client, agent, tenant, full_order
+):
+    page = agent_client.get(detail_url(full_order)).content.decode()
+    seen = note_version_in(page)
+    assert seen == ""  # never edited
+    teammate = member(tenant, Role.AGENT, email="sam@acme.test")
+    teammate.user.first_name, teammate.user.last_name = "Sam", "Lee"
+    teammate.user.save()
+    teammate_client = Client()
+    teammate_client.force_login(teammate.user)
+    url = reverse("order_note_update", args=[full_order.public_id])
+    assert (
+        teammate_client.post(url, {"note": "Refund approved", "version": seen}).status_code == 302
+    )
+
+    response = agent_client.post(url, {"note": "Buyer wants a refund", "version": seen})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "\nBuyer wants a refund</textarea>" in html  # what this agent typed is kept
+    assert 'Saved meanwhile by Sam Lee:</p>\n        <p class="mb-0">Refund approved</p>' in html
+    assert "Sam Lee saved this note while you were editing it." in html
+    full_order.refresh_from_db()
+    assert full_order.internal_note == "Refund approved"
+    assert AuditEvent.objects.filter(action="order.note_updated").count() == 1
+
+    # Saving again from the conflict page (it carries the new version) goes through.
+    current = note_version_in(html)
+    assert current == full_order.internal_note_updated_at.isoformat()
+    again = agent_client.post(url, {"note": "Refund approved; buyer informed", "version": current})
+    assert again.status_code == 302
+    full_order.refresh_from_db()
+    assert full_order.internal_note == "Refund approved; buyer informed"
+    assert full_order.internal_note_updated_by == agent

@@ -92,6 +92,25 @@ def test_an_unchanged_note_writes_nothing(agent_membership, tenant):
     assert not AuditEvent.objects.filter(action="order.note_updated").exists()
 
 
+def test_a_note_changed_since_it_was_seen_raises_a_conflict(agent_membership, tenant, owner):
+    order = OrderFactory(store=StoreFactory(tenant=tenant))
+    seen = services.note_version(order)
+    owner_membership = Membership.objects.get(user=owner)
+    services.order_internal_note_update(
+        order=Order.objects.get(pk=order.pk), note="first", by=owner_membership, seen_version=seen
+    )
+
+    with pytest.raises(services.NoteConflictError) as conflict:
+        services.order_internal_note_update(
+            order=order, note="second", by=agent_membership, seen_version=seen
+        )
+
+    assert conflict.value.order.internal_note == "first"
+    assert conflict.value.order.internal_note_updated_by == owner
+    assert Order.objects.get(pk=order.pk).internal_note == "first"
+    assert AuditEvent.objects.filter(action="order.note_updated").count() == 1
+
+
 def test_a_member_of_another_tenant_cannot_update_the_note(other_owner, tenant):
     order = OrderFactory(store=StoreFactory(tenant=tenant), internal_note="ours")
     rival = Membership.objects.get(user=other_owner)
