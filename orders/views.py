@@ -17,13 +17,22 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from tenants.decorators import tenant_required
 
 from . import selectors, services
 from .forms import InternalNoteForm, OrderFilterForm
-from .models import Cancellation, Order, OrderLine, OrderStatus, Return
+from .models import (
+    Cancellation,
+    CancellationLine,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Return,
+    ReturnLine,
+)
 
 ORDERS_PER_PAGE = 50
 
@@ -122,7 +131,7 @@ class AfterSaleRow:
     refund_subtotal: str
     refund_shipping_fee: str
     refund_tax: str
-    lines: list[tuple[Any, str]] = field(default_factory=list)
+    lines: list[tuple[ReturnLine | CancellationLine, str]] = field(default_factory=list)
 
     @classmethod
     def of(cls, record: Return | Cancellation) -> AfterSaleRow:
@@ -309,4 +318,6 @@ def order_tracking(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         context = {"order": order, "steps": [], "tracking_error": str(exc)}
     is_fragment = request.headers.get("HX-Request") == "true"
     template = "orders/_tracking.html" if is_fragment else "orders/order_tracking.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])  # one URL, two bodies: caches must tell them apart
+    return response

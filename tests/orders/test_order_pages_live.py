@@ -220,6 +220,7 @@ def test_tracking_events_are_fetched_live_then_cached(owner_client, shipped_orde
     assert descriptions == [event.description for event in expected]
     assert descriptions[0] == "Delivered, left at front door"
     assert second.content == first.content
+    assert "HX-Request" in first["Vary"]
     assert fetched == ["Sunrise Outfitters"]  # the second view did not call the sandbox
 
 
