@@ -23,7 +23,7 @@ from .adapter import default_client
 from .models import Market, Platform, Store, StoreStatus, SyncJob, SyncJobStatus
 from .records import Shop, TokenGrant
 from .tiktok.client import TikTokClient
-from .tiktok.errors import InvalidAuthCodeError, TikTokError
+from .tiktok.errors import InvalidAuthCodeError, RateLimitedError, ServerError, TikTokError
 
 logger = logging.getLogger(__name__)
 
@@ -118,11 +118,17 @@ def _fetch_grant(*, client: TikTokClient, code: str) -> tuple[TokenGrant, list[S
             "The authorization from TikTok Shop expired or was already used (codes are valid "
             "once, for 30 minutes). No store was connected; please connect again."
         ) from None
-    except TikTokError as exc:
+    except (ServerError, RateLimitedError) as exc:
         logger.warning("Token get failed during connect: %s", exc)
         raise ConnectError(
+            f"TikTok Shop is not answering properly right now ({exc}). No store was connected; "
+            "please connect again in a few minutes."
+        ) from None
+    except TikTokError as exc:
+        logger.warning("Token get refused during connect: %s", exc)
+        raise ConnectError(
             f"TikTok Shop refused to grant access ({exc}). No store was connected; "
-            "please try again in a few minutes."
+            "please connect again, or contact support if it keeps happening."
         ) from None
     try:
         shops = client.authorized_shops(access_token=grant.access_token)

@@ -7,6 +7,7 @@ browser would: POST /stores/connect/ -> consent page -> callback -> token get ->
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -30,7 +31,7 @@ from marketplaces.services import store_mark_needs_reauth
 from marketplaces.tiktok.client import TikTokClient
 from orders import tasks as order_tasks
 from tenants.models import AuditEvent
-from tests.sandbox_stores import connect_store
+from tests.sandbox_stores import connect_store, point_settings_at
 
 pytestmark = pytest.mark.django_db
 
@@ -252,7 +253,9 @@ def test_a_refused_token_request_saves_nothing(owner_client, tiktok_settings, se
 
     [message] = flashes(response)
     assert message.startswith("TikTok Shop refused to grant access (")
-    assert message.endswith("). No store was connected; please try again in a few minutes.")
+    assert message.endswith(
+        "). No store was connected; please connect again, or contact support if it keeps happening."
+    )
     assert "not-the-app-secret" not in message
     assert_nothing_saved()
 
@@ -315,3 +318,25 @@ def test_reconnecting_updates_tokens_and_status_and_resumes_paused_jobs(
     assert job.pk in dispatched
     assert ("store.reconnected", "Maomao Beauty UK") in store_audits()
     assert "needs re-authorization" not in response.content.decode()
+
+
+def test_a_server_error_on_token_get_saves_nothing(owner_client, tiktok_sandbox_factory, settings):
+    sandbox = tiktok_sandbox_factory(days=2, orders_per_day=5)
+    point_settings_at(settings, sandbox)
+    settings.TIKTOK_MAX_RETRIES = 0
+    reset_default_client()
+    _, state = begin(owner_client, "US")
+    callback = sandbox.consent("US", 0, state=state)
+    sandbox.set_faults(error_ratio=1.0)
+
+    response = owner_client.get(CALLBACK_URL, callback, follow=True)
+
+    [message] = flashes(response)
+    assert re.fullmatch(
+        r"TikTok Shop is not answering properly right now \(Internal error\. .+ "
+        r"\(code=36009003, http=500, request_id=\w+\)\)\. No store was connected; please "
+        r"connect again in a few minutes\.",
+        message,
+    )
+    assert_nothing_saved()
+    reset_default_client()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from marketplaces import connection, tasks, tokens
 from marketplaces.models import Store, StoreStatus, WebhookEvent, WebhookEventStatus
 from marketplaces.tiktok.client import TikTokClient
+from marketplaces.tiktok.errors import ServerError
 from tenants.models import Membership
 from tests.sandbox_stores import point_settings_at
 
@@ -202,3 +203,27 @@ def test_expiring_authorization_webhook_shows_a_warning_with_the_date(
         "<strong>Sunrise Outfitters</strong>: TikTok Shop authorization ends on "
         f'<time datetime="{local.isoformat()}" data-absolute>{local:%-d %b %Y}</time>.'
     ) in page
+
+
+@pytest.mark.django_db
+def test_a_server_error_storm_is_retried_and_never_marks_the_store(
+    tiktok_sandbox_factory, settings, owner_membership
+):
+    sandbox = tiktok_sandbox_factory(days=2, orders_per_day=5)
+    point_settings_at(settings, sandbox)
+    [store] = connect_seller(sandbox, owner_membership, "US")
+    age([store])
+    ciphertext = store.access_token_encrypted
+    settings.TIKTOK_MAX_RETRIES = 0  # the task's own retries are what is tested here
+    sandbox.set_faults(error_ratio=1.0)
+
+    result = tasks.refresh_store_tokens.apply(args=[store.pk])
+
+    assert result.state == "FAILURE"
+    assert isinstance(result.result, ServerError)
+    assert result.result.code == 36009003
+    store.refresh_from_db()
+    assert (store.status, store.access_token_encrypted) == (StoreStatus.ACTIVE, ciphertext)
+    # Once TikTok answers again, the next run refreshes as usual.
+    sandbox.reset_faults()
+    assert tasks.refresh_store_tokens(store.pk) == tokens.RefreshOutcome.REFRESHED
