@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -35,6 +36,12 @@ app.conf.beat_schedule = {
     "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 60.0},
     # Backfills and syncs left behind (worker killed, broker down, rate-limit pause) carry on.
     "orders-resume-sync-jobs": {"task": "orders.resume_sync_jobs", "schedule": 120.0},
+    # Buyer messages: each active store's conversations are polled (under a per-store lease) as
+    # the backstop for webhooks that never arrive.
+    "inbox-poll-stores": {
+        "task": "inbox.poll_stores",
+        "schedule": float(settings.INBOX_POLL_INTERVAL_SECONDS),
+    },
 }
 
 

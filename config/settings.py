@@ -286,6 +286,10 @@ TIKTOK_CONNECT_TIMEOUT = _setting("TIKTOK_CONNECT_TIMEOUT", env.float, default=5
 TIKTOK_READ_TIMEOUT = _setting("TIKTOK_READ_TIMEOUT", env.float, default=30.0)
 TIKTOK_MAX_RETRIES = _setting("TIKTOK_MAX_RETRIES", env.int, default=5)
 
+# --- Mailbox --------------------------------------------------------------------------------------
+# Seconds between polls of each active store's conversations (the backstop for lost webhooks).
+INBOX_POLL_INTERVAL_SECONDS = _setting("INBOX_POLL_INTERVAL_SECONDS", env.int, default=45)
+
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not from the cookie

@@ -1,0 +1,72 @@
+"""Mailbox background work. Task names are stable: queued messages outlive deploys.
+
+Arguments are ids; bodies call `inbox.polling` and `inbox.ingest`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from marketplaces import records
+from marketplaces.adapter import StoreUnavailableError, store_api
+from marketplaces.tiktok.errors import (
+    ORDER_NOT_OWNED,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
+
+from . import polling
+from .ingest import conversation_orders_link_live
+from .models import Conversation
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="inbox.poll_stores", ignore_result=True)
+def poll_stores() -> int:
+    """Beat (every INBOX_POLL_INTERVAL_SECONDS): one poll task per active store."""
+    store_ids = polling.stores_to_poll()
+    for store_id in store_ids:
+        poll_store.delay(store_id)
+    return len(store_ids)
+
+
+@shared_task(name="inbox.poll_store", ignore_result=True)
+def poll_store(store_id: int) -> str:
+    """Polls one store under its lease; errors end the poll quietly (the next one retries)."""
+    return polling.store_poll(store_id=store_id).outcome
+
+
+@shared_task(
+    bind=True,
+    name="inbox.link_orders_live",
+    ignore_result=True,
+    autoretry_for=(RateLimitedError, ServerError),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def link_orders_live(self: Any, conversation_id: int, order_ids: list[str]) -> list[str]:
+    """Order ids a buyer named (card or text) that were not synced: fetched from the store, one
+    at a time (the platform refuses a whole batch when one id is another shop's), stored and
+    linked. A number that is not an order of this store links nothing."""
+    conversation = Conversation.objects.select_related("store").filter(pk=conversation_id).first()
+    if conversation is None:
+        return []
+    api = store_api(conversation.store)
+    fetched: list[records.Order] = []
+    for order_id in order_ids:
+        try:
+            fetched += api.orders_by_id([order_id])
+        except PermissionDeniedError as exc:
+            if exc.code != ORDER_NOT_OWNED:
+                raise
+        except StoreUnavailableError:
+            return []
+    return conversation_orders_link_live(
+        conversation=conversation, order_ids=order_ids, fetched=fetched
+    )
