@@ -42,6 +42,9 @@ app.conf.beat_schedule = {
         "task": "inbox.poll_stores",
         "schedule": float(settings.INBOX_POLL_INTERVAL_SECONDS),
     },
+    # Replies left behind (worker killed mid-send, task lost): back to the queue; a reply whose
+    # send may have happened is reconciled with the conversation first, never sent twice.
+    "inbox-resume-replies": {"task": "inbox.resume_replies", "schedule": 60.0},
 }
 
 

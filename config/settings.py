@@ -289,6 +289,15 @@ TIKTOK_MAX_RETRIES = _setting("TIKTOK_MAX_RETRIES", env.int, default=5)
 # --- Mailbox --------------------------------------------------------------------------------------
 # Seconds between polls of each active store's conversations (the backstop for lost webhooks).
 INBOX_POLL_INTERVAL_SECONDS = _setting("INBOX_POLL_INTERVAL_SECONDS", env.int, default=45)
+# Replies: attempts before a reply is marked failed, and the backoff between them (doubling from
+# the base, capped, half of it jittered).
+INBOX_SEND_MAX_ATTEMPTS = _setting("INBOX_SEND_MAX_ATTEMPTS", env.int, default=8)
+INBOX_SEND_BACKOFF_BASE_SECONDS = _setting(
+    "INBOX_SEND_BACKOFF_BASE_SECONDS", env.float, default=5.0
+)
+INBOX_SEND_BACKOFF_CAP_SECONDS = _setting(
+    "INBOX_SEND_BACKOFF_CAP_SECONDS", env.float, default=600.0
+)
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

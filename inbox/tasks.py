@@ -70,3 +70,37 @@ def link_orders_live(self: Any, conversation_id: int, order_ids: list[str]) -> l
     return conversation_orders_link_live(
         conversation=conversation, order_ids=order_ids, fetched=fetched
     )
+
+
+# --- Replies and read marking (inbox.outbox, inbox.services) ------------------------------------
+
+
+@shared_task(name="inbox.send_reply", ignore_result=True)
+def send_reply(message_id: int) -> str:
+    """One attempt at sending a queued reply; a retry is scheduled at its backoff (the reply's
+    next_attempt_at), and the beat sweeper picks it up if this schedule is lost."""
+    from . import outbox
+
+    outcome = outbox.reply_send(message_id=message_id)
+    if outcome.status == "retry" and outcome.retry_in is not None:
+        send_reply.apply_async((message_id,), countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(name="inbox.mark_conversation_read", ignore_result=True)
+def mark_conversation_read(conversation_id: int) -> bool:
+    """Tells TikTok an agent read the ticket; failures are logged, never raised."""
+    from . import services
+
+    return services.conversation_mark_read(conversation_id=conversation_id)
+
+
+@shared_task(name="inbox.resume_replies", ignore_result=True)
+def resume_replies() -> int:
+    """Beat: replies left in `sending` past their lease or `queued` past their time go again."""
+    from . import outbox
+
+    message_ids = outbox.replies_to_resume()
+    for message_id in message_ids:
+        send_reply.delay(message_id)
+    return len(message_ids)

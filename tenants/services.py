@@ -40,6 +40,9 @@ def tenant_create(*, name: str, owner: User, time_zone: str = "UTC") -> Tenant:
     tenant = Tenant.objects.create(name=name.strip(), slug=_unique_slug(name), time_zone=time_zone)
     Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
     _audit(tenant=tenant, actor=owner, action="tenant.created", name=tenant.name)
+    from inbox.snippets import starter_snippets_seed  # inbox depends on tenants, not the reverse
+
+    transaction.on_commit(lambda: starter_snippets_seed(tenant=tenant))
     return tenant
 
 

@@ -1,0 +1,138 @@
+"""The composer's rules, shared by the reply service and the composer form.
+
+A reply is checked here before anything is stored or sent: text at most 2,000 characters (the
+platform's limit for a TEXT message, contract §6.2), not empty unless an image is attached, and an
+image of at most 15 MB that really is a JPEG, PNG, GIF or WEBP — decided by opening it with
+Pillow, never by its file name or the type the browser declared, so a renamed executable is
+refused. Errors carry one list of messages per form field, so the form shows them next to the
+composer and keeps the draft.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.core.files.uploadedfile import UploadedFile
+
+from marketplaces.records import TEXT_MAX_CHARS
+from marketplaces.tiktok.client import IMAGE_ACCEPT_LIMIT, IMAGE_FORMATS
+
+REPLY_MAX_CHARS = TEXT_MAX_CHARS  # 2,000
+IMAGE_MAX_BYTES = IMAGE_ACCEPT_LIMIT  # 15 MB
+IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+
+ImageInput = UploadedFile | IO[bytes] | bytes
+
+
+class ReplyInvalidError(Exception):
+    """The reply breaks a composer rule; `errors` maps form field names to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(message for messages in errors.values() for message in messages))
+        self.errors = errors
+
+    def messages_for(self, field_name: str) -> list[str]:
+        return self.errors.get(field_name, [])
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedImage:
+    data: bytes = field(repr=False)
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedReply:
+    text: str
+    image: CheckedImage | None
+
+
+def normalise_text(text: str | None) -> str:
+    """Browsers submit a textarea's line breaks as CRLF; the composer's counter (and TikTok) count
+    a line break as one character, so the limit is applied to the text as the buyer will see it."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check_text(text: str | None, *, has_image: bool) -> tuple[str, list[str]]:
+    """The text to send ("" for an image alone) and the errors found."""
+    normalised = normalise_text(text)
+    if len(normalised) > REPLY_MAX_CHARS:
+        return normalised, [
+            f"A reply is limited to {REPLY_MAX_CHARS:,} characters; "
+            f"this one has {len(normalised):,}."
+        ]
+    if not normalised.strip():
+        if has_image:
+            return "", []
+        return "", ["Write a reply or attach an image."]
+    return normalised, []
+
+
+def _size_of(image: ImageInput) -> int | None:
+    if isinstance(image, bytes):
+        return len(image)
+    size = getattr(image, "size", None)
+    return int(size) if isinstance(size, int) else None
+
+
+def _read(image: ImageInput) -> bytes:
+    if isinstance(image, bytes):
+        return image
+    if hasattr(image, "seek"):
+        image.seek(0)
+    # One byte past the limit is enough to know it is too big, whatever the declared size says.
+    data = image.read(IMAGE_MAX_BYTES + 1)
+    if hasattr(image, "seek"):
+        image.seek(0)
+    return bytes(data)
+
+
+def check_image(image: ImageInput) -> tuple[CheckedImage | None, list[str]]:
+    """Open the file as an image: its content decides, never its name or declared type."""
+    from PIL import Image as PILImage
+
+    declared = _size_of(image)
+    if declared is not None and declared > IMAGE_MAX_BYTES:
+        return None, [_too_big(declared)]
+    data = _read(image)
+    if len(data) > IMAGE_MAX_BYTES:
+        return None, [_too_big(len(data))]
+    if not data:
+        return None, ["The attached file is empty."]
+    refused = "Only JPEG, PNG, GIF and WEBP images can be sent; this file is not one of them."
+    try:
+        with PILImage.open(io.BytesIO(data)) as opened:
+            kind = opened.format or ""
+            width, height = opened.size
+            if kind not in IMAGE_FORMATS:
+                return None, [refused]
+            opened.verify()  # a truncated or corrupt file fails here, not at TikTok
+    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError):
+        return None, [refused]
+    return CheckedImage(data, IMAGE_FORMATS[kind], IMAGE_EXTENSIONS[kind], width, height), []
+
+
+def _too_big(size: int) -> str:
+    return f"Images are limited to 15 MB; this one is {size / (1024 * 1024):.1f} MB."
+
+
+def validate_reply(*, text: str | None, image: ImageInput | None = None) -> CheckedReply:
+    """The reply as it will be stored, or ReplyInvalidError with every problem found."""
+    errors: dict[str, list[str]] = {}
+    checked_image: CheckedImage | None = None
+    if image is not None:
+        checked_image, image_errors = check_image(image)
+        if image_errors:
+            errors["image"] = image_errors
+    # An image that was refused does not make an empty text acceptable.
+    clean_text, text_errors = check_text(text, has_image=image is not None)
+    if text_errors:
+        errors["text"] = text_errors
+    if errors:
+        raise ReplyInvalidError(errors)
+    return CheckedReply(text=clean_text, image=checked_image)
