@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("mailbox/", include("inbox.urls")),
+    path("", include("inbox.snippet_urls")),  # /settings/snippets/…, /orders/<id>/message-buyer/
     path("orders/", include("orders.urls")),
     path("stores/", include("marketplaces.urls")),
     path("webhooks/", include("marketplaces.webhook_urls")),
