@@ -73,7 +73,7 @@ def order_internal_note_update(
     """
     note = note.strip()
     locked = (
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(of=("self",))
         .select_related("internal_note_updated_by")
         .get(pk=order.pk, tenant_id=by.tenant_id)
     )

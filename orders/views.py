@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +36,8 @@ from .models import (
 )
 
 ORDERS_PER_PAGE = 50
+ORDERS_COUNT_CAP = 10_001  # "10,000+ orders" beyond this
+CURSOR_SALT = "orders.list.cursor"
 
 # Zero-decimal currencies are still shown with the platform's two decimals when it sends them.
 CURRENCY_SYMBOLS = {
@@ -84,6 +87,25 @@ def readable(value: str) -> str:
     if value and " " not in value and ("_" in value or value.isupper()):
         return value.replace("_", " ").strip().capitalize()
     return value
+
+
+def cursor_dump(cursor: selectors.Cursor | None) -> str:
+    """A page position for a URL, signed: it names no order and cannot be forged."""
+    if cursor is None:
+        return ""
+    placed_at, pk = cursor
+    return signing.dumps([placed_at.isoformat(), pk], salt=CURSOR_SALT)
+
+
+def cursor_load(token: str | None) -> selectors.Cursor | None:
+    """The position back from `cursor_dump`; anything else means the first page."""
+    if not token:
+        return None
+    try:
+        placed_at, pk = signing.loads(token, salt=CURSOR_SALT)
+        return datetime.fromisoformat(placed_at), int(pk)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
 
 
 # --- What the templates show ---------------------------------------------------------------------
@@ -228,13 +250,20 @@ def order_list(request: HttpRequest) -> HttpResponse:
         membership=membership,
         **form.filters(),
     )
-    page = Paginator(selectors.with_lines(orders), ORDERS_PER_PAGE).get_page(
-        request.GET.get("page")
+    page = selectors.orders_page(
+        orders,
+        size=ORDERS_PER_PAGE,
+        before=cursor_load(request.GET.get("before")),
+        after=cursor_load(request.GET.get("after")),
     )
     context = {
         "form": form,
         "page": page,
-        "rows": [OrderRow.of(order) for order in page.object_list],
+        "newer": cursor_dump(page.newer),
+        "older": cursor_dump(page.older),
+        "count": selectors.orders_count(orders, cap=ORDERS_COUNT_CAP),
+        "count_cap": ORDERS_COUNT_CAP - 1,
+        "rows": [OrderRow.of(order) for order in page.orders],
         "filtered": form.is_bound and any(form.filters().values()),
     }
     return render(request, "orders/order_list.html", context)

@@ -5,6 +5,7 @@ Live fetches and tracking over the sandbox are in test_order_pages_live.py.
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import timedelta
@@ -128,6 +129,14 @@ def test_list_rows_show_id_store_time_status_items_and_total(owner_client, alpha
     assert '<span class="money">$59.95</span>' in html
 
 
+def follow(client, response, rel: str):
+    """Follow the list's "Older" (rel=next) or "Newer" (rel=prev) link; None when there is none."""
+    found = re.search(rf'rel="{rel}" href="([^"]+)"', response.content.decode())
+    if found is None:
+        return None
+    return client.get(reverse("order_list") + html.unescape(found.group(1)))
+
+
 def test_list_is_newest_first_and_paginated(owner_client, alpha):
     orders = [
         OrderFactory(store=alpha, placed_at=BASE_TIME + timedelta(hours=n)) for n in range(52)
@@ -135,12 +144,42 @@ def test_list_is_newest_first_and_paginated(owner_client, alpha):
     newest_first = [o.external_id for o in reversed(orders)]
 
     first = owner_client.get(reverse("order_list"))
-    second = owner_client.get(reverse("order_list"), {"page": 2})
+    second = follow(owner_client, first, "next")
 
     assert list_ids(first) == newest_first[:50]
     assert list_ids(second) == newest_first[50:]
-    assert "Page 1 of 2 · 52 orders" in first.content.decode()
-    assert 'href="?page=2"' in first.content.decode()
+    assert '<span class="muted small">52 orders</span>' in first.content.decode()
+    assert follow(owner_client, second, "next") is None  # the last page
+    assert 'rel="prev"' not in first.content.decode()  # the first page
+    back = follow(owner_client, second, "prev")
+    assert list_ids(back) == newest_first[:50]
+
+
+def test_paging_neither_skips_nor_repeats_orders_placed_at_the_same_second(
+    owner_client, alpha, monkeypatch
+):
+    monkeypatch.setattr("orders.views.ORDERS_PER_PAGE", 4)
+    at = [BASE_TIME + timedelta(hours=n) for n in (1, 2, 2, 2, 2, 2, 3, 3, 4, 5)]
+    orders = [OrderFactory(store=alpha, placed_at=when) for when in at]
+    expected = [o.external_id for o in sorted(orders, key=lambda o: (o.placed_at, o.pk))][::-1]
+
+    pages = [owner_client.get(reverse("order_list"))]
+    while (older := follow(owner_client, pages[-1], "next")) is not None:
+        pages.append(older)
+    assert [list_ids(page) for page in pages] == [expected[0:4], expected[4:8], expected[8:10]]
+
+    backwards = [pages[-1]]
+    while (newer := follow(owner_client, backwards[-1], "prev")) is not None:
+        backwards.append(newer)
+    assert [list_ids(page) for page in backwards] == [expected[8:10], expected[4:8], expected[0:4]]
+
+
+def test_a_forged_page_position_shows_the_first_page(owner_client, alpha):
+    OrderFactory(store=alpha, external_id="100")
+    for forged in ("2026-09-12T08:00:00+00:00", "garbage", "WyIyMDI2Il0:bad:signature"):
+        response = owner_client.get(reverse("order_list"), {"before": forged})
+        assert response.status_code == 200
+        assert list_ids(response) == ["100"]
 
 
 def test_pages_keep_the_filters(owner_client, alpha):
@@ -149,7 +188,17 @@ def test_pages_keep_the_filters(owner_client, alpha):
 
     response = owner_client.get(reverse("order_list"), {"status": "AWAITING_SHIPMENT"})
 
-    assert 'href="?status=AWAITING_SHIPMENT&amp;page=2"' in response.content.decode()
+    assert re.search(
+        r'rel="next" href="\?status=AWAITING_SHIPMENT&amp;before=[^"]+"', response.content.decode()
+    )
+    assert len(list_ids(follow(owner_client, response, "next"))) == 1
+
+
+def test_the_count_stops_at_ten_thousand(owner_client, alpha, monkeypatch):
+    monkeypatch.setattr("orders.views.ORDERS_COUNT_CAP", 4)  # "3+" past three, as 10,000+
+    for _ in range(5):
+        OrderFactory(store=alpha)
+    assert "3+ orders" in owner_client.get(reverse("order_list")).content.decode()
 
 
 def test_filter_by_store(owner_client, alpha, beta):
