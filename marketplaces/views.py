@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -49,7 +50,7 @@ class SyncProgress:
             SyncJobStatus.RUNNING: _window_label(job),
             SyncJobStatus.PAUSED: "Orders: paused until the store is active again",
             SyncJobStatus.COMPLETED: "Orders of the last 90 days imported",
-            SyncJobStatus.FAILED: f"Orders: stopped — {job.last_error or 'unknown error'}",
+            SyncJobStatus.FAILED: f"Orders: stopped — {job.last_error[:200] or 'unknown error'}",
         }.get(SyncJobStatus(job.status), job.status)
         version = "-".join(
             str(part)
@@ -62,7 +63,9 @@ class SyncProgress:
                 job.window_start and int(job.window_start.timestamp()),
             )
         )
-        return cls(job.status, label, counts, job.progress_percent, job.is_active, version)
+        # A paused job waits for a person to reconnect: no point asking every few seconds.
+        polling = job.status in (SyncJobStatus.QUEUED, SyncJobStatus.RUNNING)
+        return cls(job.status, label, counts, job.progress_percent, polling, version)
 
 
 def _window_label(job: SyncJob) -> str:
@@ -136,8 +139,9 @@ def store_connect_callback(request: HttpRequest) -> HttpResponse:
     return redirect("store_list")
 
 
-def _names(stores: list) -> str:
-    names = [str(store) for store in stores]
+def _names(items: Sequence[object]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    names = [str(item) for item in items]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

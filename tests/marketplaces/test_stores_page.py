@@ -174,6 +174,19 @@ def test_a_finished_job_stops_polling(owner_client, stores):
     assert "hx-get" not in html
 
 
+def test_a_paused_job_waits_without_polling(owner_client, stores):
+    alpha = stores[0]
+    running_job(alpha, status=SyncJobStatus.PAUSED)
+
+    html = owner_client.get(store_urls(alpha)["progress"]).content.decode()
+
+    assert (
+        '<span class="progress-label">Orders: paused until the store is active again</span>'
+    ) in html
+    assert '<span class="progress-counts">41,200 of 90,000 · 45%</span>' in html
+    assert "hx-get" not in html
+
+
 def test_the_stores_page_shows_each_stores_health(owner_client, stores):
     alpha, beta = stores
     running_job(alpha)
