@@ -1,9 +1,675 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The mailbox pages: the list (folders, filters, search), the ticket with its order workbench and
+composer, ticket actions, and the cheap polling that keeps both live.
 
+Every view about one ticket starts with `selectors.conversation_get`, which answers 404 for a
+ticket of another tenant or of a store the agent may not serve — on pages, fragments, actions and
+polls alike. Pages render whole without JavaScript; with HTMX the same URLs answer with only the
+pane that changes (`HX-Target`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages as flash
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from marketplaces.selectors import stores_visible_to
+from orders.models import Cancellation, Return
+from orders.services import order_lookup
+from orders.views import STATUS_PILLS, money, readable
 from tenants.decorators import tenant_required
+from tenants.models import Membership
+
+from . import selectors
+from .forms import (
+    REPLY_MAX_CHARS,
+    AssignForm,
+    ComposerForm,
+    ListFilterForm,
+    OrderSearchForm,
+    SnippetPickForm,
+    StatusForm,
+)
+from .models import (
+    Conversation,
+    Message,
+    MessageDirection,
+    Snippet,
+    TicketEvent,
+    TicketEventKind,
+    TicketStatus,
+)
+
+LIST_PAGE_SIZE = 50
+POLL_SECONDS = 3
+TICKET_PILLS = {
+    TicketStatus.OPEN: "pill-open",
+    TicketStatus.PENDING: "pill-pending",
+    TicketStatus.SOLVED: "pill-solved",
+}
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _target(request: HttpRequest) -> str:
+    return request.headers.get("HX-Target", "") if _is_htmx(request) else ""
+
+
+# --- What the thread and the workbench show ---------------------------------------------------
+
+
+@dataclass
+class EntryView:
+    """One line of the thread as the template draws it.
+
+    side: "buyer" (left, neutral), "agent" (right, tinted, with the agent's name), "note" (pale
+    yellow, "Internal note") or "system" (centred, small, grey); `shown` says how a message's
+    content is drawn (inbox.display: text, image, order/product card, event, placeholder).
+    """
+
+    side: str
+    kind: str
+    at: Any
+    text: str = ""
+    author: str = ""
+    image_url: str = ""
+    label: str = ""
+    order_id: str = ""
+    product_id: str = ""
+    message: Message | None = None
+
+    @property
+    def delivery(self) -> str:
+        return self.message.delivery_status if self.message is not None else ""
+
+
+SIDES = {
+    MessageDirection.INBOUND: "buyer",
+    MessageDirection.OUTBOUND: "agent",
+    MessageDirection.SYSTEM: "system",
+}
+
+
+def _message_view(message: Message, conversation: Conversation) -> EntryView:
+    from . import display
+
+    shown = display.message_display(message)
+    side = "system" if shown.kind == "event" else SIDES.get(message.direction, "system")
+    author = ""
+    if side == "agent":
+        author = (
+            message.author.display_name
+            if message.author is not None
+            else (message.sender_name or "Seller, outside Sellerdesk")
+        )
+    image_url = shown.image_url
+    if message.attachment:
+        # A reply's own image, served to the team through an access-checked URL.
+        image_url = reverse("reply_image", args=[conversation.public_id, message.public_id])
+    text = shown.text
+    if shown.kind == "image" and message.text:
+        text = message.text
+    elif shown.kind == "image":
+        text = ""
+    return EntryView(
+        side=side,
+        kind=str(shown.kind),
+        at=message.sent_at,
+        text=text,
+        author=author,
+        image_url=image_url,
+        label=shown.label,
+        order_id=shown.order_id,
+        product_id=shown.product_id,
+        message=message,
+    )
+
+
+def _event_view(event: TicketEvent) -> EntryView:
+    actor = event.actor.display_name if event.actor is not None else "Sellerdesk"
+    if event.kind == TicketEventKind.NOTE:
+        return EntryView(
+            side="note", kind="text", at=event.created_at, text=event.body, author=actor
+        )
+    return EntryView(
+        side="system", kind="event", at=event.created_at, text=_event_sentence(event, actor)
+    )
+
+
+def _event_sentence(event: TicketEvent, actor: str) -> str:
+    """History in words: "Dana Agent set the status to Solved", "… assigned the ticket to Sam"."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.kind == TicketEventKind.STATUS:
+        to = str(data.get("to") or "")
+        return f"{actor} set the status to {dict(TicketStatus.choices).get(to, to)}"
+    if event.kind == TicketEventKind.ASSIGNMENT:
+        to = data.get("to") if isinstance(data.get("to"), dict) else None
+        if to is None:
+            return f"{actor} unassigned the ticket"
+        return f"{actor} assigned the ticket to {to.get('name', 'a teammate')}"
+    if event.body:
+        return event.body
+    if event.kind == TicketEventKind.ORDER_LINKED and data.get("order_id"):
+        return f"Order {data['order_id']} linked to the ticket"
+    return str(TicketEventKind(event.kind).label) if event.kind in TicketEventKind.values else ""
+
+
+def entry_views(
+    entries: list[selectors.ThreadEntry], *, conversation: Conversation
+) -> list[EntryView]:
+    return [
+        _message_view(entry.message, conversation)
+        if entry.message is not None
+        else _event_view(entry.event)
+        for entry in entries
+    ]
+
+
+@dataclass
+class OrderCard:
+    """A compact order card of the workbench, with the text its Insert button drops in."""
+
+    order: Any
+    linked: bool
+    total: str
+    pill: str
+    status: str
+    items: list[tuple[int, str]]
+    location: str
+    returns: list[dict[str, Any]]
+    cancellations: list[dict[str, Any]]
+    insert_text: str
+
+
+def order_summary(card: selectors.SidebarOrder) -> OrderCard:
+    order = card.order
+    lines = list(order.lines.all())
+    counted: dict[str, int] = {}
+    for line in lines:
+        name = line.product_name or line.sku_name or "Item"
+        if line.sku_name and line.product_name:
+            name = f"{line.product_name} ({line.sku_name})"
+        counted[name] = counted.get(name, 0) + 1  # one line per unit
+    items = [(count, name) for name, count in counted.items()]
+    total = money(order.total_amount, order.currency)
+    status = order.status_label
+    location = ", ".join(
+        p for p in (order.city, order.state, order.postal_code, order.country) if p
+    )
+    parts = [f"Order {order.external_id}", status]
+    if items:
+        parts.append(", ".join(f"{count} \N{MULTIPLICATION SIGN} {name}" for count, name in items))
+    if total:
+        parts.append(total)
+    if order.tracking_number:
+        carrier = order.shipping_provider or "carrier"
+        parts.append(f"{carrier} tracking {order.tracking_number}")
+    return OrderCard(
+        order=order,
+        linked=card.linked,
+        total=total,
+        pill=STATUS_PILLS.get(order.status, "pill-neutral"),
+        status=status,
+        items=items,
+        location=location,
+        returns=[_after_sale(record) for record in card.returns],
+        cancellations=[_after_sale(record) for record in card.cancellations],
+        insert_text=" · ".join(parts),
+    )
+
+
+def _after_sale(record: Return | Cancellation) -> dict[str, Any]:
+    return {
+        "status": record.status_label,
+        "reason": record.reason_text or readable(record.reason),
+        "refund": money(record.refund_total, record.currency),
+        "items": [line.product_name for line in record.lines.all()],
+    }
+
+
+# --- The list -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ListState:
+    """What the rail and the list show for one request's filters."""
+
+    form: ListFilterForm
+    filters: selectors.ListFilters
+    counts: dict[str, int]
+    version: str
+    page: selectors.ListPage
+    cursor: str
+    query: str  # the filters as a query string, without the page cursor
+
+    @property
+    def folder_label(self) -> str:
+        return selectors.FOLDERS[self.filters.folder]
+
+
+def _list_form(request: HttpRequest) -> ListFilterForm:
+    membership = request.membership  # type: ignore[attr-defined]
+    return ListFilterForm(
+        request.GET or None,
+        stores=stores_visible_to(membership),
+        members=Membership.objects.filter(tenant=membership.tenant),
+    )
+
+
+def _list_state(request: HttpRequest, *, rows: bool = True) -> ListState:
+    membership = request.membership  # type: ignore[attr-defined]
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = _list_form(request)
+    filters = selectors.ListFilters(
+        folder=form.value("folder") or selectors.DEFAULT_FOLDER,
+        store=form.value("store"),
+        assignee=form.value("assignee"),
+        search=form.value("q") or "",
+    )
+    counts, version = selectors.list_version(
+        tenant=tenant, membership=membership, store=filters.store
+    )
+    cursor = request.GET.get("before", "")
+    page = (
+        selectors.list_page(
+            selectors.mailbox_conversations(tenant=tenant, membership=membership, filters=filters),
+            cursor=cursor,
+            size=LIST_PAGE_SIZE,
+        )
+        if rows
+        else selectors.ListPage(rows=[], next_cursor="")
+    )
+    query = request.GET.copy()
+    for key in ("before", "v", "page"):
+        query.pop(key, None)
+    return ListState(
+        form=form,
+        filters=filters,
+        counts=counts,
+        version=version,
+        page=page,
+        cursor=cursor,
+        query=query.urlencode(),
+    )
+
+
+def _href(**params: object) -> str:
+    query = urlencode({key: value for key, value in params.items() if value})
+    return reverse("mailbox") + (f"?{query}" if query else "")
+
+
+def _mailbox_context(request: HttpRequest, state: ListState, **extra: Any) -> dict[str, Any]:
+    membership = request.membership  # type: ignore[attr-defined]
+    filters = state.filters
+    store_id = filters.store.public_id if filters.store else ""
+    stores = list(stores_visible_to(membership))
+    return {
+        "state": state,
+        "folder_links": [
+            (key, label, state.counts[key], _href(folder=key, store=store_id))
+            for key, label in selectors.FOLDERS.items()
+        ],
+        "stores": stores,
+        "store_links": [
+            (store, _href(folder=filters.folder, store=store.public_id)) for store in stores
+        ],
+        "all_stores_href": _href(folder=filters.folder),
+        "poll_seconds": POLL_SECONDS,
+        **extra,
+    }
 
 
 @tenant_required
+@require_GET
 def mailbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "inbox/mailbox.html")
+    state = _list_state(request)
+    context = _mailbox_context(request, state)
+    if _target(request) == "ticket-rows":
+        return render(request, "inbox/_rows.html", context)
+    return render(request, "inbox/mailbox.html", context)
+
+
+@tenant_required
+@require_GET
+def list_poll(request: HttpRequest) -> HttpResponse:
+    """Polled every few seconds by the list: 204 when nothing changed (one aggregate query),
+    else the fresh first page and folder counts."""
+    state = _list_state(request, rows=False)
+    if request.GET.get("v") == state.version:
+        return HttpResponse(status=204)
+    state = _list_state(request)
+    return render(request, "inbox/_list_poll.html", _mailbox_context(request, state))
+
+
+# --- One ticket ---------------------------------------------------------------------------------
+
+
+def _conversation(request: HttpRequest, public_id: uuid.UUID) -> Conversation:
+    return selectors.conversation_get(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        membership=request.membership,  # type: ignore[attr-defined]
+        public_id=public_id,
+    )
+
+
+def _ticket_context(
+    request: HttpRequest,
+    conversation: Conversation,
+    *,
+    composer: ComposerForm | None = None,
+    order_search: dict[str, Any] | None = None,
+    snippet_error: str = "",
+) -> dict[str, Any]:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    membership = request.membership  # type: ignore[attr-defined]
+    entries: list[EntryView] = entry_views(
+        selectors.thread(conversation=conversation), conversation=conversation
+    )
+    sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
+    return {
+        "conversation": conversation,
+        "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
+        "entries": entries,
+        "thread_version": selectors.thread_version(conversation=conversation),
+        "statuses": TicketStatus.choices,
+        "members": selectors.assignable_members(tenant=tenant, conversation=conversation),
+        "me": membership,
+        "composer": composer or ComposerForm(initial={"mode": ComposerForm.MODE_REPLY}),
+        "max_chars": REPLY_MAX_CHARS,
+        "orders": [order_summary(card) for card in sidebar_orders],
+        "order_search": order_search,
+        "snippets": list(Snippet.objects.filter(tenant=tenant).order_by("title")),
+        "snippet_error": snippet_error,
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+def _ticket_page(
+    request: HttpRequest, conversation: Conversation, *, status: int = 200, **kwargs: Any
+) -> HttpResponse:
+    """The ticket: just its panes for HTMX navigation, else the whole mailbox around it."""
+    context = _ticket_context(request, conversation, **kwargs)
+    if _target(request) in ("thread-pane", "composer"):
+        return render(request, "inbox/_ticket_panes.html", context, status=status)
+    state = _list_state(request)
+    context.update(_mailbox_context(request, state))
+    return render(request, "inbox/mailbox.html", context, status=status)
+
+
+@tenant_required
+@require_GET
+def ticket_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    from . import services
+
+    conversation = _conversation(request, public_id)
+    services.ticket_open(membership=request.membership, conversation=conversation)  # type: ignore[attr-defined]
+    conversation.unread_count = 0
+    composer = None
+    snippet_error = ""
+    if "snippet" in request.GET:
+        # Without JavaScript the snippet picker is a GET form: its text lands in the composer.
+        text, snippet_error = _snippet_text(request, conversation)
+        composer = ComposerForm(initial={"mode": ComposerForm.MODE_REPLY, "text": text})
+    return _ticket_page(request, conversation, composer=composer, snippet_error=snippet_error)
+
+
+@tenant_required
+@require_GET
+def ticket_poll(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Polled every few seconds by an open ticket: 204 when nothing changed (one query after the
+    access check), else the thread and header, which slide in without touching the composer."""
+    conversation = _conversation(request, public_id)
+    version = selectors.thread_version(conversation=conversation)
+    if request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    if conversation.unread_count:
+        from . import services
+
+        # The agent is looking at it: what just arrived is read (here and on TikTok).
+        services.ticket_open(membership=request.membership, conversation=conversation)  # type: ignore[attr-defined]
+        conversation.unread_count = 0
+    context = _ticket_context(request, conversation)
+    return render(request, "inbox/_thread_update.html", context)
+
+
+def _after_action(
+    request: HttpRequest,
+    conversation: Conversation,
+    *,
+    composer_too: bool = False,
+    error: str = "",
+) -> HttpResponse:
+    """HTMX: the thread and header again (and the composer, emptied, after a send); the draft
+    in the composer is left alone otherwise. Without JS: back to the ticket (POST-redirect-GET).
+    An action that could not be done says why, above the thread (400)."""
+    if not _is_htmx(request):
+        if error:
+            flash.error(request, error)
+        return redirect(reverse("ticket_detail", args=[conversation.public_id]))
+    conversation = _conversation(request, conversation.public_id)
+    status = 400 if error else 200
+    if composer_too:
+        context = _ticket_context(request, conversation)
+        return render(request, "inbox/_ticket_panes.html", context, status=status)
+    context = {**_ticket_context(request, conversation), "action_error": error}
+    return render(request, "inbox/_thread_update.html", context, status=status)
+
+
+@tenant_required
+@require_POST
+def ticket_reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Send a reply (or save an internal note). Errors keep the draft next to the composer."""
+    from . import services
+    from .validation import ReplyInvalidError
+
+    conversation = _conversation(request, public_id)
+    membership = request.membership  # type: ignore[attr-defined]
+    form = ComposerForm(request.POST, request.FILES)
+    form.is_valid()
+    text = form.cleaned_data.get("text") or ""
+    try:
+        if form.is_note:
+            services.note_add(membership=membership, conversation=conversation, body=text)
+        else:
+            services.reply_create(
+                membership=membership,
+                conversation=conversation,
+                text=text,
+                image=form.cleaned_data.get("image"),
+                next_status=form.cleaned_data.get("next_status") or None,
+            )
+    except ReplyInvalidError as error:
+        for field, problems in error.errors.items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+        return _composer_error(request, conversation, form)
+    except services.InboxActionError as error:
+        form.add_error("text" if form.is_note else None, str(error))
+        return _composer_error(request, conversation, form)
+    return _after_action(request, conversation, composer_too=True)
+
+
+def _composer_error(
+    request: HttpRequest, conversation: Conversation, form: ComposerForm
+) -> HttpResponse:
+    """400 with the composer re-rendered: the text stays, the error sits next to it."""
+    if form.files.get("image") is not None:
+        form.image_dropped = True  # type: ignore[attr-defined]
+    if _is_htmx(request):
+        context = _ticket_context(request, conversation, composer=form)
+        response = render(request, "inbox/_composer.html", context, status=400)
+        response["HX-Retarget"] = "#composer"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return _ticket_page(request, conversation, composer=form, status=400)
+
+
+@tenant_required
+@require_POST
+def ticket_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    from . import services
+
+    conversation = _conversation(request, public_id)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _after_action(request, conversation, error="Choose Open, Pending or Solved.")
+    try:
+        services.ticket_set_status(
+            membership=request.membership,  # type: ignore[attr-defined]
+            conversation=conversation,
+            status=form.cleaned_data["status"],
+        )
+    except services.InboxActionError as error:
+        return _after_action(request, conversation, error=str(error))
+    return _after_action(request, conversation)
+
+
+@tenant_required
+@require_POST
+def ticket_assign(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    from . import services
+
+    conversation = _conversation(request, public_id)
+    membership = request.membership  # type: ignore[attr-defined]
+    form = AssignForm(request.POST)
+    form.is_valid()
+    wanted = form.cleaned_data.get("assignee") or ""
+    assignee: Membership | None = None
+    if wanted == "me":
+        assignee = membership
+    elif wanted:
+        members = selectors.assignable_members(
+            tenant=request.tenant,  # type: ignore[attr-defined]
+            conversation=conversation,
+        )
+        assignee = next((m for m in members if str(m.public_id) == wanted), None)
+        if assignee is None:
+            raise Http404("No such teammate for this store.")
+    try:
+        services.ticket_assign(
+            membership=membership, conversation=conversation, assignee_membership=assignee
+        )
+    except services.InboxActionError as error:
+        return _after_action(request, conversation, error=str(error))
+    return _after_action(request, conversation)
+
+
+@tenant_required
+@require_POST
+def reply_retry(request: HttpRequest, public_id: uuid.UUID, message_id: uuid.UUID) -> HttpResponse:
+    from . import services
+
+    conversation = _conversation(request, public_id)
+    message = selectors.message_get(conversation=conversation, public_id=message_id)
+    try:
+        services.reply_retry(membership=request.membership, message=message)  # type: ignore[attr-defined]
+    except services.InboxActionError as error:
+        return _after_action(request, conversation, error=str(error))
+    if not _is_htmx(request):
+        flash.success(request, "The reply is queued to be sent again.")
+    return _after_action(request, conversation)
+
+
+@tenant_required
+@require_GET
+def reply_image(request: HttpRequest, public_id: uuid.UUID, message_id: uuid.UUID) -> HttpResponse:
+    """An image an agent attached to a reply; served only to people who may see the ticket."""
+    conversation = _conversation(request, public_id)
+    message: Message = selectors.message_get(conversation=conversation, public_id=message_id)
+    if not message.attachment:
+        raise Http404("No image on this message.")
+    return FileResponse(
+        message.attachment.open("rb"),
+        content_type=message.attachment_content_type or "application/octet-stream",
+    )
+
+
+# --- The order workbench and snippets -----------------------------------------------------------
+
+
+@tenant_required
+@require_GET
+def ticket_orders(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Search an order id within this ticket's store (synced, else fetched live)."""
+    conversation = _conversation(request, public_id)
+    form = OrderSearchForm(request.GET)
+    form.is_valid()
+    wanted = form.cleaned_data.get("q", "")
+    search: dict[str, Any] = {"q": wanted, "card": None, "problem": ""}
+    if wanted:
+        lookup = order_lookup(membership=request.membership, external_id=wanted)  # type: ignore[attr-defined]
+        order = lookup.order
+        if order is not None and order.store_id == conversation.store_id:
+            cards = selectors.orders_with_after_sales(
+                tenant=request.tenant,  # type: ignore[attr-defined]
+                orders=[order],
+            )
+            search["card"] = order_summary(cards[0])
+        elif lookup.unreachable:
+            search["problem"] = (
+                f"Order {wanted} is not synced and {conversation.store.name} could not be asked "
+                "right now. Try again in a minute."
+            )
+        else:
+            search["problem"] = f"No order {wanted} in {conversation.store.name}."
+    if _is_htmx(request):
+        context = _ticket_context(request, conversation, order_search=search)
+        return render(request, "inbox/_sidebar.html", context)
+    return _ticket_page(request, conversation, order_search=search)
+
+
+def _snippet_text(request: HttpRequest, conversation: Conversation) -> tuple[str, str]:
+    """(rendered text, "") or ("", the snippet's error in plain words)."""
+    from . import snippets
+
+    form = SnippetPickForm(request.GET or request.POST)
+    if not form.is_valid():
+        return "", "Pick a snippet."
+    tenant = request.tenant  # type: ignore[attr-defined]
+    snippet = Snippet.objects.filter(tenant=tenant, public_id=form.cleaned_data["snippet"]).first()
+    if snippet is None:
+        raise Http404("No such snippet.")
+    order = None
+    if form.cleaned_data.get("order"):
+        order = next(
+            (
+                card.order
+                for card in selectors.ticket_orders(tenant=tenant, conversation=conversation)
+                if card.order.public_id == form.cleaned_data["order"]
+            ),
+            None,
+        )
+        if order is None:
+            raise Http404("No such order for this ticket.")
+    try:
+        context = snippets.snippet_context(
+            tenant=tenant,
+            order=order,
+            customer=conversation.customer,
+            store_name=conversation.store.name,
+            agent=request.user,  # type: ignore[arg-type]
+        )
+        text = snippets.render(snippet.body, context)
+    except snippets.SnippetError as error:
+        return "", f"The snippet “{snippet.title}” could not be used: {error}"
+    return text, ""
+
+
+@tenant_required
+@require_GET
+def snippet_insert(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The composer's snippet picker: the rendered text to insert for editing, or the error."""
+    conversation = _conversation(request, public_id)
+    text, error = _snippet_text(request, conversation)
+    if error:
+        return JsonResponse({"error": error}, status=400)
+    return JsonResponse({"text": text})

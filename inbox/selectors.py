@@ -1,0 +1,469 @@
+"""Reads for the mailbox pages. Every function takes the tenant and the viewer's membership.
+
+Access: a ticket of another tenant, or of a store an agent may not serve, is a 404 on every URL;
+`conversation_get` is the one helper every ticket view starts with.
+
+Cost: the list is one query for its rows (store, buyer and assignee joined, no per-row reads)
+plus one aggregate for the folder counts (conditional COUNT ... FILTER); the thread is one query
+for the messages and one for the notes and history, whatever their number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import SHA256, Cast, Coalesce, Concat
+from django.http import Http404
+
+from marketplaces.models import Store, StoreAccess
+from marketplaces.selectors import allowed_store_ids
+from orders.models import (
+    Cancellation,
+    CancellationLine,
+    Order,
+    OrderLine,
+    Return,
+    ReturnLine,
+)
+from tenants.models import Membership, Role, Tenant
+
+from .models import (
+    Conversation,
+    ConversationOrder,
+    DeliveryStatus,
+    Message,
+    TicketEvent,
+    TicketStatus,
+)
+
+Folder = Literal["open", "pending", "solved", "mine", "unassigned", "all"]
+FOLDERS: dict[str, str] = {
+    "open": "Open",
+    "pending": "Pending",
+    "solved": "Solved",
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "all": "All",
+}
+DEFAULT_FOLDER: Folder = "open"
+
+_HEX = re.compile(r"^[0-9a-f]{4,64}$")
+_DIGITS = re.compile(r"^\d{6,25}$")
+MASK_PREFIX = "tiktok shop customer "
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404("No such conversation.") from exc
+
+
+def conversations_visible(*, tenant: Tenant, membership: Membership) -> QuerySet[Conversation]:
+    """The tickets of the stores this member may serve; nothing for a member of another tenant."""
+    conversations = Conversation.objects.filter(tenant=tenant)
+    if membership.tenant_id != tenant.pk:
+        return conversations.none()
+    allowed = allowed_store_ids(membership)
+    return conversations if allowed is None else conversations.filter(store_id__in=allowed)
+
+
+def conversation_get(*, tenant: Tenant, membership: Membership, public_id: object) -> Conversation:
+    """The ticket with its store, buyer and assignee, or 404 (another tenant's ticket, or a
+    store this member may not serve). Every mailbox view about one ticket starts here."""
+    conversation = (
+        conversations_visible(tenant=tenant, membership=membership)
+        .select_related("store", "customer", "assignee")
+        .filter(public_id=_as_uuid(public_id))
+        .first()
+    )
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def message_get(*, conversation: Conversation, public_id: object) -> Message:
+    message = (
+        Message.objects.filter(conversation=conversation, public_id=_as_uuid(public_id))
+        .select_related("author")
+        .first()
+    )
+    if message is None:
+        raise Http404("No such message.")
+    return message
+
+
+# --- The list -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    folder: Folder = DEFAULT_FOLDER
+    store: Store | None = None
+    assignee: Membership | None = None  # a teammate's tickets (any status unless a folder says)
+    search: str = ""
+
+
+def _folder_q(folder: str, membership: Membership) -> Q:
+    if folder in (TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED):
+        return Q(status=folder)
+    if folder == "mine":
+        return Q(assignee_id=membership.user_id) & ~Q(status=TicketStatus.SOLVED)
+    if folder == "unassigned":
+        return Q(assignee__isnull=True) & ~Q(status=TicketStatus.SOLVED)
+    return Q()
+
+
+def folder_counts(
+    *, tenant: Tenant, membership: Membership, store: Store | None = None
+) -> dict[str, int]:
+    """How many tickets each folder holds (within the store filter), in ONE aggregate query.
+
+    "Mine" and "Unassigned" count the work still to do (not solved), like the folders list them.
+    """
+    conversations = conversations_visible(tenant=tenant, membership=membership)
+    if store is not None:
+        conversations = conversations.filter(store=store)
+    counts = conversations.aggregate(
+        **{name: Count("pk", filter=_folder_q(name, membership)) for name in FOLDERS}
+    )
+    return {name: counts[name] or 0 for name in FOLDERS}
+
+
+def list_version(
+    *, tenant: Tenant, membership: Membership, store: Store | None = None
+) -> tuple[dict[str, int], str]:
+    """The folder counts and a stamp that changes whenever the list would look different: a new
+    message, a status or assignee change, a ticket read. One aggregate query: polling an idle
+    list every few seconds costs this one query and a 204."""
+    conversations = conversations_visible(tenant=tenant, membership=membership)
+    if store is not None:
+        conversations = conversations.filter(store=store)
+    folders = {name: Count("pk", filter=_folder_q(name, membership)) for name in FOLDERS}
+    row = conversations.aggregate(
+        **folders,
+        newest=Max("last_message_at"),
+        changed=Max("updated_at"),
+        unread=Sum("unread_count"),
+        assigned=Sum(Coalesce("assignee_id", Value(0))),
+    )
+    counts = {name: row[name] or 0 for name in FOLDERS}
+    parts = [str(counts[name]) for name in FOLDERS] + [
+        _stamp(row["newest"]),
+        _stamp(row["changed"]),
+        str(row["unread"] or 0),
+        str(row["assigned"] or 0),
+    ]
+    return counts, hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "-"
+
+
+def _search_q(search: str) -> Q:
+    """Order id (linked, or an order of this buyer in that store), buyer (the masked label's
+    hex, or the platform's buyer user id) and message text."""
+    text = search.strip()
+    if not text:
+        return Q()
+    query = Q(Exists(Message.objects.filter(conversation=OuterRef("pk"), text__icontains=text)))
+    if _DIGITS.match(text):
+        query |= Q(
+            Exists(
+                ConversationOrder.objects.filter(
+                    conversation=OuterRef("pk"), order_external_id=text
+                )
+            )
+        )
+        query |= Q(
+            Exists(
+                Order.objects.filter(
+                    store_id=OuterRef("store_id"),
+                    external_id=text,
+                    buyer_user_id=OuterRef("customer__buyer_user_id"),
+                )
+            )
+        )
+        query |= Q(customer__buyer_user_id=text)
+    label = text.lower().removeprefix(MASK_PREFIX).rstrip("…. ")
+    if _HEX.match(label):
+        query |= Q(buyer_label__startswith=label)
+    return query
+
+
+def mailbox_conversations(
+    *, tenant: Tenant, membership: Membership, filters: ListFilters
+) -> QuerySet[Conversation]:
+    """The list's rows, newest activity first, with what each row shows joined in."""
+    conversations = conversations_visible(tenant=tenant, membership=membership)
+    if filters.store is not None:
+        conversations = conversations.filter(store=filters.store)
+    if filters.assignee is not None:
+        conversations = conversations.filter(assignee_id=filters.assignee.user_id)
+    conversations = conversations.filter(_folder_q(filters.folder, membership))
+    if filters.search.strip():
+        # The masked label is sha256("<store id>:<buyer user id>"): computed by the database so
+        # that "853d82" finds the buyer agents see as "TikTok Shop Customer 853d82…".
+        conversations = conversations.annotate(
+            buyer_label=SHA256(
+                Concat(
+                    Cast("store_id", CharField()),
+                    Value(":"),
+                    "customer__buyer_user_id",
+                    output_field=CharField(),
+                )
+            )
+        ).filter(_search_q(filters.search))
+    return conversations.select_related("store", "customer", "assignee").order_by(
+        "-last_message_at", "-id"
+    )
+
+
+@dataclass(frozen=True)
+class ListPage:
+    rows: list[Conversation]
+    next_cursor: str  # "" on the last page
+
+
+def encode_cursor(conversation: Conversation) -> str:
+    return f"{conversation.last_message_at.isoformat()}~{conversation.pk}"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    moment, _, pk = cursor.partition("~")
+    try:
+        return datetime.fromisoformat(moment), int(pk)
+    except ValueError:
+        return None
+
+
+def list_page(
+    conversations: QuerySet[Conversation], *, cursor: str = "", size: int = 50
+) -> ListPage:
+    """One keyset page (rows older than `cursor`): one query whatever the page number, and rows
+    that arrive meanwhile never shift what the next page shows."""
+    position = _decode_cursor(cursor) if cursor else None
+    if position is not None:
+        moment, pk = position
+        conversations = conversations.filter(
+            Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
+        )
+    rows = list(conversations[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return ListPage(rows=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else "")
+
+
+# --- One ticket ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One line of the thread: a platform message or reply, or a note / history event."""
+
+    message: Message | None = None
+    event: TicketEvent | None = None
+
+    @property
+    def at(self) -> datetime:
+        if self.message is not None:
+            return self.message.sent_at
+        assert self.event is not None
+        return self.event.created_at
+
+
+def thread_messages(*, conversation: Conversation) -> QuerySet[Message]:
+    """Visible messages in platform order; replies still queued (no index yet) come last."""
+    return (
+        Message.objects.filter(conversation=conversation, is_visible=True)
+        .select_related("author")
+        .order_by(F("index_key").asc(nulls_last=True), "created_at", "id")
+    )
+
+
+def thread_events(*, conversation: Conversation) -> QuerySet[TicketEvent]:
+    return TicketEvent.objects.filter(conversation=conversation).select_related("actor")
+
+
+def thread(*, conversation: Conversation) -> list[ThreadEntry]:
+    """Messages in index order with notes and history merged in by time: an event goes before
+    the first message that is newer than it. Two queries whatever the length."""
+    messages = list(thread_messages(conversation=conversation))
+    events = list(thread_events(conversation=conversation))
+    entries: list[ThreadEntry] = []
+    position = 0
+    for message in messages:
+        moment = message.sent_at if message.index_key else message.created_at
+        while position < len(events) and events[position].created_at <= moment:
+            entries.append(ThreadEntry(event=events[position]))
+            position += 1
+        entries.append(ThreadEntry(message=message))
+    entries.extend(ThreadEntry(event=event) for event in events[position:])
+    return entries
+
+
+def thread_version(*, conversation: Conversation) -> str:
+    """A stamp that changes whenever the open ticket would look different: a new message or
+    event, a reply changing delivery state, status/assignee/read changes. One query."""
+    messages = Message.objects.filter(conversation=OuterRef("pk"))
+    failed = Q(delivery_status=DeliveryStatus.FAILED)
+    row = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .annotate(
+            newest_message=Subquery(
+                messages.order_by("-id").values("id")[:1], output_field=CharField()
+            ),
+            newest_event=Subquery(
+                TicketEvent.objects.filter(conversation=OuterRef("pk"))
+                .order_by("-id")
+                .values("id")[:1],
+                output_field=CharField(),
+            ),
+            in_flight=Subquery(
+                messages.filter(
+                    delivery_status__in=[
+                        DeliveryStatus.QUEUED,
+                        DeliveryStatus.SENDING,
+                        DeliveryStatus.FAILED,
+                    ]
+                )
+                .order_by()
+                .values("conversation")
+                .annotate(
+                    stamp=Concat(
+                        Cast(Count("id"), CharField()),
+                        Value("/"),
+                        Cast(Sum("attempts"), CharField()),
+                        Value("/"),
+                        Cast(Count("id", filter=failed), CharField()),
+                        output_field=CharField(),
+                    )
+                )
+                .values("stamp")[:1],
+                output_field=CharField(),
+            ),
+        )
+        .values_list(
+            "updated_at",
+            "status",
+            "assignee_id",
+            "last_message_at",
+            "unread_count",
+            "newest_message",
+            "newest_event",
+            "in_flight",
+        )
+        .first()
+    )
+    if row is None:
+        return "gone"
+    return hashlib.sha256("|".join(str(part) for part in row).encode()).hexdigest()[:16]
+
+
+def assignable_members(*, tenant: Tenant, conversation: Conversation) -> list[Membership]:
+    """Teammates who may serve this ticket's store (the assignee picker), in one query: owners
+    and admins, agents without store limits, and agents limited to stores including this one."""
+    limits = StoreAccess.objects.filter(tenant=tenant, membership=OuterRef("pk"))
+    members = (
+        Membership.objects.filter(tenant=tenant)
+        .select_related("user")
+        .annotate(
+            limited=Exists(limits),
+            serves=Exists(limits.filter(store_id=conversation.store_id)),
+        )
+        .order_by("user__first_name", "user__last_name", "user__email")
+    )
+    return [
+        m
+        for m in members
+        if m.has_role(Role.ADMIN) or not m.limited or m.serves  # type: ignore[attr-defined]
+    ]
+
+
+# --- The order sidebar --------------------------------------------------------------------------
+
+
+@dataclass
+class SidebarOrder:
+    """An order card of the workbench with its returns and cancellations."""
+
+    order: Order
+    linked: bool
+    returns: list[Return] = field(default_factory=list)
+    cancellations: list[Cancellation] = field(default_factory=list)
+
+
+def ticket_orders(
+    *, tenant: Tenant, conversation: Conversation, limit: int = 20
+) -> list[SidebarOrder]:
+    """The buyer's orders in this ticket's store, orders linked to the ticket first, then newest
+    first; lines, returns and cancellations loaded in a fixed number of queries."""
+    linked = set(
+        ConversationOrder.objects.filter(tenant=tenant, conversation=conversation).values_list(
+            "order_external_id", flat=True
+        )
+    )
+    buyer = conversation.customer.buyer_user_id if conversation.customer else ""
+    if not linked and not buyer:
+        return []
+    match = Q(external_id__in=linked)
+    if buyer:
+        match |= Q(buyer_user_id=buyer)
+    orders = list(
+        Order.objects.filter(tenant=tenant, store_id=conversation.store_id)
+        .filter(match)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .order_by("-placed_at", "-id")[:limit]
+    )
+    orders.sort(key=lambda order: order.external_id not in linked)  # stable: newest within
+    return orders_with_after_sales(tenant=tenant, orders=orders, linked=linked)
+
+
+def orders_with_after_sales(
+    *, tenant: Tenant, orders: list[Order], linked: set[str] | None = None
+) -> list[SidebarOrder]:
+    cards = [
+        SidebarOrder(order=order, linked=order.external_id in (linked or set())) for order in orders
+    ]
+    if not cards:
+        return cards
+    by_key = {(card.order.store_id, card.order.external_id): card for card in cards}
+    ids = [card.order.external_id for card in cards]
+    store_ids = {card.order.store_id for card in cards}
+    returns = (
+        Return.objects.filter(tenant=tenant, store_id__in=store_ids, order_external_id__in=ids)
+        .prefetch_related(Prefetch("lines", queryset=ReturnLine.objects.order_by("id")))
+        .order_by("-requested_at", "-id")
+    )
+    for record in returns:
+        by_key[(record.store_id, record.order_external_id)].returns.append(record)
+    cancellations = (
+        Cancellation.objects.filter(
+            tenant=tenant, store_id__in=store_ids, order_external_id__in=ids
+        )
+        .prefetch_related(Prefetch("lines", queryset=CancellationLine.objects.order_by("id")))
+        .order_by("-requested_at", "-id")
+    )
+    for record in cancellations:
+        by_key[(record.store_id, record.order_external_id)].cancellations.append(record)
+    return cards

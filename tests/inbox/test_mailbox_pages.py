@@ -1,0 +1,385 @@
+"""The mailbox pages: list (folders, filters, search, unread, order, pages, query count), the
+ticket page (each kind of thread entry), the composer (errors keep the draft), ticket actions,
+the order workbench, snippets, polling (204 when nothing changed), store limits, and another
+tenant's 404 on every URL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inbox import display, selectors
+from inbox.models import (
+    Conversation,
+    DeliveryStatus,
+    MessageDirection,
+    TicketEventKind,
+    TicketStatus,
+)
+from tenants.models import Membership, Role
+from tests.factories_inbox import (
+    ConversationFactory,
+    ConversationOrderFactory,
+    MessageFactory,
+    OutboxMessageFactory,
+    TicketEventFactory,
+)
+from tests.factories_marketplaces import (
+    BASE_TIME,
+    CancellationFactory,
+    CancellationLineFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ReturnFactory,
+    ReturnLineFactory,
+    StoreFactory,
+    member,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store(tenant):
+    return StoreFactory(tenant=tenant, name="Acme US")
+
+
+@pytest.fixture
+def owner_membership(owner):
+    return Membership.objects.get(user=owner)
+
+
+def ticket(store, **kwargs) -> Conversation:
+    return ConversationFactory(store=store, tenant=store.tenant, **kwargs)
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+# --- List -----------------------------------------------------------------------------------
+
+
+def test_folder_counts_are_exact_and_one_query(
+    tenant, store, owner, owner_membership, django_assert_num_queries
+):
+    teammate = member(tenant, Role.AGENT).user
+    ticket(store, status=TicketStatus.OPEN, assignee=owner)
+    ticket(store, status=TicketStatus.OPEN, assignee=teammate)
+    ticket(store, status=TicketStatus.OPEN)
+    ticket(store, status=TicketStatus.PENDING, assignee=owner)
+    ticket(store, status=TicketStatus.PENDING)
+    ticket(store, status=TicketStatus.SOLVED, assignee=owner)
+    ticket(StoreFactory(), status=TicketStatus.OPEN)  # another tenant's
+
+    with django_assert_num_queries(1):
+        counts = selectors.folder_counts(tenant=tenant, membership=owner_membership)
+
+    assert counts == {
+        "open": 3,
+        "pending": 2,
+        "solved": 1,
+        "mine": 2,
+        "unassigned": 2,
+        "all": 6,
+    }
+
+
+def test_list_page_shows_rows_newest_first_with_unread_marker_and_counts(
+    owner_client, store, owner
+):
+    older = ticket(
+        store,
+        last_message_at=BASE_TIME,
+        last_message_preview="Where is my parcel?",
+        last_message_from_buyer=True,
+        unread_count=2,
+    )
+    newer = ticket(
+        store,
+        last_message_at=BASE_TIME + timedelta(hours=1),
+        last_message_preview="Thanks, all good",
+        last_message_from_buyer=False,
+        assignee=owner,
+    )
+    ticket(store, status=TicketStatus.SOLVED)
+
+    response = owner_client.get(reverse("mailbox"))
+
+    assert response.status_code == 200
+    page = html(response)
+    assert page.index(f'id="ticket-{newer.public_id}"') < page.index(
+        f'id="ticket-{older.public_id}"'
+    )
+    assert page.count('class="ticket-row') == 2  # Open folder: the solved one is not listed
+    assert page.count('class="ticket-row is-unread"') == 1
+    assert 'title="2 unread"' in page
+    assert "Where is my parcel?" in page
+    assert "You: Thanks, all good" in page
+    assert f'title="Assigned to {owner.display_name}">{owner.initials}</span>' in page
+    assert '<span class="folder-count" data-count="open">2</span>' in page
+    assert '<span class="folder-count" data-count="solved">1</span>' in page
+    assert '<span class="folder-count" data-count="all">3</span>' in page
+    assert older.customer.display_name in page
+
+
+def test_list_filters_by_folder_store_and_assignee(tenant, owner_client, store, owner):
+    other_store = StoreFactory(tenant=tenant, name="Acme UK")
+    teammate = member(tenant, Role.AGENT)
+    mine = ticket(store, assignee=owner)
+    theirs = ticket(store, assignee=teammate.user, status=TicketStatus.PENDING)
+    elsewhere = ticket(other_store)
+    solved = ticket(store, status=TicketStatus.SOLVED)
+
+    def listed(**params) -> set:
+        page = html(owner_client.get(reverse("mailbox"), params))
+        return {
+            t.number
+            for t in (mine, theirs, elsewhere, solved)
+            if f'id="ticket-{t.public_id}"' in page
+        }
+
+    assert listed() == {mine.number, elsewhere.number}
+    assert listed(folder="pending") == {theirs.number}
+    assert listed(folder="solved") == {solved.number}
+    assert listed(folder="mine") == {mine.number}
+    assert listed(folder="unassigned") == {elsewhere.number}
+    assert listed(folder="all") == {mine.number, theirs.number, elsewhere.number, solved.number}
+    assert listed(folder="all", store=str(other_store.public_id)) == {elsewhere.number}
+    assert listed(folder="all", assignee=str(teammate.public_id)) == {theirs.number}
+    # The rail counts follow the store filter.
+    page = html(owner_client.get(reverse("mailbox"), {"store": str(other_store.public_id)}))
+    assert '<span class="folder-count" data-count="all">1</span>' in page
+
+
+def test_search_by_order_id_buyer_and_message_text(tenant, owner_client, store):
+    linked = ticket(store)
+    ConversationOrderFactory(conversation=linked, order_external_id="576461413038785752")
+    buyer_order = ticket(store)
+    OrderFactory(
+        store=store,
+        external_id="576461413038700999",
+        buyer_user_id=buyer_order.customer.buyer_user_id,
+    )
+    by_text = ticket(store)
+    MessageFactory(conversation=by_text, text="The zipper broke after one day")
+    by_buyer = ticket(store)
+    nothing = ticket(store)
+    MessageFactory(conversation=nothing, text="Hello")
+
+    def found(q: str) -> set:
+        page = html(owner_client.get(reverse("mailbox"), {"folder": "all", "q": q}))
+        everyone = (linked, buyer_order, by_text, by_buyer, nothing)
+        return {t.number for t in everyone if f'id="ticket-{t.public_id}"' in page}
+
+    assert found("576461413038785752") == {linked.number}
+    assert found("576461413038700999") == {buyer_order.number}
+    assert found("ZIPPER broke") == {by_text.number}
+    label = by_buyer.customer.display_name  # "TikTok Shop Customer 853d82…"
+    assert found(label) == {by_buyer.number}
+    assert found(label.removeprefix("TikTok Shop Customer ").rstrip("…")) == {by_buyer.number}
+    assert found("nothing like this") == set()
+    page = html(owner_client.get(reverse("mailbox"), {"folder": "all", "q": "nothing like this"}))
+    assert "Nothing matches “nothing like this”" in page
+
+
+def test_list_pages_with_a_keyset_cursor(owner_client, store):
+    tickets = [ticket(store, last_message_at=BASE_TIME + timedelta(minutes=n)) for n in range(55)]
+    first = html(owner_client.get(reverse("mailbox")))
+    assert first.count('class="ticket-row') == 50
+    assert "Older conversations" in first
+    cursor = selectors.encode_cursor(tickets[5])
+    assert f"before={cursor}".replace("+", "%2B").replace(":", "%3A") in first
+
+    second = html(owner_client.get(reverse("mailbox"), {"before": cursor}))
+    shown = [t for t in tickets if f'id="ticket-{t.public_id}"' in second]
+    assert shown == tickets[:5]
+    assert "Older conversations" not in second
+    assert "hx-trigger=" not in second.split('id="ticket-rows"')[1].split(">")[0]  # no polling
+
+
+def test_list_query_count_does_not_grow_with_the_page(
+    tenant, owner_client, store, django_assert_num_queries
+):
+    other_store = StoreFactory(tenant=tenant)
+    ticket(store, assignee=member(tenant).user)
+    ticket(other_store)
+    owner_client.get(reverse("mailbox"))  # warm: the session's first request loads more
+    with CaptureQueriesContext(connection) as few:
+        owner_client.get(reverse("mailbox"))
+    for n in range(40):
+        ticket(store if n % 2 else other_store, assignee=member(tenant).user if n % 3 else None)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = owner_client.get(reverse("mailbox"))
+    assert html(response).count('class="ticket-row') == 42
+
+
+# --- Ticket page ----------------------------------------------------------------------------
+
+
+def test_ticket_page_renders_each_kind_of_entry_in_the_tenants_zone(
+    tenant, owner_client, store, owner
+):
+    tenant.time_zone = "Europe/London"
+    tenant.save()
+    conversation = ticket(store, unread_count=1)
+    MessageFactory(conversation=conversation, text="Where is my order?", sent_at=BASE_TIME)
+    MessageFactory(
+        conversation=conversation,
+        type="IMAGE",
+        text="",
+        content={"url": "https://p16.tiktokcdn.test/photo.jpeg", "width": "304", "height": "290"},
+    )
+    MessageFactory(
+        conversation=conversation,
+        type="ORDER_CARD",
+        text="",
+        content={"order_id": "576461413038785752"},
+    )
+    MessageFactory(
+        conversation=conversation,
+        type="PRODUCT_CARD",
+        text="",
+        content={"product_id": "1729592969712207012"},
+    )
+    MessageFactory(
+        conversation=conversation, type="VIDEO", text="", content={"url": "https://v.test/v.mp4"}
+    )
+    MessageFactory(conversation=conversation, text="hidden from agents", is_visible=False)
+    MessageFactory(
+        conversation=conversation,
+        type="ALLOCATED_SERVICE",
+        direction=MessageDirection.SYSTEM,
+        sender_role="SYSTEM",
+        text="",
+        content={"content": "Agent Sam joined the chat"},
+    )
+    MessageFactory(
+        conversation=conversation,
+        direction=MessageDirection.OUTBOUND,
+        sender_role="CUSTOMER_SERVICE",
+        author=owner,
+        text="It ships today.",
+        delivery_status=DeliveryStatus.SENT,
+    )
+    failed = OutboxMessageFactory(
+        conversation=conversation,
+        author=owner,
+        text="Sorry for the wait",
+        delivery_status=DeliveryStatus.FAILED,
+        failure_reason="The store needs to be re-authorized.",
+    )
+    OutboxMessageFactory(
+        conversation=conversation,
+        author=owner,
+        text="On its way",
+        created_at=BASE_TIME + timedelta(hours=2),
+    )
+    TicketEventFactory(
+        conversation=conversation,
+        actor=owner,
+        body="Buyer is a repeat customer",
+        created_at=BASE_TIME + timedelta(hours=1),
+    )
+    TicketEventFactory(
+        conversation=conversation,
+        actor=owner,
+        kind=TicketEventKind.STATUS,
+        body="",
+        data={"from": "open", "to": "pending"},
+        created_at=BASE_TIME + timedelta(hours=1, minutes=1),
+    )
+
+    response = owner_client.get(reverse("ticket_detail", args=[conversation.public_id]))
+
+    assert response.status_code == 200
+    page = html(response)
+    assert f"#{conversation.number}</span> {conversation.customer.display_name}" in page
+    assert '<div class="bubble bubble-buyer"' in page
+    assert '<p class="bubble-text">Where is my order?</p>' in page
+    # 08:00 UTC on 12 Sep 2026 is 09:00 in London (summer time).
+    assert 'datetime="2026-09-12T09:00:00+01:00">12 Sep 2026, 09:00</time>' in page
+    assert (
+        '<img class="thread-image" src="https://p16.tiktokcdn.test/photo.jpeg" '
+        'alt="Image from the buyer" loading="lazy">' in page
+    )
+    assert (
+        '<a class="thread-image-link" href="https://p16.tiktokcdn.test/photo.jpeg" target="_blank"'
+        in page
+    )
+    assert '<p class="small muted mb-0">Order card</p>' in page
+    assert (
+        '<span class="order-id">576461413038785752<button class="copy-btn" type="button" '
+        'data-copy="576461413038785752">Copy</button></span>' in page
+    )
+    assert '<p class="small muted mb-0">Product card</p>' in page
+    assert '<span class="order-id">1729592969712207012</span>' in page
+    placeholder = display.placeholder_text("VIDEO", from_buyer=True)
+    assert f'<p class="bubble-text placeholder">{placeholder}</p>' in page
+    assert "hidden from agents" not in page
+    assert '<p class="system-event">Agent Sam joined the chat · ' in page
+    assert '<div class="bubble bubble-agent"' in page
+    assert f'<span class="bubble-author">{owner.display_name}</span>' in page
+    assert '<span class="delivery delivery-sent">Sent</span>' in page
+    assert '<span class="delivery delivery-queued">Queued</span>' in page
+    assert (
+        '<span class="delivery delivery-failed">Failed: The store needs to be re-authorized.</span>'
+        in page
+    )
+    assert reverse("reply_retry", args=[conversation.public_id, failed.public_id]) in page
+    assert '<div class="bubble bubble-note">' in page
+    assert '<p class="bubble-label">Internal note</p>' in page
+    assert "Buyer is a repeat customer" in page
+    assert f'<p class="system-event">{owner.display_name} set the status to Pending · ' in page
+    # Order: messages by index, events by time between them, queued replies last.
+    assert (
+        page.index("Where is my order?")
+        < page.index("It ships today.")
+        < page.index("Buyer is a repeat customer")
+        < page.index("set the status to Pending")
+        < page.index("On its way")
+    )
+    # Opening the ticket read it.
+    conversation.refresh_from_db()
+    assert conversation.unread_count == 0
+
+
+def test_ticket_page_query_count_does_not_grow_with_the_thread(
+    tenant, owner_client, store, owner, django_assert_num_queries
+):
+    conversation = ticket(store)
+    MessageFactory(conversation=conversation)
+    first = OrderFactory(store=store, buyer_user_id=conversation.customer.buyer_user_id)
+    OrderLineFactory(order=first)
+    ReturnLineFactory(
+        return_request=ReturnFactory(store=store, order_external_id=first.external_id)
+    )
+    CancellationLineFactory(
+        cancellation=CancellationFactory(store=store, order_external_id=first.external_id)
+    )
+    url = reverse("ticket_detail", args=[conversation.public_id])
+    owner_client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        owner_client.get(url)
+    for _ in range(30):
+        MessageFactory(conversation=conversation)
+        OutboxMessageFactory(conversation=conversation, author=owner)
+        TicketEventFactory(conversation=conversation, actor=owner)
+    for _ in range(5):
+        order = OrderFactory(store=store, buyer_user_id=conversation.customer.buyer_user_id)
+        OrderLineFactory(order=order)
+        ReturnLineFactory(
+            return_request=ReturnFactory(store=store, order_external_id=order.external_id)
+        )
+        CancellationLineFactory(
+            cancellation=CancellationFactory(store=store, order_external_id=order.external_id)
+        )
+    member(tenant, Role.AGENT)
+    member(tenant, Role.ADMIN)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = owner_client.get(url)
+    assert html(response).count('<div class="bubble bubble-agent"') == 30
