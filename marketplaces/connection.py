@@ -71,9 +71,15 @@ def store_connect_begin(
 ) -> str:
     """The consent page URL for `market` ("us" or "row"), with a fresh state for this person."""
     _require_admin(membership)
+    client = client or default_client()
+    if not (client.config.service_id and client.config.app_key):
+        raise ConnectError(
+            "Connecting stores is not set up on this server yet (the TikTok Shop app's "
+            "TIKTOK_APP_KEY and TIKTOK_SERVICE_ID are missing). Ask whoever runs Sellerdesk."
+        )
     market = Market(market)
     state = services.oauth_state_issue(membership=membership, market=market)
-    return (client or default_client()).authorize_url(market=market.upper(), state=state)
+    return client.authorize_url(market=market.upper(), state=state)
 
 
 def store_connect_complete(

@@ -112,11 +112,17 @@ def store_connect(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose where the shop sells: the United States or elsewhere.")
         return redirect("store_list")
-    return redirect(
-        connection.store_connect_begin(
-            membership=request.membership, market=form.cleaned_data["market"]
+    return _to_consent_page(request, form.cleaned_data["market"])
+
+
+def _to_consent_page(request: HttpRequest, market: str) -> HttpResponse:
+    try:
+        return redirect(
+            connection.store_connect_begin(membership=request.membership, market=market)
         )
-    )
+    except connection.ConnectError as exc:
+        messages.error(request, str(exc))
+        return redirect("store_list")
 
 
 @require_GET
@@ -170,9 +176,7 @@ def _announce(request: HttpRequest, result: connection.ConnectResult) -> None:
 @tenant_required(role=Role.ADMIN)
 def store_reconnect(request: HttpRequest, store_id: str) -> HttpResponse:
     store = selectors.store_get(tenant=request.tenant, public_id=store_id)
-    return redirect(
-        connection.store_connect_begin(membership=request.membership, market=store.market)
-    )
+    return _to_consent_page(request, store.market)
 
 
 @require_POST

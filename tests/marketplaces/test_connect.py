@@ -30,7 +30,7 @@ from marketplaces.models import (
 from marketplaces.services import store_mark_needs_reauth
 from marketplaces.tiktok.client import TikTokClient
 from orders import tasks as order_tasks
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Membership, Role
 from tests.sandbox_stores import connect_store, point_settings_at
 
 pytestmark = pytest.mark.django_db
@@ -260,9 +260,38 @@ def test_a_refused_token_request_saves_nothing(owner_client, tiktok_settings, se
     assert_nothing_saved()
 
 
-def test_an_agent_cannot_start_or_finish_a_connection(agent_client, tiktok_settings, agent):
+def test_connecting_without_app_credentials_says_so(owner_client, settings):
+    settings.TIKTOK_APP_KEY = settings.TIKTOK_SERVICE_ID = ""
+    reset_default_client()
+
+    response = owner_client.post(CONNECT_URL, {"market": "us"}, follow=True)
+
+    assert response.redirect_chain == [("/stores/", 302)]
+    assert flashes(response) == [
+        "Connecting stores is not set up on this server yet (the TikTok Shop app's "
+        "TIKTOK_APP_KEY and TIKTOK_SERVICE_ID are missing). Ask whoever runs Sellerdesk."
+    ]
+    assert OAuthState.objects.count() == 0
+    reset_default_client()
+
+
+def test_an_agent_cannot_start_or_finish_a_connection(
+    agent_client, client, tiktok_settings, agent, admin_user, tenant
+):
     assert agent_client.post(CONNECT_URL, {"market": "row"}).status_code == 403
     assert OAuthState.objects.count() == 0
+    # An admin starts, is made an agent meanwhile, and comes back from TikTok.
+    client.force_login(admin_user)
+    _, state = begin(client, "ROW")
+    callback = tiktok_settings.consent("ROW", 0, state=state)
+    Membership.objects.filter(user=admin_user, tenant=tenant).update(role=Role.AGENT)
+
+    response = client.get(CALLBACK_URL, callback, follow=True)
+
+    assert flashes(response) == [
+        "Only owners and admins can connect, reconnect or disconnect stores."
+    ]
+    assert_nothing_saved()
 
 
 # --- One shop, one tenant; reconnecting ---------------------------------------------------------
