@@ -210,6 +210,8 @@ def order_tracking(*, order: Order) -> list[TrackingStep]:
     Raises TrackingUnavailableError with a sentence for the agent; failures are not cached, so
     the next view tries again.
     """
+    if not order.tracking_number and not any(line.tracking_number for line in order.lines.all()):
+        return []  # nothing has shipped: no call spent on the store's rate limit
     key = _tracking_cache_key(order)
     cached = cache.get(key)
     if cached is not None:

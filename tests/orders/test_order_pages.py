@@ -482,6 +482,20 @@ def test_order_page_shipping(owner_client, full_order):
     assert f'<a href="{tracking_url}">Show tracking</a>' in html  # works without JavaScript
 
 
+def test_tracking_of_an_order_that_has_not_shipped_asks_no_store(owner_client, alpha):
+    order = OrderFactory(store=alpha, status=OrderStatus.AWAITING_SHIPMENT, tracking_number="")
+    OrderLineFactory(order=order, tracking_number="")
+    url = reverse("order_tracking", args=[order.public_id])
+
+    response = owner_client.get(url, headers={"HX-Request": "true"})  # store_api would raise
+
+    assert response.status_code == 200
+    assert (
+        '<p class="muted">No tracking events yet: the order has not shipped.</p>'
+        in response.content.decode()
+    )
+
+
 def test_order_page_money_in_pounds(owner_client, beta):
     order = OrderFactory(store=beta, currency="GBP", total_amount=Decimal("12.00"))
     html = owner_client.get(detail_url(order)).content.decode()
