@@ -43,7 +43,11 @@ class StoreUnavailableError(Exception):
     """The store is not active (needs re-authorization or disconnected): nothing is called."""
 
     def __init__(self, store: Store) -> None:
-        super().__init__(f"{store.name} is {store.get_status_display().lower()}.")
+        problem = {
+            StoreStatus.NEEDS_REAUTH: "needs to be reconnected to TikTok Shop",
+            StoreStatus.DISCONNECTED: "is disconnected",
+        }.get(store.status, "is not active")
+        super().__init__(f"{store.name} {problem}.")
         self.store = store
 
 
