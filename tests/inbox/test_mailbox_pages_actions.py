@@ -1,0 +1,567 @@
+"""The ticket's composer and actions: errors keep the draft and nothing is queued; sends, notes,
+status and assignment; the order workbench and snippets; polling; store limits; another
+tenant's 404 on every mailbox URL."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from inbox import selectors
+from inbox.models import (
+    Conversation,
+    DeliveryStatus,
+    Message,
+    MessageDirection,
+    TicketEvent,
+    TicketEventKind,
+    TicketStatus,
+)
+from marketplaces.models import StoreAccess
+from tenants.models import Membership, Role
+from tests.factories_inbox import (
+    ConversationFactory,
+    ConversationOrderFactory,
+    MessageFactory,
+    OutboxMessageFactory,
+    SnippetFactory,
+)
+from tests.factories_marketplaces import (
+    OrderFactory,
+    OrderLineFactory,
+    ReturnFactory,
+    ReturnLineFactory,
+    StoreFactory,
+    member,
+)
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+
+@pytest.fixture
+def store(tenant):
+    return StoreFactory(tenant=tenant, name="Acme US")
+
+
+@pytest.fixture
+def conversation(store):
+    return ConversationFactory(store=store, tenant=store.tenant)
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def reply_url(conversation: Conversation) -> str:
+    return reverse("ticket_reply", args=[conversation.public_id])
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --- Composer errors keep the draft -----------------------------------------------------------
+
+
+def assert_nothing_queued(conversation: Conversation) -> None:
+    assert Message.objects.filter(conversation=conversation).count() == 0
+    conversation.refresh_from_db()
+    assert conversation.status == TicketStatus.OPEN
+
+
+def test_a_reply_of_2001_characters_is_refused_and_the_draft_kept(
+    owner_client, conversation, django_capture_on_commit_callbacks
+):
+    draft = "x" * 2001
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = owner_client.post(
+            reply_url(conversation), {"mode": "reply", "text": draft, "next_status": "solved"}
+        )
+    assert response.status_code == 400
+    page = html(response)
+    assert f">{draft}</textarea>" in page
+    assert "A reply is limited to 2,000 characters; this one has 2,001." in page
+    assert (
+        '<span class="char-count is-over" id="char-count" aria-live="polite">2001 / 2000</span>'
+        in page
+    )
+    assert callbacks == []
+    assert_nothing_queued(conversation)
+
+
+def test_a_16_mb_image_is_refused_the_text_kept_and_the_image_asked_again(
+    owner_client, conversation, django_capture_on_commit_callbacks
+):
+    image = SimpleUploadedFile("big.png", b"\x89PNG" + b"0" * (16 * 1024 * 1024), "image/png")
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = owner_client.post(
+            reply_url(conversation),
+            {"mode": "reply", "text": "Here is the photo", "image": image},
+            **HX,
+        )
+    assert response.status_code == 400
+    assert response["HX-Retarget"] == "#composer"
+    assert response["HX-Reswap"] == "outerHTML"
+    page = html(response)
+    assert page.lstrip().startswith('<div id="composer"')
+    assert ">Here is the photo</textarea>" in page
+    assert "Images are limited to 15 MB; this one is 16.0 MB." in page
+    assert "Your text is kept. The image was not kept: choose it again." in page
+    assert callbacks == []
+    assert_nothing_queued(conversation)
+
+
+def test_a_renamed_executable_is_refused(owner_client, conversation):
+    executable = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00\x03" + b"\x00" * 500, "image/jpeg")
+    response = owner_client.post(
+        reply_url(conversation), {"mode": "reply", "text": "see attached", "image": executable}
+    )
+    assert response.status_code == 400
+    page = html(response)
+    assert "Only JPEG, PNG, GIF and WEBP images can be sent; this file is not one of them." in page
+    assert ">see attached</textarea>" in page
+    assert_nothing_queued(conversation)
+
+
+def test_an_empty_reply_is_refused(owner_client, conversation):
+    response = owner_client.post(reply_url(conversation), {"mode": "reply", "text": "   "})
+    assert response.status_code == 400
+    assert "Write a reply or attach an image." in html(response)
+    assert_nothing_queued(conversation)
+
+
+# --- Sending, notes, status, assignment -------------------------------------------------------
+
+
+def test_send_and_pending_queues_the_reply_and_shows_it_at_once(
+    owner_client, owner, conversation, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = owner_client.post(
+            reply_url(conversation),
+            {"mode": "reply", "text": "It ships today.", "next_status": "pending"},
+            **HX,
+        )
+    assert response.status_code == 200
+    reply = Message.objects.get(conversation=conversation)
+    assert (reply.text, reply.author, reply.delivery_status, reply.direction) == (
+        "It ships today.",
+        owner,
+        DeliveryStatus.QUEUED,
+        MessageDirection.OUTBOUND,
+    )
+    conversation.refresh_from_db()
+    assert conversation.status == TicketStatus.PENDING
+    page = html(response)
+    assert page.lstrip().startswith('<section id="thread-pane"')
+    assert '<p class="bubble-text">It ships today.</p>' in page
+    assert '<span class="delivery delivery-queued">Queued</span>' in page
+    assert "></textarea>" in page  # the composer is emptied after a send
+    assert (
+        'id="sidebar" class="mailbox-sidebar" aria-label="Buyer\'s orders" hx-swap-oob="true"'
+        in page
+    )
+
+
+def test_a_reply_with_an_image_only_is_queued_with_the_attachment(
+    owner_client, conversation, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    image = SimpleUploadedFile("socks.png", png_bytes(), "image/png")
+    with django_capture_on_commit_callbacks(execute=False):
+        response = owner_client.post(
+            reply_url(conversation), {"mode": "reply", "text": "", "image": image}
+        )
+    assert response.status_code == 302
+    reply = Message.objects.get(conversation=conversation)
+    assert (reply.type, reply.attachment_content_type) == ("IMAGE", "image/png")
+    image_url = reverse("reply_image", args=[conversation.public_id, reply.public_id])
+    page = html(owner_client.get(reverse("ticket_detail", args=[conversation.public_id])))
+    assert f'<img class="thread-image" src="{image_url}" alt="Image sent to the buyer"' in page
+    served = owner_client.get(image_url)
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/png"
+    assert b"".join(served.streaming_content) == png_bytes()
+
+
+def test_a_note_is_saved_as_an_internal_note_and_never_sent(owner_client, owner, conversation):
+    response = owner_client.post(
+        reply_url(conversation), {"mode": "note", "text": "Check stock first"}
+    )
+    assert response.status_code == 302
+    note = TicketEvent.objects.get(conversation=conversation)
+    assert (note.kind, note.body, note.actor) == (TicketEventKind.NOTE, "Check stock first", owner)
+    assert Message.objects.filter(conversation=conversation).count() == 0
+
+
+def test_status_and_assignment_actions(tenant, owner_client, owner, conversation):
+    teammate = member(tenant, Role.AGENT)
+    status_url = reverse("ticket_status", args=[conversation.public_id])
+    assign_url = reverse("ticket_assign", args=[conversation.public_id])
+
+    response = owner_client.post(status_url, {"status": "solved"}, **HX)
+    assert response.status_code == 200
+    assert '<div id="thread-messages"' in html(response)
+    assert 'id="ticket-header"' in html(response) and 'hx-swap-oob="true"' in html(response)
+    conversation.refresh_from_db()
+    assert conversation.status == TicketStatus.SOLVED
+
+    owner_client.post(assign_url, {"assignee": "me"})
+    conversation.refresh_from_db()
+    assert conversation.assignee == owner
+    owner_client.post(assign_url, {"assignee": str(teammate.public_id)})
+    conversation.refresh_from_db()
+    assert conversation.assignee == teammate.user
+    response = owner_client.post(assign_url, {"assignee": ""}, **HX)
+    conversation.refresh_from_db()
+    assert conversation.assignee is None
+    assert f"{owner.display_name} unassigned the ticket" in html(response)
+    assert list(
+        TicketEvent.objects.filter(conversation=conversation).values_list("kind", flat=True)
+    ) == ["status", "assignment", "assignment", "assignment"]
+
+
+def test_assigning_to_an_agent_who_does_not_serve_the_store_is_404(
+    tenant, owner_client, conversation
+):
+    limited = member(tenant, Role.AGENT)
+    StoreAccess.objects.create(tenant=tenant, membership=limited, store=StoreFactory(tenant=tenant))
+    response = owner_client.post(
+        reverse("ticket_assign", args=[conversation.public_id]),
+        {"assignee": str(limited.public_id)},
+    )
+    assert response.status_code == 404
+    conversation.refresh_from_db()
+    assert conversation.assignee is None
+    page = html(owner_client.get(reverse("ticket_detail", args=[conversation.public_id])))
+    assert f'value="{limited.public_id}"' not in page
+
+
+def test_retry_puts_a_failed_reply_back_in_the_queue(
+    owner_client, owner, conversation, django_capture_on_commit_callbacks
+):
+    failed = OutboxMessageFactory(
+        conversation=conversation,
+        author=owner,
+        delivery_status=DeliveryStatus.FAILED,
+        failure_reason="TikTok Shop refused the request",
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        response = owner_client.post(
+            reverse("reply_retry", args=[conversation.public_id, failed.public_id]), **HX
+        )
+    assert response.status_code == 200
+    failed.refresh_from_db()
+    assert (failed.delivery_status, failed.failure_reason) == (DeliveryStatus.QUEUED, "")
+    assert '<span class="delivery delivery-queued">Queued</span>' in html(response)
+    again = owner_client.post(
+        reverse("reply_retry", args=[conversation.public_id, failed.public_id]), **HX
+    )
+    assert again.status_code == 400
+    assert "This reply is not waiting for a retry." in html(again)
+
+
+# --- Live updates -------------------------------------------------------------------------------
+
+
+def test_ticket_poll_answers_204_until_something_changes(
+    owner_client, conversation, django_assert_num_queries
+):
+    MessageFactory(conversation=conversation, text="First question")
+    url = reverse("ticket_poll", args=[conversation.public_id])
+    version = selectors.thread_version(conversation=conversation)
+    owner_client.get(url, {"v": version})  # the session's first request loads more
+
+    # Session, user, membership, the access check and the version: nothing else.
+    with django_assert_num_queries(5):
+        idle = owner_client.get(url, {"v": version}, **HX)
+    assert idle.status_code == 204
+    assert idle.content == b""
+
+    MessageFactory(conversation=conversation, text="Hello? Any news?")
+    changed = owner_client.get(url, {"v": version}, **HX)
+    assert changed.status_code == 200
+    page = html(changed)
+    assert "Hello? Any news?" in page
+    new_version = selectors.thread_version(conversation=conversation)
+    assert new_version != version
+    assert f'data-thread-version="{new_version}"' in page
+    assert "composer" not in page  # the draft is never touched by a poll
+    assert owner_client.get(url, {"v": new_version}).status_code == 204
+
+
+def test_ticket_poll_sees_a_reply_change_delivery_state(owner_client, owner, conversation):
+    reply = OutboxMessageFactory(conversation=conversation, author=owner)
+    url = reverse("ticket_poll", args=[conversation.public_id])
+    version = selectors.thread_version(conversation=conversation)
+    Message.objects.filter(pk=reply.pk).update(
+        delivery_status=DeliveryStatus.SENT, external_id="7501600001", index_key="0" * 23 + "9"
+    )
+    response = owner_client.get(url, {"v": version})
+    assert response.status_code == 200
+    assert '<span class="delivery delivery-sent">Sent</span>' in html(response)
+
+
+def test_list_poll_answers_204_until_a_message_arrives(
+    owner_client, store, conversation, django_assert_num_queries
+):
+    _, version = selectors.list_version(
+        tenant=store.tenant, membership=Membership.objects.get(tenant=store.tenant)
+    )
+    url = reverse("mailbox_poll")
+    owner_client.get(url, {"v": version})
+    with django_assert_num_queries(4):  # session, user, membership, one aggregate
+        idle = owner_client.get(url, {"v": version}, **HX)
+    assert idle.status_code == 204
+
+    # What ingest does when a buyer writes: the ticket's activity moves.
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_at=conversation.last_message_at.replace(year=2027),
+        last_message_preview="Is it shipped yet?",
+        last_message_from_buyer=True,
+        unread_count=1,
+    )
+    changed = owner_client.get(url, {"v": version}, **HX)
+    assert changed.status_code == 200
+    page = html(changed)
+    assert "Is it shipped yet?" in page
+    assert (
+        '<nav class="mailbox-rail" id="mailbox-rail" aria-label="Folders" hx-swap-oob="true">'
+        in page
+    )
+    assert 'class="ticket-row is-unread"' in page
+
+
+# --- The order workbench and snippets ---------------------------------------------------------
+
+
+def test_sidebar_lists_linked_orders_first_with_details_and_insert_text(
+    tenant, owner_client, store, conversation
+):
+    buyer = conversation.customer.buyer_user_id
+    newest = OrderFactory(store=store, buyer_user_id=buyer, external_id="576461413038700002")
+    linked = OrderFactory(
+        store=store,
+        buyer_user_id="someone-else",
+        external_id="576461413038700001",
+        total_amount=Decimal("59.95"),
+        shipping_provider="USPS",
+        tracking_number="9400111899223197428490",
+        delivery_option_name="Standard shipping",
+        city="Austin",
+        state="Texas",
+        postal_code="78701",
+        country="US",
+    )
+    OrderLineFactory(order=linked, product_name="Socks", sku_name="")
+    OrderLineFactory(order=linked, product_name="Socks", sku_name="")
+    OrderLineFactory(order=linked, product_name="Mug", sku_name="")
+    ReturnLineFactory(
+        return_request=ReturnFactory(
+            store=store, order_external_id=linked.external_id, reason_text="Wrong size"
+        ),
+        product_name="Socks",
+    )
+    ConversationOrderFactory(conversation=conversation, order=linked)
+    OrderFactory(store=StoreFactory(tenant=tenant), buyer_user_id=buyer)  # another store
+
+    page = html(owner_client.get(reverse("ticket_detail", args=[conversation.public_id])))
+    sidebar = page.split('id="sidebar"')[1]
+    assert sidebar.count('<article class="mini-card order-card"') == 2
+    assert sidebar.index(linked.external_id) < sidebar.index(newest.external_id)
+    assert '<span class="badge badge-accent">Linked</span>' in sidebar
+    assert f"<li>2 {TIMES} Socks</li>" in sidebar and f"<li>1 {TIMES} Mug</li>" in sidebar
+    assert '<span class="money">$59.95</span>' in sidebar
+    assert "<dt>Ship to</dt><dd>Austin, Texas, 78701, US</dd>" in sidebar
+    assert "<dt>Delivery</dt><dd>Standard shipping</dd>" in sidebar
+    assert 'USPS <span class="order-id">9400111899223197428490' in sidebar
+    assert "<dt>Return / refund</dt><dd>Request pending — Wrong size<br>Socks</dd>" in sidebar
+    assert (
+        f'data-insert="Order 576461413038700001 · Awaiting shipment · 2 {TIMES} Socks, '
+        f"1 {TIMES} Mug · $59.95 · "
+        'USPS tracking 9400111899223197428490"'
+    ) in sidebar
+
+
+def test_order_search_is_limited_to_the_tickets_store(tenant, owner_client, store, conversation):
+    mine = OrderFactory(store=store, buyer_user_id="x", external_id="576461413038711111")
+    OrderFactory(
+        store=StoreFactory(tenant=tenant, name="Acme UK"), external_id="576461413038722222"
+    )
+    url = reverse("ticket_orders", args=[conversation.public_id])
+
+    found = owner_client.get(url, {"q": mine.external_id}, **HX)
+    assert found.status_code == 200
+    assert html(found).lstrip().startswith('<aside id="sidebar"')
+    assert f'data-order="{mine.external_id}"' in html(found)
+
+    elsewhere = html(owner_client.get(url, {"q": "576461413038722222"}))
+    assert "No order 576461413038722222 in Acme US." in elsewhere
+    assert 'data-order="576461413038722222"' not in elsewhere
+
+
+def test_snippet_is_rendered_with_the_chosen_order_for_the_composer(
+    tenant, owner_client, owner, store, conversation
+):
+    owner.first_name = "Dana"
+    owner.save()
+    order = OrderFactory(
+        store=store,
+        buyer_user_id=conversation.customer.buyer_user_id,
+        external_id="576461413038733333",
+        total_amount=Decimal("12.00"),
+    )
+    OrderLineFactory(order=order, product_name="Mug", sku_name="")
+    snippet = SnippetFactory(
+        tenant=tenant,
+        body="Hi {{ buyer.name }}, order {{ order.id }} ({{ order.items }}, "
+        "{{ order.total }}) is {{ order.status }}. {{ agent.first_name }} at {{ store.name }}",
+    )
+    url = reverse("snippet_insert", args=[conversation.public_id])
+
+    response = owner_client.get(
+        url, {"snippet": str(snippet.public_id), "order": str(order.public_id)}
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "text": f"Hi {conversation.customer.display_name}, order 576461413038733333 (Mug, $12.00) "
+        "is Awaiting shipment. Dana at Acme US"
+    }
+    # Without JavaScript the picker is a GET form whose text lands in the composer.
+    page = html(
+        owner_client.get(
+            reverse("ticket_detail", args=[conversation.public_id]),
+            {"snippet": str(snippet.public_id), "order": str(order.public_id)},
+        )
+    )
+    assert (
+        "order 576461413038733333 (Mug, $12.00) is Awaiting shipment. Dana at Acme US</textarea>"
+        in page
+    )
+
+    missing_order = owner_client.get(url, {"snippet": str(snippet.public_id)})
+    assert missing_order.status_code == 400
+    assert missing_order.json() == {
+        "error": f"The snippet “{snippet.title}” could not be used: "
+        "This snippet uses order details: pick an order first."
+    }
+
+
+def test_snippet_of_another_tenant_or_order_of_another_store_is_404(
+    tenant, other_tenant, owner_client, conversation
+):
+    foreign_snippet = SnippetFactory(tenant=other_tenant)
+    url = reverse("snippet_insert", args=[conversation.public_id])
+    assert owner_client.get(url, {"snippet": str(foreign_snippet.public_id)}).status_code == 404
+    snippet = SnippetFactory(tenant=tenant)
+    other_order = OrderFactory(store=StoreFactory(tenant=tenant))
+    response = owner_client.get(
+        url, {"snippet": str(snippet.public_id), "order": str(other_order.public_id)}
+    )
+    assert response.status_code == 404
+
+
+# --- Access -------------------------------------------------------------------------------------
+
+
+def test_an_agent_limited_to_one_store_sees_only_its_tickets(tenant, client, store, conversation):
+    limited = member(tenant, Role.AGENT)
+    StoreAccess.objects.create(tenant=tenant, membership=limited, store=store)
+    other_store = StoreFactory(tenant=tenant, name="Acme UK")
+    hidden = ConversationFactory(store=other_store, tenant=tenant)
+    client.force_login(limited.user)
+
+    page = html(client.get(reverse("mailbox"), {"folder": "all"}))
+    assert f'id="ticket-{conversation.public_id}"' in page
+    assert f'id="ticket-{hidden.public_id}"' not in page
+    assert '<span class="folder-count" data-count="all">1</span>' in page
+    assert "Acme UK" not in page
+    for url in ticket_urls(hidden):
+        assert client.get(url).status_code in (404, 405)
+    assert client.get(reverse("ticket_detail", args=[hidden.public_id])).status_code == 404
+    assert (
+        client.post(
+            reverse("ticket_status", args=[hidden.public_id]), {"status": "solved"}
+        ).status_code
+        == 404
+    )
+    hidden.refresh_from_db()
+    assert hidden.status == TicketStatus.OPEN
+
+
+def ticket_urls(conversation: Conversation, message: Message | None = None) -> list[str]:
+    args = [conversation.public_id]
+    urls = [
+        reverse(name, args=args)
+        for name in (
+            "ticket_detail",
+            "ticket_poll",
+            "ticket_reply",
+            "ticket_status",
+            "ticket_assign",
+            "ticket_orders",
+            "snippet_insert",
+        )
+    ]
+    if message is not None:
+        urls += [
+            reverse("reply_retry", args=[*args, message.public_id]),
+            reverse("reply_image", args=[*args, message.public_id]),
+        ]
+    return urls
+
+
+def test_another_tenants_ticket_is_404_on_every_mailbox_url(
+    client, other_owner, store, conversation, owner, django_capture_on_commit_callbacks
+):
+    failed = OutboxMessageFactory(
+        conversation=conversation, author=owner, delivery_status=DeliveryStatus.FAILED
+    )
+    conversation.unread_count = 3
+    conversation.save()
+    snippet = SnippetFactory(tenant=store.tenant)
+    client.force_login(other_owner)
+    urls = ticket_urls(conversation, failed)
+    assert len(urls) == 9
+    with django_capture_on_commit_callbacks() as callbacks:
+        for url in urls:
+            assert client.get(url, {"snippet": str(snippet.public_id), "q": "1"}).status_code in (
+                404,
+                405,
+            ), url
+            response = client.post(
+                url,
+                {"mode": "reply", "text": "hi", "status": "solved", "assignee": "me"},
+                **HX,
+            )
+            assert response.status_code in (404, 405), url
+        # Every URL answers 404 to at least one method; none answers anything but 404/405.
+        assert all(
+            404 in (client.get(url).status_code, client.post(url).status_code) for url in urls
+        )
+    assert callbacks == []
+    conversation.refresh_from_db()
+    failed.refresh_from_db()
+    assert (conversation.status, conversation.assignee, conversation.unread_count) == (
+        TicketStatus.OPEN,
+        None,
+        3,
+    )
+    assert failed.delivery_status == DeliveryStatus.FAILED
+    assert Message.objects.filter(conversation=conversation).count() == 1
+    assert TicketEvent.objects.filter(conversation=conversation).count() == 0
+    # Their own mailbox shows none of it.
+    page = html(client.get(reverse("mailbox"), {"folder": "all", "q": ""}))
+    assert f'id="ticket-{conversation.public_id}"' not in page
+    assert '<span class="folder-count" data-count="all">0</span>' in page
+    assert client.get(reverse("mailbox_poll")).status_code == 200
