@@ -133,8 +133,14 @@ def control(base_url: str, method: str, path: str, body: dict[str, Any] | None =
     return data
 
 
-def setup_django(credentials: dict[str, Any]) -> None:
+def setup_django(credentials: dict[str, Any] | None = None) -> None:
     """Django on DATABASE_URL, TIKTOK_* pointed at the sandbox, DEBUG off (no query log)."""
+    credentials = credentials or {
+        "app_key": "none",
+        "app_secret": "none",
+        "service_id": "none",
+        "base_url": "http://127.0.0.1:9",
+    }
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL=postgres://... (a database of your own).")
     from cryptography.fernet import Fernet
