@@ -107,6 +107,14 @@ def _serve(args: argparse.Namespace) -> int:
     conn.close()
     from marketplaces.tiktok.sandbox.server import serve
 
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"TikTok Shop sandbox on {base} (data {args.data}): buyer page {base}/buyer/, "
+        f"state {base}/_sandbox/state, credentials: python -m marketplaces.tiktok.sandbox "
+        f"credentials --data {args.data}",
+        file=sys.stderr,
+        flush=True,
+    )
     serve(args.data, args.host, args.port, args.workers, args.threads)
     return 0
 
