@@ -15,7 +15,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import (
     CharField,
@@ -180,6 +180,19 @@ def _stamp(moment: datetime | None) -> str:
     return moment.isoformat() if moment else "-"
 
 
+class BuyerLabel(SHA256):
+    """The hex digest behind a buyer's masked label, computed by the database. PostgreSQL has
+    sha256() built in (Django's SHA256 would need the pgcrypto extension there)."""
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="encode(sha256(convert_to(%(expressions)s, 'UTF8')), 'hex')",
+            **extra,
+        )
+
+
 def _search_q(search: str) -> Q:
     """Order id (linked, or an order of this buyer in that store), buyer (the masked label's
     hex, or the platform's buyer user id) and message text."""
@@ -225,7 +238,7 @@ def mailbox_conversations(
         # The masked label is sha256("<store id>:<buyer user id>"): computed by the database so
         # that "853d82" finds the buyer agents see as "TikTok Shop Customer 853d82…".
         conversations = conversations.annotate(
-            buyer_label=SHA256(
+            buyer_label=BuyerLabel(
                 Concat(
                     Cast("store_id", CharField()),
                     Value(":"),

@@ -27,7 +27,7 @@ from orders.views import STATUS_PILLS, money, readable
 from tenants.decorators import tenant_required
 from tenants.models import Membership
 
-from . import selectors
+from . import display, selectors, services, snippets
 from .forms import (
     REPLY_MAX_CHARS,
     AssignForm,
@@ -46,6 +46,7 @@ from .models import (
     TicketEventKind,
     TicketStatus,
 )
+from .validation import ReplyInvalidError
 
 LIST_PAGE_SIZE = 50
 POLL_SECONDS = 3
@@ -100,8 +101,6 @@ SIDES = {
 
 
 def _message_view(message: Message, conversation: Conversation) -> EntryView:
-    from . import display
-
     shown = display.message_display(message)
     side = "system" if shown.kind == "event" else SIDES.get(message.direction, "system")
     author = ""
@@ -408,8 +407,6 @@ def _ticket_page(
 @tenant_required
 @require_GET
 def ticket_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    from . import services
-
     conversation = _conversation(request, public_id)
     services.ticket_open(membership=request.membership, conversation=conversation)  # type: ignore[attr-defined]
     conversation.unread_count = 0
@@ -468,9 +465,6 @@ def _after_action(
 @require_POST
 def ticket_reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Send a reply (or save an internal note). Errors keep the draft next to the composer."""
-    from . import services
-    from .validation import ReplyInvalidError
-
     conversation = _conversation(request, public_id)
     membership = request.membership  # type: ignore[attr-defined]
     form = ComposerForm(request.POST, request.FILES)
@@ -516,8 +510,6 @@ def _composer_error(
 @tenant_required
 @require_POST
 def ticket_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    from . import services
-
     conversation = _conversation(request, public_id)
     form = StatusForm(request.POST)
     if not form.is_valid():
@@ -536,8 +528,6 @@ def ticket_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @tenant_required
 @require_POST
 def ticket_assign(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    from . import services
-
     conversation = _conversation(request, public_id)
     membership = request.membership  # type: ignore[attr-defined]
     form = AssignForm(request.POST)
@@ -566,8 +556,6 @@ def ticket_assign(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @tenant_required
 @require_POST
 def reply_retry(request: HttpRequest, public_id: uuid.UUID, message_id: uuid.UUID) -> HttpResponse:
-    from . import services
-
     conversation = _conversation(request, public_id)
     message = selectors.message_get(conversation=conversation, public_id=message_id)
     try:
@@ -629,8 +617,6 @@ def ticket_orders(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 def _snippet_text(request: HttpRequest, conversation: Conversation) -> tuple[str, str]:
     """(rendered text, "") or ("", the snippet's error in plain words)."""
-    from . import snippets
-
     form = SnippetPickForm(request.GET or request.POST)
     if not form.is_valid():
         return "", "Pick a snippet."

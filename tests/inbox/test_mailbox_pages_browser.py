@@ -1,0 +1,134 @@
+"""In the browser (Playwright, system Chromium): an agent opens a ticket from the list without a
+reload, types a draft (the counter turns amber, then red), drops an order's details into it with
+Insert, sees a new buyer message slide into the open thread and the list within 5 seconds while
+the draft stays, solves with the keyboard and sends with Ctrl+Enter.
+
+No TikTok here: the new message is written the way ingest writes it. The sandbox round trip is
+in tests/e2e (part C2)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from inbox.models import Conversation, DeliveryStatus, Message, TicketStatus
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.factories_inbox import ConversationFactory, MessageFactory
+from tests.factories_marketplaces import OrderFactory, OrderLineFactory, StoreFactory
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)),
+        reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # see tests/e2e/conftest.py
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def buyer_writes(conversation: Conversation, text: str) -> None:
+    """What ingest does for a buyer message: the message, then the ticket's list fields."""
+    now = timezone.now()
+    MessageFactory(conversation=conversation, text=text, sent_at=now, created_at=now)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_at=now,
+        last_message_preview=text,
+        last_message_from_buyer=True,
+        unread_count=1,
+        updated_at=now,
+    )
+
+
+def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password):
+    store = StoreFactory(tenant=tenant, name="Acme US")
+    quiet = ConversationFactory(store=store, tenant=tenant, last_message_preview="Older chat")
+    conversation = ConversationFactory(store=store, tenant=tenant, last_message_at=timezone.now())
+    MessageFactory(conversation=conversation, text="Where is my order?")
+    order = OrderFactory(
+        store=store,
+        buyer_user_id=conversation.customer.buyer_user_id,
+        external_id="576461413038785752",
+        total_amount=Decimal("25.00"),
+    )
+    OrderLineFactory(order=order, product_name="Mug", sku_name="")
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("E-mail").fill("agent@acme.test")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/mailbox/")
+
+    # Open the ticket from the list: only the thread pane changes, the URL follows.
+    page.locator(f"#ticket-{conversation.public_id}").click()
+    page.get_by_text("Where is my order?").wait_for()
+    page.wait_for_url(f"{live_server.url}/mailbox/{conversation.public_id}/")
+    assert page.locator(f"#ticket-{conversation.public_id}").get_attribute("aria-current") == "true"
+
+    composer = page.get_by_role("textbox", name="Reply to the buyer")
+    composer.fill("a" * 1850)
+    assert page.locator("#char-count").inner_text() == "1,850 / 2,000"
+    assert "is-near" in page.locator("#char-count").get_attribute("class")
+    composer.fill("b" * 2001)
+    assert "is-over" in page.locator("#char-count").get_attribute("class")
+
+    composer.fill("Hi! Your order: ")
+    page.locator(f'[data-order="{order.external_id}"]').get_by_role("button", name="Insert").click()
+    draft = (
+        "Hi! Your order: Order 576461413038785752 · Awaiting shipment · "
+        "1 \N{MULTIPLICATION SIGN} Mug · $25.00"
+    )
+    assert composer.input_value() == draft
+
+    # A buyer message arrives: it slides into the open thread and bumps the list; the draft stays.
+    buyer_writes(conversation, "Hello? It has been a week.")
+    buyer_writes(quiet, "Do you ship to Canada?")
+    page.locator("#thread-messages").get_by_text("Hello? It has been a week.").wait_for(
+        timeout=5_000
+    )
+    page.locator("#ticket-rows").get_by_text("Do you ship to Canada?").wait_for(timeout=5_000)
+    assert composer.input_value() == draft
+    rows = page.locator("[data-ticket-row]")
+    assert rows.first.get_attribute("id") == f"ticket-{quiet.public_id}"
+
+    # Keyboard: j/k move through the list, e solves (never while typing).
+    page.locator("#thread-messages").click()
+    page.keyboard.press("e")
+    page.locator("#ticket-header [data-status='solved']").wait_for()
+    conversation.refresh_from_db()
+    assert conversation.status == TicketStatus.SOLVED
+    assert composer.input_value() == draft
+
+    composer.press("Control+Enter")
+    page.locator("#thread-messages").get_by_text(draft).wait_for()
+    reply = Message.objects.get(conversation=conversation, text=draft)
+    assert reply.delivery_status in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+    assert composer.input_value() == ""
