@@ -187,9 +187,10 @@ def reconcile(
     conversation = Conversation.objects.only("external_id", "message_cursor").get(
         pk=message.conversation_id
     )
-    records = api.messages(
-        conversation.external_id, after_index=conversation.message_cursor or None
-    )
+    # The cursor is stored zero-padded (models.index_key); the platform index has no padding,
+    # and the client compares indexes by length first.
+    after = conversation.message_cursor.lstrip("0") or None
+    records = api.messages(conversation.external_id, after_index=after)
     candidates = [
         record
         for record in records
