@@ -154,7 +154,10 @@ def _event_sentence(event: TicketEvent, actor: str) -> str:
         to = data.get("to") if isinstance(data.get("to"), dict) else None
         if to is None:
             return f"{actor} unassigned the ticket"
-        return f"{actor} assigned the ticket to {to.get('name', 'a teammate')}"
+        name = to.get("name", "a teammate")
+        if event.actor is not None and to.get("id") == str(event.actor.public_id):
+            return f"{actor} took the ticket"
+        return f"{actor} assigned the ticket to {name}"
     if event.body:
         return event.body
     if event.kind == TicketEventKind.ORDER_LINKED and data.get("order_id"):
@@ -288,7 +291,7 @@ def _list_state(request: HttpRequest, *, rows: bool = True) -> ListState:
         else selectors.ListPage(rows=[], next_cursor="")
     )
     query = request.GET.copy()
-    for key in ("before", "v", "page"):
+    for key in ("before", "v", "page", "snippet", "order"):
         query.pop(key, None)
     return ListState(
         form=form,

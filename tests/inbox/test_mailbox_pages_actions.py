@@ -226,6 +226,10 @@ def test_status_and_assignment_actions(tenant, owner_client, owner, conversation
     conversation.refresh_from_db()
     assert conversation.assignee is None
     assert f"{owner.display_name} unassigned the ticket" in html(response)
+    assert f"{owner.display_name} took the ticket" in html(response)
+    assert f"{owner.display_name} assigned the ticket to {teammate.user.display_name}" in html(
+        response
+    )
     assert list(
         TicketEvent.objects.filter(conversation=conversation).values_list("kind", flat=True)
     ) == ["status", "assignment", "assignment", "assignment"]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from inbox.models import Conversation, DeliveryStatus, Message, TicketStatus
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.factories_inbox import ConversationFactory, MessageFactory
+from tests.factories_inbox import ConversationFactory, MessageFactory, SnippetFactory
 from tests.factories_marketplaces import OrderFactory, OrderLineFactory, StoreFactory
 
 pytestmark = [
@@ -55,6 +55,14 @@ def page() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+SCREENSHOTS = os.environ.get("SELLERDESK_SCREENSHOTS")  # a folder: save what the agent saw
+
+
+def snap(page: Any, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"))
+
+
 def buyer_writes(conversation: Conversation, text: str) -> None:
     """What ingest does for a buyer message: the message, then the ticket's list fields."""
     now = timezone.now()
@@ -80,6 +88,12 @@ def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password
         total_amount=Decimal("25.00"),
     )
     OrderLineFactory(order=order, product_name="Mug", sku_name="")
+    SnippetFactory(
+        tenant=tenant,
+        title="Where is my order?",
+        shortcut="where-is-it",
+        body="Your order {{ order.id }} is {{ order.status }}.",
+    )
 
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("E-mail").fill("agent@acme.test")
@@ -89,7 +103,7 @@ def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password
 
     # Open the ticket from the list: only the thread pane changes, the URL follows.
     page.locator(f"#ticket-{conversation.public_id}").click()
-    page.get_by_text("Where is my order?").wait_for()
+    page.locator("#thread-messages").get_by_text("Where is my order?").wait_for()
     page.wait_for_url(f"{live_server.url}/mailbox/{conversation.public_id}/")
     assert page.locator(f"#ticket-{conversation.public_id}").get_attribute("aria-current") == "true"
 
@@ -116,6 +130,7 @@ def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password
     )
     page.locator("#ticket-rows").get_by_text("Do you ship to Canada?").wait_for(timeout=5_000)
     assert composer.input_value() == draft
+    snap(page, "mailbox-live")
     rows = page.locator("[data-ticket-row]")
     assert rows.first.get_attribute("id") == f"ticket-{quiet.public_id}"
 
@@ -132,3 +147,40 @@ def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password
     reply = Message.objects.get(conversation=conversation, text=draft)
     assert reply.delivery_status in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
     assert composer.input_value() == ""
+
+    # A snippet: "/" at the start opens the picker, the shortcut picks it, Enter inserts it.
+    composer.press_sequentially("/where")
+    assert "is-open" in page.locator("#snippet-picker").get_attribute("class")
+    composer.press("Enter")
+    error = page.locator("#snippet-error")
+    error.wait_for()
+    assert error.inner_text() == (
+        "The snippet “Where is my order?” could not be used: "
+        "This snippet uses order details: pick an order first."
+    )
+    page.locator("#snippet-order").select_option(label=order.external_id)
+    composer.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('[data-composer-text]').value.startsWith('Your order')"
+    )
+    assert composer.input_value() == "Your order 576461413038785752 is Awaiting shipment."
+
+    # a assigns to me; n switches to an internal note; j/k and Enter open another ticket.
+    page.locator("#thread-messages").click()
+    page.keyboard.press("a")
+    page.wait_for_function(
+        "document.querySelector('#ticket-assignee').selectedOptions[0].text.endsWith('(me)')"
+    )
+    conversation.refresh_from_db()
+    assert conversation.assignee == agent
+    page.keyboard.press("n")
+    assert page.locator("[data-composer-mode]").input_value() == "note"
+    assert page.get_by_role("button", name="Add internal note").is_visible()
+    assert not page.get_by_role("button", name="Send & Solve").is_visible()
+    snap(page, "mailbox-note")
+    page.locator("#thread-messages").click()
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/mailbox/{quiet.public_id}/")
+    page.locator("#thread-messages").get_by_text("Do you ship to Canada?").wait_for()
