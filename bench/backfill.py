@@ -57,6 +57,40 @@ def rss_mb() -> tuple[float, float]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the sandbox's gunicorn workers)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    tree = [pid]
+    for candidate in tree:
+        tree.extend(child for child, parent in parents.items() if parent == candidate)
+    return tree
+
+
+def database_backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
 def seed(data: str, orders_per_day: int, days: int) -> float:
     started = time.monotonic()
     subprocess.run(
@@ -114,6 +148,7 @@ def sandbox(data: str, directory: str, *, workers: int, threads: int) -> Iterato
             if credentials is None:
                 raise RuntimeError("the sandbox did not start; see sandbox.log")
             credentials["base_url"] = f"http://127.0.0.1:{port}"
+            credentials["pid"] = server.pid
             yield credentials
         finally:
             server.terminate()
@@ -238,8 +273,27 @@ def main() -> int:
             rss_before, _ = rss_mb()
             print(f"machine: {load_note()} before the run")
             orders_job, returns_job, cancellations_job = sync.backfill_jobs_create(store=store)
+            sandbox_pids = process_tree(credentials["pid"])
+            backend_pid = database_backend_pid()
+            cpu_before = (
+                cpu_seconds(os.getpid()),
+                sum(cpu_seconds(pid) for pid in sandbox_pids),
+                cpu_seconds(backend_pid),
+            )
 
             seconds, result = run_job(orders_job.pk)
+            cpu_used = [
+                after - before
+                for after, before in zip(
+                    (
+                        cpu_seconds(os.getpid()),
+                        sum(cpu_seconds(pid) for pid in sandbox_pids),
+                        cpu_seconds(backend_pid),
+                    ),
+                    cpu_before,
+                    strict=True,
+                )
+            ]
             job = SyncJob.objects.get(pk=orders_job.pk)
             orders_total = job.total_estimate
             stored = Order.objects.filter(store=store).count()
@@ -257,6 +311,14 @@ def main() -> int:
             print(
                 f"worker RSS: {rss_before:.0f} MB before, {rss_now:.0f} MB after, "
                 f"peak {rss_peak:.0f} MB (target <= 300)"
+            )
+            pages = max(1, job.pages_fetched)
+            print(
+                "CPU per page of 100 orders: "
+                f"sync worker {cpu_used[0] * 1000 / pages:.1f} ms, "
+                f"sandbox {cpu_used[1] * 1000 / pages:.1f} ms, "
+                f"PostgreSQL backend {cpu_used[2] * 1000 / pages:.1f} ms; "
+                f"wall {seconds * 1000 / pages:.1f} ms"
             )
             for label, pending, model in (
                 ("returns", returns_job, Return),

@@ -2,8 +2,11 @@
 
 Every function takes a batch (one API page, one detail call, one webhook refresh), writes it in
 one transaction with a handful of queries whatever its size, and returns how many records it
-stored. Rows are keyed on (store, external id) and lines on (parent, line id), so storing the same
-batch twice leaves the same rows: the second write updates them in place. A parent's lines are
+stored. Inside a caller's transaction (the sync's page + checkpoint) it joins that transaction
+without a savepoint: a failure rolls back the caller's whole unit, which is what it wants.
+
+Rows are keyed on (store, external id) and lines on (parent, line id), so storing the same batch
+twice leaves the same rows: the second write updates them in place. A parent's lines are
 replaced consistently: lines still sent are updated, new ones inserted, lines the platform no
 longer sends deleted.
 
@@ -370,7 +373,7 @@ def orders_upsert(*, store: Store, orders: Iterable[records.Order]) -> int:
         return 0
     now = timezone.now()
     rows = [_order_row(store, record, now) for record in batch]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         parents = _upsert(
             Order, rows, unique_fields=["store", "external_id"], update_fields=_ORDER_UPDATE
         )
@@ -459,7 +462,7 @@ def returns_upsert(*, store: Store, returns: Iterable[records.Return]) -> int:
         return 0
     now = timezone.now()
     rows = [_return_row(store, record, now) for record in batch]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         parents = _upsert(
             Return, rows, unique_fields=["store", "external_id"], update_fields=_RETURN_UPDATE
         )
@@ -511,7 +514,7 @@ def cancellations_upsert(*, store: Store, cancellations: Iterable[records.Cancel
         return 0
     now = timezone.now()
     rows = [_cancellation_row(store, record, now) for record in batch]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         parents = _upsert(
             Cancellation,
             rows,
