@@ -166,60 +166,54 @@ def test_buyer_page_and_its_api(tiktok_sandbox):
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Chromium at {CHROMIUM}")
-def test_buyer_page_in_a_browser(tiktok_sandbox):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+def test_buyer_page_in_a_browser(tiktok_sandbox, browser):
+    # The session's shared Chromium (tests/browser.py): two sync Playwrights cannot coexist.
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(tiktok_sandbox.base_url + "/buyer/")
+        page.wait_for_selector("#thread .msg, #thread .empty:not(:has-text('Loading'))")
+        shop_id = page.eval_on_selector("#shop", "el => el.value")
+        user_id = page.eval_on_selector("#buyer", "el => el.value")
+        page.fill("#text", "Hello from the browser")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".msg.mine:has-text('Hello from the browser')")
+        reply = tiktok_sandbox.call(
+            "POST", "/customer_service/202309/conversations", json={"buyer_user_id": user_id}
         )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            page.goto(tiktok_sandbox.base_url + "/buyer/")
-            page.wait_for_selector("#thread .msg, #thread .empty:not(:has-text('Loading'))")
-            shop_id = page.eval_on_selector("#shop", "el => el.value")
-            user_id = page.eval_on_selector("#buyer", "el => el.value")
-            page.fill("#text", "Hello from the browser")
-            page.click("button[type=submit]")
-            page.wait_for_selector(".msg.mine:has-text('Hello from the browser')")
-            reply = tiktok_sandbox.call(
-                "POST", "/customer_service/202309/conversations", json={"buyer_user_id": user_id}
-            )
-            conversation_id = reply.json()["data"]["conversation_id"]
-            tiktok_sandbox.call(
-                "POST",
-                f"/customer_service/202309/conversations/{conversation_id}/messages",
-                json={"type": "TEXT", "content": json.dumps({"content": "Seller says hi"})},
-            )
-            # The page polls every 2 s: the seller's reply shows up without a reload.
-            page.wait_for_selector(".msg:not(.mine):has-text('Seller says hi')")
-            buffer = io.BytesIO()
-            Image.new("RGB", (40, 30), (200, 50, 50)).save(buffer, format="PNG")
-            page.set_input_files(
-                "#image",
-                files=[
-                    {"name": "parcel.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
-                ],
-            )
-            page.wait_for_selector(".msg.mine img.photo")
-            order_id = page.eval_on_selector("#order option:nth-child(2)", "el => el.value")
-            page.select_option("#order", order_id)
-            page.wait_for_selector(f".msg.mine .card:has-text('{order_id}')")
-            product = tiktok_sandbox.call(
-                "POST",
-                "/product/202309/products/search",
-                query={"page_size": "1"},
-                json={"status": "ACTIVATE"},
-            ).json()["data"]["products"][0]
-            tiktok_sandbox.call(
-                "POST",
-                f"/customer_service/202309/conversations/{conversation_id}/messages",
-                json={"type": "PRODUCT_CARD", "content": json.dumps({"product_id": product["id"]})},
-            )
-            page.wait_for_selector(f'.msg:not(.mine) .card:has-text("{product["title"]}")')
-        finally:
-            browser.close()
+        conversation_id = reply.json()["data"]["conversation_id"]
+        tiktok_sandbox.call(
+            "POST",
+            f"/customer_service/202309/conversations/{conversation_id}/messages",
+            json={"type": "TEXT", "content": json.dumps({"content": "Seller says hi"})},
+        )
+        # The page polls every 2 s: the seller's reply shows up without a reload.
+        page.wait_for_selector(".msg:not(.mine):has-text('Seller says hi')")
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 30), (200, 50, 50)).save(buffer, format="PNG")
+        page.set_input_files(
+            "#image",
+            files=[{"name": "parcel.png", "mimeType": "image/png", "buffer": buffer.getvalue()}],
+        )
+        page.wait_for_selector(".msg.mine img.photo")
+        order_id = page.eval_on_selector("#order option:nth-child(2)", "el => el.value")
+        page.select_option("#order", order_id)
+        page.wait_for_selector(f".msg.mine .card:has-text('{order_id}')")
+        product = tiktok_sandbox.call(
+            "POST",
+            "/product/202309/products/search",
+            query={"page_size": "1"},
+            json={"status": "ACTIVATE"},
+        ).json()["data"]["products"][0]
+        tiktok_sandbox.call(
+            "POST",
+            f"/customer_service/202309/conversations/{conversation_id}/messages",
+            json={"type": "PRODUCT_CARD", "content": json.dumps({"product_id": product["id"]})},
+        )
+        page.wait_for_selector(f'.msg:not(.mine) .card:has-text("{product["title"]}")')
+    finally:
+        context.close()
     seller_view = tiktok_sandbox.call(
         "GET",
         f"/customer_service/202309/conversations/{conversation_id}/messages",
