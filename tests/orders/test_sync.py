@@ -428,3 +428,43 @@ def test_the_run_task_retries_later_when_rate_limited(
     with pytest.raises(RuntimeError, match="retry scheduled"):
         tasks.run_sync_job.run(job.pk)
     assert countdowns == [30.0]
+
+
+def test_a_run_out_of_time_budget_hands_over_and_the_next_run_finishes(
+    connect_sandbox_store, tenant, short_windows
+):
+    store = connect_sandbox_store(tenant=tenant)
+    [job, *_] = sync.backfill_jobs_create(store=store)
+
+    first = sync.sync_job_run(job_id=job.pk, budget_seconds=0)
+
+    # One page is always stored before the budget is checked, then the job is handed over.
+    assert (first.status, first.retry_in, first.items) == (SyncJobStatus.PAUSED, 0.0, 100)
+    job.refresh_from_db()
+    assert (job.status, job.pages_fetched, job.last_error) == (SyncJobStatus.PAUSED, 1, "")
+    assert sync.sync_job_run(job_id=job.pk).status == SyncJobStatus.COMPLETED
+    job.refresh_from_db()
+    assert (job.items_fetched, job.attempts) == (300, 2)
+    assert Order.objects.filter(store=store).count() == 300
+
+
+def test_beat_tasks_hand_out_due_stores_and_left_behind_jobs(
+    connect_sandbox_store, tenant, monkeypatch
+):
+    from orders import tasks
+
+    sent: list[tuple[str, int]] = []
+    monkeypatch.setattr(tasks.run_sync_job, "delay", lambda i: sent.append(("job", i)))
+    monkeypatch.setattr(tasks.sync_store, "delay", lambda i: sent.append(("store", i)))
+    store = connect_sandbox_store(tenant=tenant)
+    paused = connect_sandbox_store(tenant=tenant, market="ROW")
+    Store.objects.filter(pk=paused.pk).update(status=StoreStatus.NEEDS_REAUTH)
+    jobs = sync.backfill_jobs_create(store=store)
+    SyncJob.objects.filter(store=store).update(
+        created_at=sync.timezone.now() - timedelta(minutes=2)
+    )
+
+    assert tasks.sync_due_stores.run() == 1
+    assert tasks.resume_sync_jobs.run() == 3
+
+    assert sent == [("store", store.pk)] + [("job", job.pk) for job in jobs]
