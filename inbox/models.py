@@ -130,6 +130,8 @@ class Conversation(models.Model):
                 fields=["tenant", "assignee", "status", "-last_message_at"],
                 name="conv_tenant_assignee_status",
             ),
+            # The mailbox's change stamp: "anything new?" from polling lists is one index probe.
+            models.Index(fields=["tenant", "-updated_at"], name="conv_tenant_updated"),
         ]
 
     def __str__(self) -> str:

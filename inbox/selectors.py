@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from django.core.cache import cache
 from django.db.models import (
     CharField,
     Count,
@@ -31,7 +32,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import SHA256, Cast, Coalesce, Concat
+from django.db.models.functions import SHA256, Cast, Concat
 from django.http import Http404
 
 from marketplaces.models import Store, StoreAccess
@@ -65,6 +66,7 @@ FOLDERS: dict[str, str] = {
     "all": "All",
 }
 DEFAULT_FOLDER: Folder = "open"
+COUNTS_TTL = 60  # seconds
 
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
 _DIGITS = re.compile(r"^\d{6,25}$")
@@ -137,6 +139,8 @@ def folder_counts(
     *, tenant: Tenant, membership: Membership, store: Store | None = None
 ) -> dict[str, int]:
     """How many tickets each folder holds (within the store filter), in ONE aggregate query.
+    It reads only tenant, store, status and assignee, which the (tenant, assignee, status, ...)
+    index holds: PostgreSQL can answer it from the index alone.
 
     "Mine" and "Unassigned" count the work still to do (not solved), like the folders list them.
     """
@@ -149,31 +153,29 @@ def folder_counts(
     return {name: counts[name] or 0 for name in FOLDERS}
 
 
-def list_version(
-    *, tenant: Tenant, membership: Membership, store: Store | None = None
-) -> tuple[dict[str, int], str]:
-    """The folder counts and a stamp that changes whenever the list would look different: a new
-    message, a status or assignee change, a ticket read. One aggregate query: polling an idle
-    list every few seconds costs this one query and a 204."""
+def list_stamp(*, tenant: Tenant, membership: Membership, store: Store | None = None) -> str:
+    """What a polling list compares: the newest change to any ticket it may show. Ingest and the
+    ticket services write `updated_at` with every change the list shows (a message, a status,
+    an assignee, a read), and (tenant, -updated_at) is indexed: one index probe, however many
+    tickets — an idle list costs this query and a 204."""
     conversations = conversations_visible(tenant=tenant, membership=membership)
     if store is not None:
         conversations = conversations.filter(store=store)
-    folders = {name: Count("pk", filter=_folder_q(name, membership)) for name in FOLDERS}
-    row = conversations.aggregate(
-        **folders,
-        newest=Max("last_message_at"),
-        changed=Max("updated_at"),
-        unread=Sum("unread_count"),
-        assigned=Sum(Coalesce("assignee_id", Value(0))),
-    )
-    counts = {name: row[name] or 0 for name in FOLDERS}
-    parts = [str(counts[name]) for name in FOLDERS] + [
-        _stamp(row["newest"]),
-        _stamp(row["changed"]),
-        str(row["unread"] or 0),
-        str(row["assigned"] or 0),
-    ]
-    return counts, hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    newest = conversations.aggregate(newest=Max("updated_at"))["newest"]
+    return hashlib.sha256(_stamp(newest).encode()).hexdigest()[:16]
+
+
+def folder_counts_cached(
+    *, tenant: Tenant, membership: Membership, store: Store | None = None, stamp: str
+) -> dict[str, int]:
+    """The folder counts, computed once per change stamp: page loads and polls while nothing
+    changed reuse them. (A change of an agent's store limits shows within COUNTS_TTL.)"""
+    key = f"inbox:folders:{membership.pk}:{store.pk if store else 0}:{stamp}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = folder_counts(tenant=tenant, membership=membership, store=store)
+        cache.set(key, counts, COUNTS_TTL)
+    return counts
 
 
 def _stamp(moment: datetime | None) -> str:

@@ -57,6 +57,12 @@ def ticket(store, **kwargs) -> Conversation:
     return ConversationFactory(store=store, tenant=store.tenant, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """A private cache per test: folder counts are cached per change stamp."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 def html(response) -> str:
     return response.content.decode()
 
@@ -207,8 +213,8 @@ def test_list_query_count_does_not_grow_with_the_page(
 ):
     other_store = StoreFactory(tenant=tenant)
     ticket(store, assignee=member(tenant).user)
-    ticket(other_store)
     owner_client.get(reverse("mailbox"))  # warm: the session's first request loads more
+    ticket(other_store)  # a change: the folder counts are computed again
     with CaptureQueriesContext(connection) as few:
         owner_client.get(reverse("mailbox"))
     for n in range(40):
@@ -216,6 +222,10 @@ def test_list_query_count_does_not_grow_with_the_page(
     with django_assert_num_queries(len(few.captured_queries)):
         response = owner_client.get(reverse("mailbox"))
     assert html(response).count('class="ticket-row') == 42
+    # Nothing changed since: the counts come from the cache, one query fewer.
+    with django_assert_num_queries(len(few.captured_queries) - 1):
+        again = owner_client.get(reverse("mailbox"))
+    assert '<span class="folder-count" data-count="open">42</span>' in html(again)
 
 
 # --- Ticket page ----------------------------------------------------------------------------

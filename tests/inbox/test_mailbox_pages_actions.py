@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from inbox import selectors
@@ -54,6 +55,12 @@ def store(tenant):
 @pytest.fixture
 def conversation(store):
     return ConversationFactory(store=store, tenant=store.tenant)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """A private cache per test: folder counts are cached per change stamp."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 def html(response) -> str:
@@ -316,24 +323,26 @@ def test_ticket_poll_sees_a_reply_change_delivery_state(owner_client, owner, con
     assert '<span class="delivery delivery-sent">Sent</span>' in html(response)
 
 
-def test_list_poll_answers_204_until_a_message_arrives(
+def test_list_poll_answers_204_until_a_ticket_changes(
     owner_client, store, conversation, django_assert_num_queries
 ):
-    _, version = selectors.list_version(
+    version = selectors.list_stamp(
         tenant=store.tenant, membership=Membership.objects.get(tenant=store.tenant)
     )
     url = reverse("mailbox_poll")
     owner_client.get(url, {"v": version})
-    with django_assert_num_queries(4):  # session, user, membership, one aggregate
+    with django_assert_num_queries(4):  # session, user, membership, the change stamp
         idle = owner_client.get(url, {"v": version}, **HX)
     assert idle.status_code == 204
 
-    # What ingest does when a buyer writes: the ticket's activity moves.
+    # What ingest does when a buyer writes: the ticket's activity moves, updated_at with it.
+    now = timezone.now()
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=conversation.last_message_at.replace(year=2027),
+        last_message_at=now,
         last_message_preview="Is it shipped yet?",
         last_message_from_buyer=True,
         unread_count=1,
+        updated_at=now,
     )
     changed = owner_client.get(url, {"v": version}, **HX)
     assert changed.status_code == 200
@@ -344,6 +353,11 @@ def test_list_poll_answers_204_until_a_message_arrives(
         in page
     )
     assert 'class="ticket-row is-unread"' in page
+    new_version = selectors.list_stamp(
+        tenant=store.tenant, membership=Membership.objects.get(tenant=store.tenant)
+    )
+    assert f"v={new_version}" in page
+    assert owner_client.get(url, {"v": new_version}).status_code == 204
 
 
 # --- The order workbench and snippets ---------------------------------------------------------
