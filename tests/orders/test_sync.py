@@ -329,7 +329,9 @@ def test_a_store_that_needs_reauthorization_is_skipped(connect_sandbox_store, te
 
     assert (result.status, result.retry_in) == (SyncJobStatus.PAUSED, None)
     job.refresh_from_db()
-    assert job.last_error == f"{store.name} is needs re-authorization."
+    # The adapter's own explanation, shown on the Stores page as the job's error.
+    assert job.last_error == str(adapter.StoreUnavailableError(Store.objects.get(pk=store.pk)))
+    assert job.last_error.startswith(store.name)
     assert not SyncJob.objects.filter(store=store, mode=SyncMode.INCREMENTAL).exists()
     assert Order.objects.filter(store=store).count() == 0
     # Paused jobs of a paused store are not handed back to workers until it is reconnected.
