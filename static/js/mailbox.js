@@ -197,11 +197,16 @@
   }
 
   var stickToEnd = false;
+  var focusedRow = null; // a row picked with j/k keeps the focus when the list refreshes
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     if (target && target.id === "thread-messages") {
       var scroller = threadScroller();
       stickToEnd = scroller ? atBottom(scroller) : false;
+    }
+    if (target && target.id === "ticket-rows") {
+      var active = document.activeElement;
+      focusedRow = active && active.hasAttribute("data-ticket-row") ? active.id : null;
     }
   });
 
@@ -242,6 +247,10 @@
       scrollThreadToEnd();
     }
     markSelectedRow();
+    if (focusedRow && document.getElementById(focusedRow)) {
+      document.getElementById(focusedRow).focus({ preventScroll: true });
+      focusedRow = null;
+    }
   });
 
   document.addEventListener("htmx:load", function (event) {

@@ -393,3 +393,30 @@ def test_ticket_page_query_count_does_not_grow_with_the_thread(
     with django_assert_num_queries(len(few.captured_queries)):
         response = owner_client.get(url)
     assert html(response).count('<div class="bubble bubble-agent"') == 30
+
+
+def test_htmx_navigation_swaps_only_the_pane_that_changes(owner_client, store):
+    conversation = ticket(store)
+    MessageFactory(conversation=conversation, text="Is it in stock?")
+    ticket_url = reverse("ticket_detail", args=[conversation.public_id])
+
+    panes = html(owner_client.get(ticket_url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="thread-pane"))
+    assert panes.lstrip().startswith('<section id="thread-pane"')
+    assert "Is it in stock?" in panes
+    assert (
+        'id="sidebar" class="mailbox-sidebar" aria-label="Buyer\'s orders" hx-swap-oob="true"'
+        in panes
+    )
+    assert "mailbox-rail" not in panes and "<html" not in panes
+
+    rows = html(
+        owner_client.get(
+            reverse("mailbox"),
+            {"q": "in stock"},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="ticket-rows",
+        )
+    )
+    assert rows.lstrip().startswith('<div id="ticket-rows"')
+    assert f'id="ticket-{conversation.public_id}"' in rows
+    assert "<html" not in rows

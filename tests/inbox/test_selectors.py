@@ -1,0 +1,172 @@
+"""inbox.selectors: the access helper, the thread's order, the assignee picker, the workbench's
+orders and the change stamps the polls compare."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.http import Http404
+from django.utils import timezone
+
+from inbox import selectors
+from inbox.models import Conversation, DeliveryStatus, TicketEventKind
+from marketplaces.models import StoreAccess
+from tenants.models import Membership, Role
+from tests.factories_inbox import (
+    ConversationFactory,
+    ConversationOrderFactory,
+    MessageFactory,
+    OutboxMessageFactory,
+    TicketEventFactory,
+)
+from tests.factories_marketplaces import BASE_TIME, OrderFactory, StoreFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store(tenant):
+    return StoreFactory(tenant=tenant)
+
+
+@pytest.fixture
+def owner_membership(owner):
+    return Membership.objects.get(user=owner)
+
+
+def test_conversation_get_is_404_for_another_tenant_a_limited_agent_or_a_bad_id(
+    tenant, other_tenant, store, owner_membership
+):
+    conversation = ConversationFactory(store=store, tenant=tenant)
+    assert (
+        selectors.conversation_get(
+            tenant=tenant, membership=owner_membership, public_id=conversation.public_id
+        )
+        == conversation
+    )
+    rival = member(other_tenant, Role.OWNER)
+    limited = member(tenant, Role.AGENT)
+    StoreAccess.objects.create(tenant=tenant, membership=limited, store=StoreFactory(tenant=tenant))
+    for membership, tenant_used, public_id in (
+        (rival, other_tenant, conversation.public_id),
+        (rival, tenant, conversation.public_id),  # a membership of another tenant
+        (limited, tenant, conversation.public_id),
+        (owner_membership, tenant, uuid.uuid4()),
+        (owner_membership, tenant, "not-a-uuid"),
+    ):
+        with pytest.raises(Http404):
+            selectors.conversation_get(
+                tenant=tenant_used, membership=membership, public_id=public_id
+            )
+
+
+def test_thread_merges_events_by_time_and_puts_queued_replies_last(tenant, store, owner):
+    conversation = ConversationFactory(store=store, tenant=tenant)
+    # Created out of order: the thread follows the platform index, not insertion.
+    second = MessageFactory(
+        conversation=conversation,
+        index_key="0" * 23 + "2",
+        sent_at=BASE_TIME + timedelta(minutes=2),
+    )
+    first = MessageFactory(
+        conversation=conversation,
+        index_key="0" * 23 + "1",
+        sent_at=BASE_TIME + timedelta(minutes=1),
+    )
+    queued = OutboxMessageFactory(
+        conversation=conversation, author=owner, created_at=BASE_TIME + timedelta(minutes=5)
+    )
+    MessageFactory(conversation=conversation, is_visible=False, index_key="0" * 23 + "3")
+    note = TicketEventFactory(
+        conversation=conversation, created_at=BASE_TIME + timedelta(minutes=1, seconds=30)
+    )
+    late = TicketEventFactory(
+        conversation=conversation,
+        kind=TicketEventKind.STATUS,
+        created_at=BASE_TIME + timedelta(minutes=9),
+    )
+
+    entries = selectors.thread(conversation=conversation)
+
+    assert [entry.message or entry.event for entry in entries] == [
+        first,
+        note,
+        second,
+        queued,
+        late,
+    ]
+
+
+def test_assignable_members_are_those_who_serve_the_store(tenant, store, owner_membership):
+    admin = member(tenant, Role.ADMIN, email="admin-x@acme.test")
+    everywhere = member(tenant, Role.AGENT, email="everywhere@acme.test")
+    here = member(tenant, Role.AGENT, email="here@acme.test")
+    elsewhere = member(tenant, Role.AGENT, email="elsewhere@acme.test")
+    StoreAccess.objects.create(tenant=tenant, membership=here, store=store)
+    StoreAccess.objects.create(
+        tenant=tenant, membership=elsewhere, store=StoreFactory(tenant=tenant)
+    )
+    conversation = ConversationFactory(store=store, tenant=tenant)
+
+    members = selectors.assignable_members(tenant=tenant, conversation=conversation)
+
+    assert {m.pk for m in members} == {owner_membership.pk, admin.pk, everywhere.pk, here.pk}
+
+
+def test_ticket_orders_linked_first_then_the_buyers_newest_in_this_store_only(tenant, store):
+    conversation = ConversationFactory(store=store, tenant=tenant)
+    buyer = conversation.customer.buyer_user_id
+    old = OrderFactory(store=store, buyer_user_id=buyer, placed_at=BASE_TIME)
+    new = OrderFactory(store=store, buyer_user_id=buyer, placed_at=BASE_TIME + timedelta(days=2))
+    linked = OrderFactory(
+        store=store, buyer_user_id="another", placed_at=BASE_TIME - timedelta(days=9)
+    )
+    ConversationOrderFactory(conversation=conversation, order=linked)
+    OrderFactory(store=StoreFactory(tenant=tenant), buyer_user_id=buyer)
+
+    cards = selectors.ticket_orders(tenant=tenant, conversation=conversation)
+
+    assert [(card.order, card.linked) for card in cards] == [
+        (linked, True),
+        (new, False),
+        (old, False),
+    ]
+
+
+def test_list_stamp_changes_with_any_ticket_change_and_only_for_visible_ones(
+    tenant, other_tenant, store, owner_membership
+):
+    conversation = ConversationFactory(store=store, tenant=tenant)
+    stamp = selectors.list_stamp(tenant=tenant, membership=owner_membership)
+    assert selectors.list_stamp(tenant=tenant, membership=owner_membership) == stamp
+
+    ConversationFactory(store=StoreFactory(tenant=other_tenant), tenant=other_tenant)
+    assert selectors.list_stamp(tenant=tenant, membership=owner_membership) == stamp
+
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+    assert selectors.list_stamp(tenant=tenant, membership=owner_membership) != stamp
+
+
+def test_thread_version_changes_with_messages_events_and_delivery(tenant, store, owner):
+    conversation = ConversationFactory(store=store, tenant=tenant)
+    seen = {selectors.thread_version(conversation=conversation)}
+
+    def changed() -> bool:
+        version = selectors.thread_version(conversation=conversation)
+        fresh = version not in seen
+        seen.add(version)
+        return fresh
+
+    reply = OutboxMessageFactory(conversation=conversation, author=owner)
+    assert changed()
+    assert not changed()
+    reply.delivery_status = DeliveryStatus.FAILED
+    reply.save()
+    assert changed()
+    TicketEventFactory(conversation=conversation)
+    assert changed()
+    MessageFactory(conversation=conversation)
+    assert changed()
+    assert not changed()
