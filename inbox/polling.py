@@ -100,17 +100,33 @@ def _latest_key(record: records.Conversation) -> str | None:
 
 
 def conversation_read(
-    *, api: StoreAPI, store: Store, record: records.Conversation | None, external_id: str = ""
+    *,
+    api: StoreAPI,
+    store: Store,
+    record: records.Conversation | None,
+    external_id: str = "",
+    cursor: str | None = None,
 ) -> tuple[Conversation, int]:
-    """Upserts the ticket and stores every message after its cursor; (ticket, new messages)."""
-    ticket = conversation_ingest(store=store, record=record, external_id=external_id)
-    cursor = ticket.message_cursor
-    messages = api.messages(ticket.external_id, after_index=_platform_index(cursor))
+    """Stores every message after the ticket's cursor and upserts the ticket with them, in one
+    transaction after the platform answered; (ticket, new messages).
+
+    `cursor` is the ticket's cursor when the caller has it (None: read it here). If another
+    worker moved it meanwhile, the older one only brings messages that are ignored.
+    """
+    external_id = record.external_id if record is not None else external_id
+    if cursor is None:
+        cursor = (
+            Conversation.objects.filter(store=store, external_id=external_id)
+            .values_list("message_cursor", flat=True)
+            .first()
+        ) or ""
+    messages = api.messages(external_id, after_index=_platform_index(cursor))
     result = messages_ingest(
         store=store,
-        conversation_id=ticket.external_id,
+        conversation_id=external_id,
         messages=messages,
         complete_after=cursor,
+        record=record,
     )
     return result.conversation, len(result.new_messages)
 
@@ -163,7 +179,12 @@ def _poll_pages(store: Store, result: PollResult) -> None:
                     conversation_ingest(store=store, record=record)  # the buyer, now known
                 continue
             anything_new = True
-            _, new = conversation_read(api=api, store=store, record=record)
+            _, new = conversation_read(
+                api=api,
+                store=store,
+                record=record,
+                cursor=ticket.message_cursor if ticket is not None else "",
+            )
             result.conversations_read += 1
             result.new_messages += new
         if not anything_new or number >= MAX_POLL_PAGES:
