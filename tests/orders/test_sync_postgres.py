@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -16,6 +17,7 @@ from marketplaces.models import SyncJob, SyncJobStatus, SyncMode
 from orders import sync
 from orders.ingest import orders_upsert
 from orders.models import Order, OrderLine
+from tests.sandbox_stores import connect_store, point_settings_at
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -81,3 +83,29 @@ def test_racing_incremental_syncs_of_one_store_make_one_job_per_kind(connect_san
 
     jobs = SyncJob.objects.filter(store=store, mode=SyncMode.INCREMENTAL)
     assert sorted(jobs.values_list("kind", flat=True)) == ["cancellations", "orders", "returns"]
+
+
+def test_a_token_expiring_mid_backfill_is_refreshed_by_the_fetching_thread(
+    tiktok_sandbox_factory, settings, tenant, monkeypatch
+):
+    # The refresh happens on the prefetch thread, with its own database connection.
+    monkeypatch.setattr(sync, "BACKFILL_WINDOW", timedelta(days=5))
+    sandbox = tiktok_sandbox_factory()
+    point_settings_at(settings, sandbox)
+    store = connect_store(sandbox, tenant=tenant)
+    old_token = store.access_token_encrypted
+    [job, *_] = sync.backfill_jobs_create(store=store)
+
+    def expire_once(current: SyncJob) -> None:
+        if current.pages_fetched == 2:
+            sandbox.expire_tokens()
+
+    result = sync.sync_job_run(job_id=job.pk, on_checkpoint=expire_once)
+
+    assert result.status == SyncJobStatus.COMPLETED
+    job.refresh_from_db()
+    assert (job.items_fetched, job.total_estimate) == (300, 300)
+    assert Order.objects.filter(store=store).count() == 300
+    store.refresh_from_db()
+    assert store.access_token_encrypted != old_token
+    assert store.status == "active"
