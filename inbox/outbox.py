@@ -62,6 +62,8 @@ QUEUED_GRACE = timedelta(seconds=30)
 # Platform create times are whole seconds and clocks differ a little.
 CLOCK_SKEW = timedelta(seconds=2)
 SELLER_ROLES = (SenderRole.SHOP, SenderRole.CUSTOMER_SERVICE)
+# A reply written after another one still in the queue waits this long past its time.
+ORDER_WAIT_SECONDS = 2.0
 
 
 class AttachmentMissingError(Exception):
@@ -74,7 +76,7 @@ class ClaimLostError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SendOutcome:
-    status: str  # "sent", "retry", "failed", "skipped"
+    status: str  # "sent", "retry", "failed", "skipped", "waiting" (for an earlier reply)
     retry_in: float | None = None
     reason: str = ""
 
@@ -408,8 +410,42 @@ def _failure_reason(error: Exception, store_name: str) -> str:
     return f"The reply could not be sent: {error}"
 
 
+def _earlier_reply_pending(message_id: int) -> datetime | None:
+    """When an older reply of the same ticket is still queued or sending, the time it is due:
+    replies reach the buyer in the order they were written, so this one waits for it."""
+    mine = Message.objects.filter(pk=message_id).values("conversation_id", "created_at").first()
+    if mine is None:
+        return None
+    earlier = (
+        Message.objects.filter(
+            conversation_id=mine["conversation_id"],
+            direction=MessageDirection.OUTBOUND,
+            delivery_status__in=(DeliveryStatus.QUEUED, DeliveryStatus.SENDING),
+        )
+        .filter(
+            Q(created_at__lt=mine["created_at"])
+            | Q(created_at=mine["created_at"], pk__lt=message_id)
+        )
+        .order_by("next_attempt_at")
+        .values_list("delivery_status", "next_attempt_at")
+        .first()
+    )
+    if earlier is None:
+        return None
+    status, due = earlier
+    # One being sent right now is done in a moment (its next_attempt_at is only its lease).
+    return timezone.now() if status == DeliveryStatus.SENDING or due is None else due
+
+
 def reply_send(*, message_id: int) -> SendOutcome:
     """One attempt at sending a queued reply (the task body)."""
+    waiting_for = _earlier_reply_pending(message_id)
+    if waiting_for is not None:
+        # Not claimed, nothing counted: it is looked at again shortly after the earlier one.
+        wait = (waiting_for - timezone.now()).total_seconds() + ORDER_WAIT_SECONDS
+        return SendOutcome(
+            "waiting", retry_in=min(max(wait, ORDER_WAIT_SECONDS), 60.0), reason="earlier reply"
+        )
     attempt = reply_claim(message_id=message_id)
     if attempt is None:
         return SendOutcome("skipped")

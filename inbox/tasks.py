@@ -82,7 +82,7 @@ def send_reply(message_id: int) -> str:
     from . import outbox
 
     outcome = outbox.reply_send(message_id=message_id)
-    if outcome.status == "retry" and outcome.retry_in is not None:
+    if outcome.status in ("retry", "waiting") and outcome.retry_in is not None:
         send_reply.apply_async((message_id,), countdown=outcome.retry_in)
     return outcome.status
 

@@ -536,3 +536,40 @@ def test_the_sweeper_hands_back_overdue_queued_replies(live, owner_membership):
     assert outbox.replies_to_resume(now=now + outbox.QUEUED_GRACE + timedelta(seconds=1)) == [
         reply.pk
     ]
+
+
+def test_replies_reach_the_buyer_in_the_order_they_were_written(live, owner_membership):
+    sandbox, _, ticket = live
+    tag = uuid.uuid4().hex[:6]
+    first = queue(owner_membership, ticket, f"First {tag}")
+    second = queue(owner_membership, ticket, f"Second {tag}")
+
+    # The second one's task runs first: it waits, unclaimed and uncounted.
+    waiting = outbox.reply_send(message_id=second.pk)
+    assert (waiting.status, waiting.retry_in) == ("waiting", outbox.ORDER_WAIT_SECONDS)
+    second.refresh_from_db()
+    assert (second.delivery_status, second.attempts) == (DeliveryStatus.QUEUED, 0)
+
+    assert outbox.reply_send(message_id=first.pk).status == "sent"
+    assert outbox.reply_send(message_id=second.pk).status == "sent"
+    texts = [
+        json.loads(item["content"]).get("content")
+        for item in platform_messages(sandbox, ticket.external_id)
+        if item["type"] == "TEXT"
+    ]
+    assert texts[-2:] == [f"First {tag}", f"Second {tag}"]
+
+
+def test_a_reply_waits_for_an_earlier_one_in_backoff_until_its_time(live, owner_membership):
+    _, _, ticket = live
+    first = queue(owner_membership, ticket, "Earlier")
+    second = queue(owner_membership, ticket, "Later")
+    Message.objects.filter(pk=first.pk).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=30), attempts=1
+    )
+    waiting = outbox.reply_send(message_id=second.pk)
+    assert waiting.status == "waiting"
+    assert 30.0 < waiting.retry_in <= 30.0 + outbox.ORDER_WAIT_SECONDS
+    # A failed earlier reply does not hold the later ones back.
+    Message.objects.filter(pk=first.pk).update(delivery_status=DeliveryStatus.FAILED)
+    assert outbox.reply_send(message_id=second.pk).status == "sent"
