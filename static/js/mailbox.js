@@ -355,8 +355,11 @@
       handler: function (event) {
         // Enter on a focused link or button keeps doing what it always does.
         var target = event.target;
-        if (target && target !== document.body && target.matches("a, button, summary, [role=tab]")) {
-          target.click();
+        var onRow = target && target.hasAttribute && target.hasAttribute("data-ticket-row");
+        if (target && target !== document.body && !onRow) {
+          if (target.matches("a, button, summary, input, [role=tab]")) {
+            target.click();
+          }
           return;
         }
         var list = rows();
