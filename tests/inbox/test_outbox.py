@@ -573,3 +573,36 @@ def test_a_reply_waits_for_an_earlier_one_in_backoff_until_its_time(live, owner_
     # A failed earlier reply does not hold the later ones back.
     Message.objects.filter(pk=first.pk).update(delivery_status=DeliveryStatus.FAILED)
     assert outbox.reply_send(message_id=second.pk).status == "sent"
+
+
+# --- The tasks -----------------------------------------------------------------------------------
+
+
+def test_the_send_task_schedules_its_retry_at_the_backoff(monkeypatch, db):
+    from inbox import tasks
+
+    scheduled: list[tuple[tuple, float]] = []
+    monkeypatch.setattr(
+        tasks.send_reply,
+        "apply_async",
+        lambda args, countdown: scheduled.append((args, countdown)),
+    )
+    outcomes = iter(
+        [
+            outbox.SendOutcome("retry", retry_in=7.5, reason="busy"),
+            outbox.SendOutcome("waiting", retry_in=2.0, reason="earlier reply"),
+            outbox.SendOutcome("sent"),
+            outbox.SendOutcome("failed", reason="refused"),
+        ]
+    )
+    monkeypatch.setattr(outbox, "reply_send", lambda *, message_id: next(outcomes))
+    assert [tasks.send_reply(41) for _ in range(4)] == ["retry", "waiting", "sent", "failed"]
+    assert scheduled == [((41,), 7.5), ((41,), 2.0)]
+
+
+def test_the_sweeper_task_dispatches_what_it_resumes(monkeypatch, db, no_dispatch):
+    from inbox import tasks
+
+    monkeypatch.setattr(outbox, "replies_to_resume", lambda: [3, 5])
+    assert tasks.resume_replies() == 2
+    assert no_dispatch == [("send_reply", (3,)), ("send_reply", (5,))]

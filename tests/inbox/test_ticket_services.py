@@ -194,6 +194,23 @@ def test_an_image_reply_is_saved_under_media_root(
     assert ticket.solved_at is not None
 
 
+def test_a_conversation_closed_by_the_platform_takes_no_reply(
+    owner_membership, ticket, scheduled, django_capture_on_commit_callbacks
+):
+    Conversation.objects.filter(pk=ticket.pk).update(can_send_message=False)
+    ticket.refresh_from_db()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(
+            services.InboxActionError,
+            match="TikTok Shop does not allow sending messages in this conversation any more",
+        ),
+    ):
+        services.reply_create(membership=owner_membership, conversation=ticket, text="Hello")
+    assert Message.objects.count() == 0
+    assert scheduled == []
+
+
 def test_a_limited_agent_cannot_reply_on_another_stores_ticket(
     limited_agent, ticket, scheduled, django_capture_on_commit_callbacks
 ):
@@ -391,7 +408,7 @@ def test_start_a_conversation_from_an_order_and_land_in_the_same_ticket_again(
             TicketEventKind.ORDER_LINKED,
             owner.pk,
             {"order_id": order.external_id, "source": "started_from_order"},
-        )
+        ),
     ]
 
     services.ticket_set_status(
