@@ -129,7 +129,8 @@ def validate_reply(*, text: str | None, image: ImageInput | None = None) -> Chec
         checked_image, image_errors = check_image(image)
         if image_errors:
             errors["image"] = image_errors
-    # An image that was refused does not make an empty text acceptable.
+    # With an image attached (even a refused one) an empty text is not reported as well: the
+    # image's own error is the one to fix.
     clean_text, text_errors = check_text(text, has_image=image is not None)
     if text_errors:
         errors["text"] = text_errors
