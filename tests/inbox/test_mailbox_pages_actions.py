@@ -99,7 +99,7 @@ def test_a_reply_of_2001_characters_is_refused_and_the_draft_kept(
     assert f">{draft}</textarea>" in page
     assert "A reply is limited to 2,000 characters; this one has 2,001." in page
     assert (
-        '<span class="char-count is-over" id="char-count" aria-live="polite">2001 / 2000</span>'
+        '<span class="char-count is-over" id="char-count" aria-live="polite">2,001 / 2,000</span>'
         in page
     )
     assert callbacks == []

@@ -90,6 +90,14 @@ def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password
     composer.fill("b" * 2001)
     assert "is-over" in page.locator("#char-count").get_attribute("class")
 
+    # Too long: the server refuses it, the error sits next to the composer, the text stays.
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_text("A reply is limited to 2,000 characters; this one has 2,001.").wait_for()
+    composer = page.get_by_role("textbox", name="Reply to the buyer")
+    assert composer.input_value() == "b" * 2001
+    assert Message.objects.filter(conversation=conversation, direction="outbound").count() == 0
+    snap(page, "mailbox-error")
+
     composer.fill("Hi! Your order: ")
     page.locator(f'[data-order="{order.external_id}"]').get_by_role("button", name="Insert").click()
     draft = (
