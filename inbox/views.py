@@ -340,8 +340,10 @@ def _mailbox_context(request: HttpRequest, state: ListState, **extra: Any) -> di
 def mailbox(request: HttpRequest) -> HttpResponse:
     state = _list_state(request)
     context = _mailbox_context(request, state)
-    if _target(request) == "ticket-rows":
+    if _target(request) == "ticket-rows":  # a search: the rows only, the search box stays
         return render(request, "inbox/_rows.html", context)
+    if _target(request) == "list-pane":  # a folder or store: the list and the rail
+        return render(request, "inbox/_list_nav.html", context)
     return render(request, "inbox/mailbox.html", context)
 
 

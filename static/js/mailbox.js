@@ -283,6 +283,15 @@
       composerText().focus();
       return;
     }
+    var row = event.target.closest && event.target.closest("[data-ticket-row]");
+    if (row) {
+      // Opening a ticket reads it: the row says so at once, the next list refresh confirms.
+      row.classList.remove("is-unread");
+      var dot = row.querySelector(".row-dot");
+      if (dot) {
+        dot.textContent = "";
+      }
+    }
     var insert = event.target.closest && event.target.closest("[data-insert]");
     if (insert) {
       insertText(insert.getAttribute("data-insert"), false);

@@ -420,3 +420,23 @@ def test_htmx_navigation_swaps_only_the_pane_that_changes(owner_client, store):
     assert rows.lstrip().startswith('<div id="ticket-rows"')
     assert f'id="ticket-{conversation.public_id}"' in rows
     assert "<html" not in rows
+
+
+def test_a_folder_link_with_htmx_swaps_the_list_and_the_rail(owner_client, store):
+    pending = ticket(store, status=TicketStatus.PENDING)
+    response = owner_client.get(
+        reverse("mailbox"),
+        {"folder": "pending"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="list-pane",
+    )
+    page = html(response)
+    assert page.lstrip().startswith('<section class="mailbox-list" id="list-pane"')
+    assert f'id="ticket-{pending.public_id}"' in page
+    assert '<h1 id="list-title">Pending</h1>' in page
+    assert (
+        '<nav class="mailbox-rail" id="mailbox-rail" aria-label="Folders" hx-swap-oob="true">'
+        in page
+    )
+    assert 'data-folder="pending" aria-current="page"' in page
+    assert 'id="thread-pane"' not in page
