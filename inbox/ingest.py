@@ -193,7 +193,8 @@ def conversation_ingest(
     external_id = record.external_id if record is not None else external_id
     if not external_id:
         raise ValueError("A conversation needs its platform id.")
-    with transaction.atomic():
+    # Inside messages_ingest's transaction no savepoint is needed: an error rolls back both.
+    with transaction.atomic(savepoint=False):
         conversation = _locked_ticket(store=store, external_id=external_id)
         if conversation is None:
             created = _ticket_create(store=store, external_id=external_id, record=record)
