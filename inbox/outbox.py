@@ -239,7 +239,7 @@ def _send_once(
                 message.pk,
                 found["id"],
             )
-            state["in_flight"] = None
+            # The trace stays until the reply is marked sent with it (see _mark_sent).
             return found
     state["in_flight"] = {"type": str(content.type), "started_at": timezone.now().isoformat()}
     _save_state(message, attempt)  # written before the call: a killed worker leaves the trace
@@ -277,55 +277,75 @@ def _image_content(api: StoreAPI, message: Message, attempt: int) -> ImageConten
     return ImageContent(url=image["url"], width=int(image["width"]), height=int(image["height"]))
 
 
+def _holder_is_a_reply(message: Message, external_id: str) -> bool:
+    return (
+        Message.objects.filter(store_id=message.store_id, external_id=external_id)
+        .exclude(pk=message.pk)
+        .filter(Q(author__isnull=False) | ~Q(delivery_status=""))
+        .exists()
+    )
+
+
 def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids: list[str]) -> None:
     ours = [found["id"], *other_ids]
-    now = timezone.now()
+    state = message.content.setdefault("outbox", {})
+    was_in_flight = state.get("in_flight")
+    state["in_flight"] = None
     updates: dict[str, Any] = {
         "delivery_status": DeliveryStatus.SENT,
         "external_id": found["id"],
         "next_attempt_at": None,
         "failure_reason": "",
         "content": message.content,
-        "sent_at": found["created_at"] or now,
+        "sent_at": found["created_at"] or timezone.now(),
     }
     if found["index"]:
         updates["index_key"] = found["index"]
     if found["role"]:
         updates["sender_role"] = found["role"]
-    with transaction.atomic():
-        # Ingest may have stored the platform's copy of our message first (webhook or poll faster
-        # than this write): ours replaces it and takes its place in the thread. Otherwise ingest
-        # gives ours its index when the copy comes back (matched on the external id).
-        copies = Message.objects.filter(
-            store_id=message.store_id,
-            external_id__in=ours,
-            author__isnull=True,
-            delivery_status="",
-        ).exclude(pk=message.pk)
-        for copy in copies:
-            if copy.external_id == found["id"] and copy.index_key:
-                updates.update(
-                    index_key=copy.index_key, sent_at=copy.sent_at, sender_role=copy.sender_role
-                )
-        copies.delete()
+    for _ in range(3):
         try:
             with transaction.atomic():
+                # Ingest may have stored the platform's copy of our message first (webhook or poll
+                # faster than this write): ours replaces it and takes its place in the thread.
+                # Otherwise ingest gives ours its index when the copy comes back (same id).
+                copies = Message.objects.filter(
+                    store_id=message.store_id,
+                    external_id__in=ours,
+                    author__isnull=True,
+                    delivery_status="",
+                ).exclude(pk=message.pk)
+                for copy in copies:
+                    if copy.external_id == found["id"] and copy.index_key:
+                        updates.update(
+                            index_key=copy.index_key,
+                            sent_at=copy.sent_at,
+                            sender_role=copy.sender_role,
+                        )
+                copies.delete()
                 changed = _mine(message, attempt).update(**updates)
         except IntegrityError:
-            # Another reply already holds that id (two identical replies reconciled at once):
-            # ours was not the one found, so it is sent again on the next attempt.
-            state = message.content.setdefault("outbox", {})
+            if not _holder_is_a_reply(message, found["id"]):
+                continue  # a copy ingested between our delete and our update: once more
+            # Another reply holds that id (two identical replies reconciled at once): the message
+            # found was not ours. The trace stays, so the next attempt checks again (that id now
+            # excluded) and sends only if nothing else is found.
             for key in ("text_message_id", "image_message_id"):
                 if state.get(key) == found["id"]:
                     state[key] = None
+            state["in_flight"] = was_in_flight
             raise OutcomeUnknownError(
                 "the message found belongs to another reply",
                 cause=ServerError("reconcile collision"),
             ) from None
         if not changed:
             raise ClaimLostError
-    for name, value in updates.items():
-        setattr(message, name, value)
+        for name, value in updates.items():
+            setattr(message, name, value)
+        return
+    raise OutcomeUnknownError(
+        "the platform's copy kept coming back", cause=ServerError("ingest race")
+    )
 
 
 def _deliver(message: Message, attempt: int) -> None:

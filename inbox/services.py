@@ -317,7 +317,7 @@ def ticket_assign(
     new_user = assignee_membership.user if assignee_membership is not None else None
     with transaction.atomic():
         locked = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("assignee")
             .get(pk=conversation.pk)
         )

@@ -26,7 +26,7 @@ from inbox.models import Conversation, DeliveryStatus, Message, MessageDirection
 from marketplaces.adapter import reset_default_client
 from marketplaces.models import StoreStatus
 from tenants.models import Membership
-from tests.factories_inbox import ConversationFactory, OutboxMessageFactory
+from tests.factories_inbox import ConversationFactory, MessageFactory, OutboxMessageFactory
 from tests.factories_marketplaces import StoreFactory
 from tests.sandbox_stores import connect_store, point_settings_at
 
@@ -606,3 +606,71 @@ def test_the_sweeper_task_dispatches_what_it_resumes(monkeypatch, db, no_dispatc
     monkeypatch.setattr(outbox, "replies_to_resume", lambda: [3, 5])
     assert tasks.resume_replies() == 2
     assert no_dispatch == [("send_reply", (3,)), ("send_reply", (5,))]
+
+
+def test_a_message_claimed_by_another_reply_meanwhile_is_not_adopted(db, tenant):
+    """Two identical unconfirmed replies reconciled at the same moment found one message: the one
+    that stores it first keeps it; the other keeps its trace and checks again next time."""
+    ticket = ConversationFactory(store=StoreFactory(tenant=tenant))
+    trace = {"type": "TEXT", "started_at": timezone.now().isoformat()}
+    holder = OutboxMessageFactory(
+        conversation=ticket,
+        text="Thanks!",
+        delivery_status=DeliveryStatus.SENT,
+        external_id="7300000000000000001",
+    )
+    late = OutboxMessageFactory(
+        conversation=ticket, text="Thanks!", content={"outbox": {"in_flight": trace}}
+    )
+    attempt = outbox.reply_claim(message_id=late.pk)
+    late.refresh_from_db()
+    late.content["outbox"]["text_message_id"] = "7300000000000000001"
+    found = {"id": "7300000000000000001", "index": None, "created_at": None, "role": "SHOP"}
+
+    with pytest.raises(outbox.OutcomeUnknownError):
+        outbox._mark_sent(late, attempt, found, [])
+
+    assert late.content["outbox"] == {"in_flight": trace, "text_message_id": None}
+    late.refresh_from_db()
+    assert (late.delivery_status, late.external_id) == (DeliveryStatus.SENDING, None)
+    assert Message.objects.get(pk=holder.pk).external_id == "7300000000000000001"
+
+
+def test_a_copy_ingested_while_marking_sent_is_replaced(db, tenant, monkeypatch):
+    """The poll stores the platform's copy between our clean-up and our write: the unique clash
+    is retried (it is not another reply's message), and ours is marked sent with that id.
+
+    (Here the copy is written on our own connection, so it is rolled back with the failed write;
+    in production it is another transaction's and the second pass deletes it.)"""
+    ticket = ConversationFactory(store=StoreFactory(tenant=tenant))
+    reply = OutboxMessageFactory(conversation=ticket, text="On its way")
+    attempt = outbox.reply_claim(message_id=reply.pk)
+    reply.refresh_from_db()
+    original_mine = outbox._mine
+    sneaked: list[int] = []
+    writes: list[int] = []
+
+    def mine_after_ingest(message: Message, number: int):
+        writes.append(number)
+        if not sneaked:  # the copy lands once, right before our first write
+            copy = MessageFactory(
+                conversation=ticket,
+                external_id="7300000000000000002",
+                direction=MessageDirection.OUTBOUND,
+                sender_role="SHOP",
+                text="On its way",
+            )
+            sneaked.append(copy.pk)
+        return original_mine(message, number)
+
+    monkeypatch.setattr(outbox, "_mine", mine_after_ingest)
+    found = {"id": "7300000000000000002", "index": None, "created_at": None, "role": ""}
+    outbox._mark_sent(reply, attempt, found, [])
+
+    reply.refresh_from_db()
+    assert (reply.delivery_status, reply.external_id) == (
+        DeliveryStatus.SENT,
+        "7300000000000000002",
+    )
+    assert writes == [attempt, attempt]  # the clash, then the write that went through
+    assert Message.objects.filter(external_id="7300000000000000002").count() == 1
