@@ -330,6 +330,11 @@ def _mailbox_context(request: HttpRequest, state: ListState, **extra: Any) -> di
             (store, _href(folder=filters.folder, store=store.public_id)) for store in stores
         ],
         "all_stores_href": _href(folder=filters.folder),
+        "teammates": list(
+            Membership.objects.filter(tenant=membership.tenant)
+            .select_related("user")
+            .order_by("user__first_name", "user__last_name", "user__email")
+        ),
         "poll_seconds": POLL_SECONDS,
         **extra,
     }
@@ -439,8 +444,6 @@ def ticket_poll(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
     if conversation.unread_count:
-        from . import services
-
         # The agent is looking at it: what just arrived is read (here and on TikTok).
         services.ticket_open(membership=request.membership, conversation=conversation)  # type: ignore[attr-defined]
         conversation.unread_count = 0

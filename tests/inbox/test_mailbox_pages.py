@@ -440,3 +440,15 @@ def test_a_folder_link_with_htmx_swaps_the_list_and_the_rail(owner_client, store
     )
     assert 'data-folder="pending" aria-current="page"' in page
     assert 'id="thread-pane"' not in page
+
+
+def test_the_assignee_filter_lists_teammates_and_keeps_the_choice(tenant, owner_client, store):
+    teammate = member(tenant, Role.AGENT)
+    theirs = ticket(store, assignee=teammate.user)
+    page = html(owner_client.get(reverse("mailbox"), {"assignee": str(teammate.public_id)}))
+    assert (
+        f'<option value="{teammate.public_id}" selected>{teammate.user.display_name}</option>'
+        in page
+    )
+    assert f'id="ticket-{theirs.public_id}"' in page
+    assert page.count('class="ticket-row') == 1
