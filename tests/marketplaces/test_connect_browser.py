@@ -6,21 +6,16 @@ sends the browser back to our callback, exactly as TikTok Shop would.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import pytest
 
 from marketplaces.models import Store, StoreStatus, SyncJob, SyncJobStatus, SyncKind
 from orders import tasks as order_tasks
-from tests.e2e.conftest import CHROMIUM, browser, page  # noqa: F401  (fixtures)
 from tests.sandbox_stores import point_settings_at
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Chromium at {CHROMIUM}"),
-]
+# `page` comes from tests/browser.py, which also skips e2e tests where Chromium is missing.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -33,7 +28,7 @@ def sandbox(tiktok_sandbox_factory, settings, live_server, monkeypatch):
     return started
 
 
-def sign_in(page, live_server, email: str, password: str) -> None:  # noqa: F811
+def sign_in(page, live_server, email: str, password: str) -> None:
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
@@ -42,7 +37,7 @@ def sign_in(page, live_server, email: str, password: str) -> None:  # noqa: F811
 
 
 def test_an_owner_connects_watches_the_import_and_disconnects(
-    page,  # noqa: F811
+    page,
     live_server,
     sandbox,
     owner,
