@@ -5,6 +5,7 @@ webhook task runs them inside its transaction, so the order checks they schedule
 
 from __future__ import annotations
 
+from marketplaces.adapter import StoreUnavailableError
 from marketplaces.models import Store, StoreStatus, WebhookEvent
 from marketplaces.records import NewMessage, WebhookType
 from marketplaces.services import register_webhook_handler
@@ -12,6 +13,7 @@ from marketplaces.services import register_webhook_handler
 # The stored payload is TikTok's JSON; its mapping turns it into the adapter's records.
 # (marketplaces/ has no platform-neutral "event -> record" function yet; see the report.)
 from marketplaces.tiktok import mapping
+from marketplaces.tiktok.errors import TikTokError
 
 from .ingest import messages_ingest
 from .models import Conversation
@@ -39,7 +41,18 @@ def new_message(event: WebhookEvent, store: Store) -> str:
             return f"Ignored: sync is paused ({store.get_status_display().lower()})."
         # A conversation we have not seen: its buyer comes from the conversations list, and its
         # whole history (this message included) from the messages API.
-        ticket, new = conversation_refresh(store=store, conversation_id=conversation_id)
+        try:
+            ticket, new = conversation_refresh(store=store, conversation_id=conversation_id)
+        except (StoreUnavailableError, TikTokError) as exc:
+            # The platform cannot be asked now: the message is not held back for it. The ticket
+            # starts without its buyer and the earlier messages; the next poll brings both.
+            result = messages_ingest(
+                store=store, conversation_id=conversation_id, messages=[message]
+            )
+            return (
+                f"New ticket #{result.conversation.number} with this message only; the "
+                f"conversation could not be read ({type(exc).__name__}), the poll completes it."
+            )
         result = messages_ingest(store=store, conversation_id=conversation_id, messages=[message])
         new += len(result.new_messages)
         return f"New ticket #{ticket.number}: {new} message(s) stored."

@@ -409,3 +409,41 @@ def test_a_message_for_an_unknown_conversation_of_a_paused_store_is_left_to_the_
     event.refresh_from_db()
     assert event.result == "Ignored: sync is paused (needs re-authorization)."
     assert not Conversation.objects.exists()
+
+
+def test_an_unknown_conversation_the_platform_cannot_answer_for_keeps_the_message(
+    sandbox, receiver, deliver, tenant, settings
+):
+    store = connect_store(sandbox, tenant=tenant)
+    buyer = next(store_api(store).order_pages(page_size=1)).items[0].buyer_user_id
+    written = sandbox.control(
+        "POST",
+        "/_sandbox/buyers/write",
+        {"shop_id": store.external_shop_id, "user_id": buyer, "text": "Anyone there?"},
+    )
+    body, signature = receiver.wait_for(14, message_id=written["id"])
+    settings.TIKTOK_MAX_RETRIES = 0
+    reset_default_client()
+    sandbox.set_faults(rate_limit_ratio=1.0)
+
+    event = deliver(body, signature)
+
+    ticket = Conversation.objects.get(store=store)
+    assert event.status == WebhookEventStatus.PROCESSED
+    assert event.result == (
+        f"New ticket #{ticket.number} with this message only; the conversation could not be "
+        "read (RateLimitedError), the poll completes it."
+    )
+    assert ticket.customer_id is None
+    assert list(Message.objects.filter(conversation=ticket).values_list("text", flat=True)) == [
+        "Anyone there?"
+    ]
+
+    sandbox.reset_faults()
+    store_poll(store_id=store.pk)
+
+    ticket.refresh_from_db()
+    assert ticket.customer.buyer_user_id == buyer
+    history = store_api(store).messages(ticket.external_id)
+    assert Message.objects.filter(conversation=ticket).count() == len(history)
+    assert ticket.message_cursor == index_key(history[-1].index)
