@@ -332,3 +332,23 @@ def test_the_starters_text_is_the_one_seeded(owner_client, tenant):
     text = page_text(owner_client.get(f"/settings/snippets/{where.public_id}/"))
 
     assert STARTER_SNIPPETS[0]["body"] in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_organisation_finds_the_starter_library(client):
+    from tenants.services import user_signup
+
+    user, _ = user_signup(
+        email="founder@new.test",
+        password="correct-horse-battery-9",
+        full_name="Nia Founder",
+        organisation="New Shop",
+    )
+    client.force_login(user)
+
+    text = page_text(client.get(LIST_URL))
+
+    for starter in STARTER_SNIPPETS:
+        assert f"/{starter['shortcut']}" in text
+        assert starter["title"] in text
+    assert 'Snippets <span class="badge">4</span>' in text
