@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 
 # Idempotent: adds only the local secrets that .env lacks.
 localenv: $(STAMP)
-	@$(BIN)/python -m config.localenv
+	@$(BIN)/python config/localenv.py
 
 migrate: $(STAMP) localenv
 	$(BIN)/python manage.py migrate --noinput
@@ -33,7 +33,7 @@ seed: migrate
 
 # Seeds the sandbox on first start and points TIKTOK_* at it (unless .env names a real app).
 sandbox-env: $(STAMP) localenv
-	@$(BIN)/python -m config.localenv --sandbox-data $(SANDBOX_DATA) --sandbox-url $(SANDBOX_URL)
+	@$(BIN)/python config/localenv.py --sandbox-data $(SANDBOX_DATA) --sandbox-url $(SANDBOX_URL)
 
 run: seed sandbox-env
 	$(BIN)/honcho start -f Procfile

@@ -1,9 +1,10 @@
 """Writes local secrets into an ignored .env on first start (`make run`, `make test`).
 
-Run as `python -m config.localenv`. Existing values are kept; only missing ones are added, so a
-second run changes nothing and the demo login printed before stays valid.
+Run as `python config/localenv.py` (by path: importing the `config` package would load the
+settings, which need the very secrets this writes). Existing values are kept; only missing ones
+are added, so a second run changes nothing and the demo login printed before stays valid.
 
-`python -m config.localenv --sandbox-data var/sandbox.sqlite3 --sandbox-url http://127.0.0.1:9100`
+`python config/localenv.py --sandbox-data var/sandbox.sqlite3 --sandbox-url http://127.0.0.1:9100`
 also points the TIKTOK_* settings at the local sandbox (`make run`), with the app credentials the
 sandbox prints. A .env that already names TikTok credentials (a real app) is left alone.
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import subprocess
 import sys
 from pathlib import Path
 
-ENV_FILE = Path(__file__).resolve().parent.parent / ".env"
+ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = Path(os.environ.get("SELLERDESK_ENV_FILE") or ROOT / ".env")
 
 
 def _fernet_key() -> str:
@@ -64,9 +67,13 @@ def sandbox_settings(data: Path, url: str) -> dict:
     sandbox = [sys.executable, "-m", "marketplaces.tiktok.sandbox"]
     if not data.exists():
         # Fixed argv of our own module; no shell, no outside input.
-        subprocess.run([*sandbox, "seed", "--data", str(data)], check=True)  # noqa: S603
+        subprocess.run([*sandbox, "seed", "--data", str(data)], check=True, cwd=ROOT)  # noqa: S603
     printed = subprocess.run(  # noqa: S603
-        [*sandbox, "credentials", "--data", str(data)], check=True, capture_output=True, text=True
+        [*sandbox, "credentials", "--data", str(data)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     ).stdout
     credentials = json.loads(printed)
     url = url.rstrip("/")

@@ -88,7 +88,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"TIKTOK_AUTH_BASE_URL is {settings.TIKTOK_AUTH_BASE_URL!r}, not the sandbox at "
                 f"{base}: the tokens would be asked of another server. Point TIKTOK_* at the "
-                "sandbox (python -m config.localenv --sandbox-data ...) and run again."
+                "sandbox (python config/localenv.py --sandbox-data ...) and run again."
             )
         owner = self._owner(tenant)
         http = requests.Session()
