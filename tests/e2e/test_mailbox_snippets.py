@@ -3,7 +3,9 @@ the newest order, then name a mistake in plain words; saving a bad snippet keeps
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -12,6 +14,13 @@ from inbox.models import Snippet
 from tests.factories_marketplaces import OrderFactory, OrderLineFactory, StoreFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = os.environ.get("SELLERDESK_SCREENSHOTS")  # a folder: save what the admin saw
+
+
+def snap(page: Any, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
 
 
 def test_an_admin_writes_a_snippet_with_a_live_preview(
@@ -37,6 +46,7 @@ def test_an_admin_writes_a_snippet_with_a_live_preview(
     preview = page.locator("#snippet-preview")
     expect(preview).to_contain_text("Preview with order 576461413038700042 (Sunrise Outfitters)")
     expect(preview).to_contain_text("Order 576461413038700042: Ceramic Mug for $19.90.")
+    snap(page, "snippet-preview")
 
     body.fill("Order {{ order.number }}.")
     expect(preview).to_contain_text(
@@ -48,12 +58,14 @@ def test_an_admin_writes_a_snippet_with_a_live_preview(
         "{{ order.number }} is not a known placeholder."
     )
     expect(body).to_have_value("Order {{ order.number }}.")
+    snap(page, "snippet-mistake")
     assert not Snippet.objects.filter(tenant=tenant, shortcut="mug").exists()
 
     body.fill("Order {{ order.id }} ships soon.")
     page.get_by_role("button", name="Save snippet").click()
     page.wait_for_url(f"{live_server.url}/settings/snippets/")
     expect(page.get_by_role("link", name="Mug order", exact=True)).to_be_visible()
+    snap(page, "snippet-list")
     assert (
         Snippet.objects.get(tenant=tenant, shortcut="mug").body
         == "Order {{ order.id }} ships soon."
