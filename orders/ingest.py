@@ -152,8 +152,13 @@ def _latest_by_id(items: Iterable[R], key: Callable[[R], str | None], kind: str)
 
 
 class Upserted(NamedTuple):
-    pks: list[int]  # in the order of the rows given
+    # In the order of the rows given; None for a row skipped because the stored one is newer.
+    pks: list[int | None]
     all_new: bool  # every row was inserted (none existed): they cannot have old lines
+
+    @property
+    def stored(self) -> list[int]:
+        return [pk for pk in self.pks if pk is not None]
 
 
 def _upsert(
@@ -162,8 +167,13 @@ def _upsert(
     *,
     unique_fields: list[str],
     update_fields: list[str],
+    unless_older: str | None = None,
 ) -> Upserted:
     """INSERT ... ON CONFLICT DO UPDATE of `rows`; returns their primary keys in order.
+
+    With `unless_older` (the platform's update time), PostgreSQL leaves a stored row alone when
+    the incoming one is older: a backfill page fetched before a webhook's refresh but committed
+    after it cannot undo the newer state. Such rows come back as None.
 
     On PostgreSQL the whole batch travels as one JSON document that the server unpacks with
     jsonb_to_recordset: one statement, one parameter, and no per-value quoting on our side (the
@@ -174,7 +184,11 @@ def _upsert(
         return Upserted([], True)
     if connection.vendor == "postgresql":
         return _upsert_postgresql(
-            model, rows, unique_fields=unique_fields, update_fields=update_fields
+            model,
+            rows,
+            unique_fields=unique_fields,
+            update_fields=update_fields,
+            unless_older=unless_older,
         )
     instances = [model(**row) for row in rows]
     model.objects.bulk_create(  # type: ignore[attr-defined]
@@ -183,6 +197,7 @@ def _upsert(
         unique_fields=unique_fields,
         update_fields=update_fields,
     )
+    # Other databases (SQLite: tests, local runs without PostgreSQL) write last-come.
     return Upserted([instance.pk for instance in instances], False)
 
 
@@ -198,6 +213,7 @@ def _upsert_postgresql(
     *,
     unique_fields: list[str],
     update_fields: list[str],
+    unless_older: str | None,
 ) -> Upserted:
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
@@ -212,11 +228,19 @@ def _upsert_postgresql(
         f"{quote(column)} = EXCLUDED.{quote(column)}"
         for column in (meta.get_field(name).column for name in update_fields)
     )
+    table = quote(meta.db_table)
+    condition = ""
+    if unless_older:
+        column = quote(meta.get_field(unless_older).column)
+        condition = (
+            f" WHERE {table}.{column} IS NULL OR EXCLUDED.{column} IS NULL"
+            f" OR {table}.{column} <= EXCLUDED.{column}"
+        )
     # xmax is 0 on a row version this statement inserted, not on one it updated.
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (names from the model)
         f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS batch({record_type}) "
-        f"ON CONFLICT ({unique_columns}) DO UPDATE SET {updates} "
+        f"ON CONFLICT ({unique_columns}) DO UPDATE SET {updates}{condition} "
         f"RETURNING {quote(meta.pk.column)}, (xmax = 0), {unique_columns}"
     )
     # Rows are keyed by attname; fill in the model defaults (public_id, internal note...).
@@ -236,7 +260,7 @@ def _upsert_postgresql(
         found = cursor.fetchall()
     keys = {tuple(item[2:]): item[0] for item in found}
     return Upserted(
-        [keys[tuple(row[field.attname] for field in unique)] for row in rows],
+        [keys.get(tuple(row[field.attname] for field in unique)) for row in rows],
         all(item[1] for item in found),
     )
 
@@ -256,7 +280,7 @@ def _replace_lines(
     ).pks
     if parents.all_new:
         return
-    stale = model.objects.filter(**{f"{parent_field}_id__in": parents.pks})  # type: ignore[attr-defined]
+    stale = model.objects.filter(**{f"{parent_field}_id__in": parents.stored})  # type: ignore[attr-defined]
     if kept:
         stale = stale.exclude(pk__in=kept)
     stale.delete()
@@ -367,7 +391,8 @@ def _order_line_row(order: Row, order_pk: int, line: records.OrderLine) -> Row:
 
 
 def orders_upsert(*, store: Store, orders: Iterable[records.Order]) -> int:
-    """Store a batch of orders with their lines; returns the number of orders stored."""
+    """Store a batch of orders with their lines; returns how many were stored (an order older
+    than the stored one is skipped, see `_upsert`)."""
     batch = _latest_by_id(orders, lambda order: order.external_id, "order")
     if not batch:
         return 0
@@ -375,11 +400,16 @@ def orders_upsert(*, store: Store, orders: Iterable[records.Order]) -> int:
     rows = [_order_row(store, record, now) for record in batch]
     with transaction.atomic(savepoint=False):
         parents = _upsert(
-            Order, rows, unique_fields=["store", "external_id"], update_fields=_ORDER_UPDATE
+            Order,
+            rows,
+            unique_fields=["store", "external_id"],
+            update_fields=_ORDER_UPDATE,
+            unless_older="updated_at",
         )
         lines = [
             _order_line_row(row, pk, line)
             for row, pk, record in zip(rows, parents.pks, batch, strict=True)
+            if pk is not None
             for line in _latest_by_id(record.lines, lambda line: line.external_id, "order line")
         ]
         _replace_lines(
@@ -389,7 +419,7 @@ def orders_upsert(*, store: Store, orders: Iterable[records.Order]) -> int:
             lines=lines,
             update_fields=_ORDER_LINE_UPDATE,
         )
-    return len(rows)
+    return len(parents.stored)
 
 
 # --- Returns and cancellations --------------------------------------------------------------------
@@ -464,7 +494,11 @@ def returns_upsert(*, store: Store, returns: Iterable[records.Return]) -> int:
     rows = [_return_row(store, record, now) for record in batch]
     with transaction.atomic(savepoint=False):
         parents = _upsert(
-            Return, rows, unique_fields=["store", "external_id"], update_fields=_RETURN_UPDATE
+            Return,
+            rows,
+            unique_fields=["store", "external_id"],
+            update_fields=_RETURN_UPDATE,
+            unless_older="updated_at",
         )
         lines = [
             _row(
@@ -474,6 +508,7 @@ def returns_upsert(*, store: Store, returns: Iterable[records.Return]) -> int:
                 **_after_sale_line_values(line, position),
             )
             for pk, record in zip(parents.pks, batch, strict=True)
+            if pk is not None
             for position, line in _unique_lines(record.lines)
         ]
         _replace_lines(
@@ -483,7 +518,7 @@ def returns_upsert(*, store: Store, returns: Iterable[records.Return]) -> int:
             lines=lines,
             update_fields=_RETURN_LINE_UPDATE,
         )
-    return len(rows)
+    return len(parents.stored)
 
 
 def _cancellation_row(store: Store, record: records.Cancellation, now: datetime) -> Row:
@@ -520,6 +555,7 @@ def cancellations_upsert(*, store: Store, cancellations: Iterable[records.Cancel
             rows,
             unique_fields=["store", "external_id"],
             update_fields=_CANCELLATION_UPDATE,
+            unless_older="updated_at",
         )
         lines = [
             _row(
@@ -529,6 +565,7 @@ def cancellations_upsert(*, store: Store, cancellations: Iterable[records.Cancel
                 **_after_sale_line_values(line, position),
             )
             for pk, record in zip(parents.pks, batch, strict=True)
+            if pk is not None
             for position, line in _unique_lines(record.lines)
         ]
         _replace_lines(
@@ -538,7 +575,7 @@ def cancellations_upsert(*, store: Store, cancellations: Iterable[records.Cancel
             lines=lines,
             update_fields=_CANCELLATION_LINE_UPDATE,
         )
-    return len(rows)
+    return len(parents.stored)
 
 
 def _line_id(line: records.AfterSaleLine, position: int) -> str:

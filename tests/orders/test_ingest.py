@@ -4,6 +4,7 @@ keep the agents' fields, and store money, ids and a coarse location only."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -180,3 +181,27 @@ def test_returns_and_cancellations_with_lines(store):
     assert row.lines.get(order_line_external_id=line.order_line_item_id).external_id == (
         line.external_id
     )
+
+
+@pytest.mark.postgres
+def test_an_older_copy_never_overwrites_a_newer_row(store, page):
+    # A backfill page fetched before a webhook refresh but committed after it.
+    record = next(r for r in page if len(r.lines) >= 2)
+    newer = dataclasses.replace(
+        record,
+        status="DELIVERED",
+        updated_at=record.updated_at + timedelta(minutes=5),
+        lines=record.lines[:1],
+    )
+    assert orders_upsert(store=store, orders=[newer]) == 1
+
+    assert orders_upsert(store=store, orders=[record, page[1]]) == 1
+
+    row = Order.objects.get(external_id=record.external_id)
+    assert (row.status, row.updated_at) == ("DELIVERED", newer.updated_at)
+    assert list(row.lines.values_list("external_id", flat=True)) == [record.lines[0].external_id]
+    assert Order.objects.filter(external_id=page[1].external_id).exists()
+    # The same update time is not older: it is written (a change the platform did not stamp).
+    same_time = dataclasses.replace(newer, seller_note="Gift")
+    assert orders_upsert(store=store, orders=[same_time]) == 1
+    assert Order.objects.get(pk=row.pk).seller_note == "Gift"
