@@ -151,6 +151,13 @@
 
   function onComposerInput() {
     updateCounter();
+    // The server's remark was about the text as it was sent; once edited it no longer applies.
+    var stale = $("#composer-text-errors");
+    if (stale) {
+      stale.remove();
+      composerText().removeAttribute("aria-invalid");
+      composerText().removeAttribute("aria-describedby");
+    }
     var picker = $("#snippet-picker");
     if (!picker) {
       return;

@@ -99,6 +99,7 @@ def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password
     snap(page, "mailbox-error")
 
     composer.fill("Hi! Your order: ")
+    assert page.locator("#composer-text-errors").count() == 0  # edited: the remark is gone
     page.locator(f'[data-order="{order.external_id}"]').get_by_role("button", name="Insert").click()
     draft = (
         "Hi! Your order: Order 576461413038785752 · Awaiting shipment · "
