@@ -13,11 +13,12 @@ stored page: the page being written when it died is either fully stored with its
 at all, so nothing is skipped and nothing counted twice (rows are upserts anyway).
 
 One worker per job: a run starts with a conditional UPDATE that only succeeds on a job that is
-queued, paused, failed-and-retried, or running with a stale heartbeat, and bumps `attempts`; every
-checkpoint is conditional on that same `attempts`, so a worker that lost its claim stops.
+queued or paused (a failed one is queued again by `backfill_jobs_create`), or running with a
+stale heartbeat, and bumps `attempts`; every checkpoint is conditional on that same `attempts`,
+so a worker that lost its claim stops.
 
-Streaming: pages are consumed one at a time and dropped after their upsert; memory does not grow
-with the number of orders.
+Streaming: pages are consumed one at a time and dropped after their upsert, while a thread fetches
+the next ones (at most two wait); memory does not grow with the number of orders.
 
 Errors: a rate limit (the client already retried with backoff) or a server/transport error pauses
 the job and returns a delay for the task to retry later; a store that is not active pauses the job
