@@ -255,7 +255,9 @@ def test_assigning_to_an_agent_who_does_not_serve_the_store_is_404(
     conversation.refresh_from_db()
     assert conversation.assignee is None
     page = html(owner_client.get(reverse("ticket_detail", args=[conversation.public_id])))
-    assert f'value="{limited.public_id}"' not in page
+    picker = page.split('id="ticket-assignee"')[1].split("</select>")[0]
+    assert f'value="{limited.public_id}"' not in picker
+    assert "(me)</option>" in picker
 
 
 def test_retry_puts_a_failed_reply_back_in_the_queue(
