@@ -167,3 +167,31 @@ def test_a_new_buyer_message_appears_in_the_open_ticket_without_reload(
     expect(composer).to_have_value("A draft the agent is still writing")
     stored = settled(lambda: Message.objects.get(conversation=ticket, text=text))
     assert (stored.direction, stored.sender_role) == (MessageDirection.INBOUND, "BUYER")
+
+
+def test_an_agent_messages_a_buyer_from_the_order_page_and_lands_in_the_ticket(
+    page, live_server, sandbox, tenant, agent, password
+):
+    store = connect_store(sandbox, tenant=tenant)
+    record = next(store_api(store).order_pages(page_size=1)).items[0]
+    orders_upsert(store=store, orders=[record])
+    order = Order.objects.get(store=store, external_id=record.external_id)
+
+    sign_in(page, live_server, agent.email, password)
+    page.goto(f"{live_server.url}/orders/{order.public_id}/")
+    page.get_by_role("button", name="Message the buyer").click()
+
+    page.wait_for_url(re.compile(rf"{live_server.url}/mailbox/[0-9a-f-]{{36}}/$"))
+    ticket = settled(
+        lambda: Conversation.objects.select_related("customer").get(
+            store=store, customer__buyer_user_id=order.buyer_user_id
+        )
+    )
+    assert page.url == f"{live_server.url}/mailbox/{ticket.public_id}/"
+    expect(page.locator("#ticket-header h2")).to_contain_text(
+        f"#{ticket.number} {ticket.customer.display_name}"
+    )
+    expect(page.locator("#ticket-header [data-status]")).to_have_text("Open")
+    # The order it was started from is linked to the ticket, and the sidebar says so.
+    card = page.locator("article", has_text=order.external_id).first
+    expect(card).to_contain_text("Linked")
