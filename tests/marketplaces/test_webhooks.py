@@ -517,8 +517,11 @@ def test_the_sweeper_requeues_what_was_never_processed(store, enqueued, monkeypa
     failed = WebhookEventFactory(
         type=6, status=WebhookEventStatus.FAILED, received_at=now - timedelta(days=1)
     )
-    # The order sync registers its handler for type 1 (here, for this test only).
-    monkeypatch.setitem(services._HANDLERS, 1, lambda event, store: "order refreshed")
+    # The registry as this test needs it, whatever the apps register: the store handlers (6, 7),
+    # a handler for type 1, and none for type 14.
+    handlers = {key: services._HANDLERS[key] for key in (6, 7)}
+    handlers[1] = lambda event, store: "order refreshed"
+    monkeypatch.setattr(services, "_HANDLERS", handlers)
 
     count = requeue_webhook_events()
 
