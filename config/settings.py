@@ -286,6 +286,12 @@ TIKTOK_CONNECT_TIMEOUT = _setting("TIKTOK_CONNECT_TIMEOUT", env.float, default=5
 TIKTOK_READ_TIMEOUT = _setting("TIKTOK_READ_TIMEOUT", env.float, default=30.0)
 TIKTOK_MAX_RETRIES = _setting("TIKTOK_MAX_RETRIES", env.int, default=5)
 
+# --- Orders ---------------------------------------------------------------------------------------
+# Seconds between incremental order syncs of each active store (webhooks refresh single orders
+# in between), and how long an order's live tracking events are cached.
+ORDER_SYNC_INTERVAL_SECONDS = _setting("ORDER_SYNC_INTERVAL_SECONDS", env.int, default=300)
+ORDER_TRACKING_CACHE_SECONDS = _setting("ORDER_TRACKING_CACHE_SECONDS", env.int, default=300)
+
 # --- Mailbox --------------------------------------------------------------------------------------
 # Seconds between polls of each active store's conversations (the backstop for lost webhooks).
 INBOX_POLL_INTERVAL_SECONDS = _setting("INBOX_POLL_INTERVAL_SECONDS", env.int, default=45)

@@ -74,7 +74,7 @@ ORDER_PAGE_SIZE = 100  # the most order search allows (§4.1)
 # Incremental sync re-reads this much before the previous end: a record updated in the very
 # second the previous search ran, or indexed late by the platform, is still seen.
 INCREMENTAL_OVERLAP = timedelta(minutes=2)
-DEFAULT_INTERVAL_SECONDS = 300
+DEFAULT_INTERVAL_SECONDS = 300  # settings.ORDER_SYNC_INTERVAL_SECONDS overrides
 # A RUNNING job whose last checkpoint is older than this belongs to a dead worker.
 STALE_AFTER = timedelta(minutes=10)
 # One run stops cleanly after this long and hands the rest to a new task, so a huge backfill
