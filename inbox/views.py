@@ -322,7 +322,12 @@ def _mailbox_context(request: HttpRequest, state: ListState, **extra: Any) -> di
     return {
         "state": state,
         "folder_links": [
-            (key, label, state.counts[key], _href(folder=key, store=store_id))
+            (
+                key,
+                label,
+                selectors.folder_count_label(state.counts[key]),
+                _href(folder=key, store=store_id),
+            )
             for key, label in selectors.FOLDERS.items()
         ],
         "stores": stores,
