@@ -5,14 +5,13 @@ webhook task runs them inside its transaction, so the order checks they schedule
 
 from __future__ import annotations
 
-from marketplaces.adapter import StoreUnavailableError
+from marketplaces.adapter import StoreUnavailableError, webhook_record
 from marketplaces.models import Store, StoreStatus, WebhookEvent
 from marketplaces.records import NewMessage, WebhookType
 from marketplaces.services import register_webhook_handler
 
 # The stored payload is TikTok's JSON; its mapping turns it into the adapter's records.
 # (marketplaces/ has no platform-neutral "event -> record" function yet; see the report.)
-from marketplaces.tiktok import mapping
 from marketplaces.tiktok.errors import TikTokError
 
 from .ingest import messages_ingest
@@ -31,7 +30,7 @@ def _conversation_id(event: WebhookEvent) -> str:
 @register_webhook_handler(WebhookType.NEW_MESSAGE)
 def new_message(event: WebhookEvent, store: Store) -> str:
     conversation_id = _conversation_id(event)
-    data = mapping.webhook_event(event.payload).data
+    data = webhook_record(event.payload).data
     if not isinstance(data, NewMessage):
         raise ValueError("The notification carries no message.")
     message = data.message

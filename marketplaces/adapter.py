@@ -27,6 +27,8 @@ from marketplaces.records import (
     TrackingEvent,
     UploadedImage,
 )
+from marketplaces.records import WebhookEvent as WebhookRecord
+from marketplaces.tiktok import mapping
 from marketplaces.tiktok.client import TikTokClient
 from marketplaces.tiktok.errors import InvalidTokenError, TikTokError, TokenExpiredError
 
@@ -209,6 +211,11 @@ class StoreAPI:
 
 def store_api(store: Store, *, client: TikTokClient | None = None) -> StoreAPI:
     return StoreAPI(store, client=client)
+
+
+def webhook_record(payload: dict[str, Any]) -> WebhookRecord:
+    """A stored webhook event's payload as a typed record (its `data` typed per topic)."""
+    return mapping.webhook_event(payload)
 
 
 def as_timestamp(value: datetime) -> int:
