@@ -50,6 +50,7 @@ from .validation import ReplyInvalidError
 
 LIST_PAGE_SIZE = 50
 POLL_SECONDS = 3
+THREAD_WINDOW = 50
 TICKET_PILLS = {
     TicketStatus.OPEN: "pill-open",
     TicketStatus.PENDING: "pill-pending",
@@ -296,7 +297,7 @@ def _list_state(request: HttpRequest, *, rows: bool = True) -> ListState:
         else selectors.ListPage(rows=[], next_cursor="")
     )
     query = request.GET.copy()
-    for key in ("before", "v", "page", "snippet", "order"):
+    for key in ("before", "v", "page", "snippet", "order", "all"):
         query.pop(key, None)
     return ListState(
         form=form,
@@ -390,14 +391,19 @@ def _ticket_context(
 ) -> dict[str, Any]:
     tenant = request.tenant  # type: ignore[attr-defined]
     membership = request.membership  # type: ignore[attr-defined]
-    entries: list[EntryView] = entry_views(
-        selectors.thread(conversation=conversation), conversation=conversation
-    )
+    # The newest THREAD_WINDOW entries, like chat inboxes: rendering hundreds of entries is what
+    # makes a long ticket slow (bench/README.md); "Show earlier" (?all=1) brings the rest.
+    full_thread = request.GET.get("all") == "1"
+    thread = selectors.thread(conversation=conversation)
+    hidden = 0 if full_thread else max(len(thread) - THREAD_WINDOW, 0)
+    entries: list[EntryView] = entry_views(thread[hidden:], conversation=conversation)
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
     return {
         "conversation": conversation,
         "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
         "entries": entries,
+        "hidden_count": hidden,
+        "full_thread": full_thread,
         "thread_version": selectors.thread_version(conversation=conversation),
         "statuses": TicketStatus.choices,
         "members": selectors.assignable_members(tenant=tenant, conversation=conversation),
