@@ -493,7 +493,9 @@ def orders_with_after_sales(
         .order_by("-requested_at", "-id")
     )
     for record in returns:
-        by_key[(record.store_id, record.order_external_id)].returns.append(record)
+        # The filter pairs any of the stores with any of the ids: keep only real pairs.
+        if (card := by_key.get((record.store_id, record.order_external_id))) is not None:
+            card.returns.append(record)
     cancellations = (
         Cancellation.objects.filter(
             tenant=tenant, store_id__in=store_ids, order_external_id__in=ids
@@ -502,5 +504,6 @@ def orders_with_after_sales(
         .order_by("-requested_at", "-id")
     )
     for record in cancellations:
-        by_key[(record.store_id, record.order_external_id)].cancellations.append(record)
+        if (card := by_key.get((record.store_id, record.order_external_id))) is not None:
+            card.cancellations.append(record)
     return cards
