@@ -207,6 +207,10 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+# UUID columns whose value, when a row leaves it out, PostgreSQL generates (gen_random_uuid()).
+_SERVER_UUIDS = frozenset({"public_id"})
+
+
 def _upsert_postgresql(
     model: type[models.Model],
     rows: list[Row],
@@ -236,15 +240,26 @@ def _upsert_postgresql(
             f" WHERE {table}.{column} IS NULL OR EXCLUDED.{column} IS NULL"
             f" OR {table}.{column} <= EXCLUDED.{column}"
         )
+    # A new row's public_id is drawn by the server (one urandom call per row costs more here).
+    selected = ", ".join(
+        f"COALESCE(batch.{quote(field.column)}, gen_random_uuid())"
+        if field.column in _SERVER_UUIDS
+        else f"batch.{quote(field.column)}"
+        for field in fields
+    )
     # xmax is 0 on a row version this statement inserted, not on one it updated.
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (names from the model)
-        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS batch({record_type}) "
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model)
+        f"SELECT {selected} FROM jsonb_to_recordset(%s::jsonb) AS batch({record_type}) "
         f"ON CONFLICT ({unique_columns}) DO UPDATE SET {updates}{condition} "
         f"RETURNING {quote(meta.pk.column)}, (xmax = 0), {unique_columns}"
     )
     # Rows are keyed by attname; fill in the model defaults (public_id, internal note...).
-    missing = [field for field in fields if field.attname not in rows[0]]
+    missing = [
+        field
+        for field in fields
+        if field.attname not in rows[0] and field.column not in _SERVER_UUIDS
+    ]
     renamed = [field for field in fields if field.attname != field.column]
     documents = []
     for row in rows:
