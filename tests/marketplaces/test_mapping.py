@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,10 +27,7 @@ from marketplaces.records import (
 )
 from marketplaces.tiktok import errors, mapping
 from marketplaces.tiktok.client import TikTokClient
-
-SAMPLES = Path("/work/shared/tiktok-samples")
-if not SAMPLES.is_dir():  # the checkout's own copy, when the shared folder is not mounted
-    SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "tiktok-samples"
+from tests.samples import SAMPLES
 
 
 def sample(name: str) -> dict[str, Any]:

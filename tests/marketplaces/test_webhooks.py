@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -28,8 +27,8 @@ from marketplaces.tasks import (
 )
 from marketplaces.tiktok.signing import sign_webhook
 from tests.factories_marketplaces import StoreFactory, SyncJobFactory, WebhookEventFactory
+from tests.samples import SAMPLES
 
-SAMPLES = Path("/work/shared/tiktok-samples")
 APP_KEY, APP_SECRET = "sellerdesk-test-key", "sellerdesk-test-secret"
 URL = "/webhooks/tiktok/"
 SAMPLE_SHOP = "7494049642642441621"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from tests.samples import SAMPLES
+
 SEARCH = "/order/202309/orders/search"
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "tiktok-samples"
 
 
 def search(sandbox, body=None, **query):
