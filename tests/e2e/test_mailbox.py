@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from playwright.sync_api import expect
 
 from config.celery import app as celery_app
@@ -154,15 +154,34 @@ def test_a_new_buyer_message_appears_in_the_open_ticket_without_reload(
     composer = page.locator("#composer-text")
     composer.fill("A draft the agent is still writing")
     page.evaluate("window.__sameDocument = 'yes'")
-    text = f"Hello, is my parcel on its way? ({uuid.uuid4().hex[:8]})"
+    server_errors: list[str] = []
+    page.on("response", lambda r: server_errors.append(r.url) if r.status >= 500 else None)
 
-    sandbox.buyer_write(
-        ticket.store.external_shop_id, conversation_id=ticket.external_id, text=text
-    )
-
-    # Webhook -> intake -> ingest -> the ticket's poll (every few seconds): within 5 s.
-    expect(page.locator("#thread-pane .bubble-buyer", has_text=text)).to_be_visible(timeout=5_000)
-    expect(page.locator(f"#ticket-{ticket.public_id} .preview")).to_have_text(text, timeout=5_000)
+    for attempt in (1, 2):
+        server_errors.clear()
+        text = f"Hello, is my parcel on its way? ({uuid.uuid4().hex[:8]})"
+        written = time.monotonic()
+        sandbox.buyer_write(
+            ticket.store.external_shop_id, conversation_id=ticket.external_id, text=text
+        )
+        try:
+            # Webhook -> intake -> ingest -> the ticket's and the list's polls: both within 5 s
+            # of the buyer writing.
+            expect(page.locator("#thread-pane .bubble-buyer", has_text=text)).to_be_visible(
+                timeout=5_000
+            )
+            left_ms = max(1.0, 5_000 - (time.monotonic() - written) * 1000)
+            expect(page.locator(f"#ticket-{ticket.public_id} .preview")).to_have_text(
+                text, timeout=left_ms
+            )
+            break
+        except AssertionError:
+            # In-memory SQLite only: the live server's threads share one cache, and a poll that
+            # reads while the webhook's ingest writes fails with "database table is locked"
+            # (a 500, so that poll is lost). Such a run measured the test database, not the
+            # mailbox: it is tried once more. PostgreSQL (CI) gets no second attempt.
+            if attempt == 2 or connection.vendor != "sqlite" or not server_errors:
+                raise
     assert page.evaluate("window.__sameDocument") == "yes"  # no reload happened
     expect(composer).to_have_value("A draft the agent is still writing")
     stored = settled(lambda: Message.objects.get(conversation=ticket, text=text))
