@@ -32,6 +32,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    Window,
 )
 from django.db.models.functions import SHA256, Cast, Concat
 from django.http import Http404
@@ -342,11 +343,9 @@ def thread_events(*, conversation: Conversation) -> QuerySet[TicketEvent]:
     return TicketEvent.objects.filter(conversation=conversation).select_related("actor")
 
 
-def thread(*, conversation: Conversation) -> list[ThreadEntry]:
-    """Messages in index order with notes and history merged in by time: an event goes before
-    the first message that is newer than it. Two queries whatever the length."""
-    messages = list(thread_messages(conversation=conversation))
-    events = list(thread_events(conversation=conversation))
+def _merge(messages: list[Message], events: list[TicketEvent]) -> list[ThreadEntry]:
+    """Messages in index order with events merged in by time: an event goes before the first
+    message that is newer than it."""
     entries: list[ThreadEntry] = []
     position = 0
     for message in messages:
@@ -357,6 +356,29 @@ def thread(*, conversation: Conversation) -> list[ThreadEntry]:
         entries.append(ThreadEntry(message=message))
     entries.extend(ThreadEntry(event=event) for event in events[position:])
     return entries
+
+
+def thread(*, conversation: Conversation) -> list[ThreadEntry]:
+    """The whole thread. Two queries whatever the length."""
+    messages = list(thread_messages(conversation=conversation))
+    events = list(thread_events(conversation=conversation))
+    return _merge(messages, events)
+
+
+def thread_window(*, conversation: Conversation, newest: int) -> tuple[list[ThreadEntry], int]:
+    """The newest `newest` entries and how many older ones are hidden, in the same two queries
+    as the whole thread: only the window's messages are read and built (the total comes from
+    COUNT(*) OVER (), computed before the LIMIT). Notes and history are few and read whole."""
+    window = list(
+        thread_messages(conversation=conversation)
+        .annotate(thread_total=Window(Count("pk")))
+        .reverse()[:newest]
+    )
+    window.reverse()
+    events = list(thread_events(conversation=conversation).order_by("created_at", "id"))
+    message_total = window[0].thread_total if window else 0
+    shown = _merge(window, events)[-newest:]
+    return shown, message_total + len(events) - len(shown)
 
 
 def thread_version(*, conversation: Conversation) -> str:

@@ -394,9 +394,11 @@ def _ticket_context(
     # The newest THREAD_WINDOW entries, like chat inboxes: rendering hundreds of entries is what
     # makes a long ticket slow (bench/README.md); "Show earlier" (?all=1) brings the rest.
     full_thread = request.GET.get("all") == "1"
-    thread = selectors.thread(conversation=conversation)
-    hidden = 0 if full_thread else max(len(thread) - THREAD_WINDOW, 0)
-    entries: list[EntryView] = entry_views(thread[hidden:], conversation=conversation)
+    if full_thread:
+        thread, hidden = selectors.thread(conversation=conversation), 0
+    else:
+        thread, hidden = selectors.thread_window(conversation=conversation, newest=THREAD_WINDOW)
+    entries: list[EntryView] = entry_views(thread, conversation=conversation)
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
     return {
         "conversation": conversation,
