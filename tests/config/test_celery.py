@@ -56,7 +56,9 @@ def test_a_worker_process_answers_the_health_task(tmp_path):
         start_new_session=True,
     )
     try:
-        reply = health.apply_async(queue=queue).get(timeout=60)
+        # This test is not inside a task; another test that ran tasks in-process may have left
+        # Celery's "inside a task" flag set, so the guard against blocking is lifted explicitly.
+        reply = health.apply_async(queue=queue).get(timeout=60, disable_sync_subtasks=False)
         assert reply["status"] == "ok"
         assert reply["worker"]
     finally:

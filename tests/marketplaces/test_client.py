@@ -488,8 +488,13 @@ def test_conversation_pages_are_at_most_twenty(client, us):
 
 
 def test_messages_oldest_first_and_only_newer_than_a_cursor(sandbox, client, us):
-    conversation = client.conversations(**us.auth)[0]
-    messages = client.messages(**us.auth, conversation_id=conversation.external_id)
+    # The session sandbox is shared: another test may have just opened an empty conversation,
+    # so take the first one that has messages.
+    conversation, messages = next(
+        (found, listed)
+        for found in client.conversations(**us.auth)
+        if (listed := client.messages(**us.auth, conversation_id=found.external_id))
+    )
 
     keys = [mapping.index_key(m.index) for m in messages]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
