@@ -11,7 +11,12 @@ from django.db import connection
 from tenants.models import Role
 from tests.factories import PASSWORD, MembershipFactory, TenantFactory
 
-pytest_plugins = ["tests.tiktok_sandbox", "tests.sandbox_stores", "tests.browser"]
+pytest_plugins = [
+    "tests.tiktok_sandbox",
+    "tests.sandbox_stores",
+    "tests.browser",
+    "tests.webhook_receiver",
+]
 
 REQUIRE_SERVICES = os.environ.get("SELLERDESK_REQUIRE_SERVICES") == "1"
 
