@@ -6,10 +6,13 @@ bulk with conflicts ignored and the rows that are really new are read back by th
 call generated; only those move the ticket (preview, unread count, awaiting reply, reopen, order
 links).
 
-The ticket row is locked for the length of an ingest, so a webhook and a poll delivering to the
-same conversation at once update its denormalised fields one after the other. Ticket numbers come
-from the tenant's TicketCounter under a row lock, inside the same savepoint as the ticket, so a
-lost race for the same conversation gives its number back: numbers stay unique and gapless.
+The tickets are row-locked for the length of an ingest, so a webhook and a poll delivering to
+the same conversation at once update its denormalised fields one after the other. Ticket numbers
+come from the tenant's TicketCounter, locked before any ticket is created and until commit, so
+numbers stay unique and gapless (a rollback hands them back).
+
+One call may carry many conversations (`messages_ingest_many`): a poll's page or a burst of
+webhook deliveries is stored with a fixed number of statements in one transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
@@ -101,126 +104,246 @@ def order_ids_in_text(text: str) -> list[str]:
 # --- Tickets ------------------------------------------------------------------------------------
 
 
-_NEXT_NUMBER_SQL = (
-    f"UPDATE {TicketCounter._meta.db_table} SET last_number = last_number + 1 "  # noqa: S608
+_NEXT_NUMBERS_SQL = (
+    f"UPDATE {TicketCounter._meta.db_table} SET last_number = last_number + %s "  # noqa: S608
     "WHERE tenant_id = %s RETURNING last_number"
 )
 
 
-def next_ticket_number(*, tenant_id: int) -> int:
-    """The tenant's next ticket number; the counter row stays locked until the caller commits.
+def _counter_lock(tenant_id: int) -> None:
+    """Takes the tenant's counter row lock (held until commit): it serialises ticket creation."""
+    counter = TicketCounter.objects.select_for_update().filter(tenant_id=tenant_id)
+    if not counter.exists():  # the tenant's first ticket
+        TicketCounter.objects.get_or_create(tenant_id=tenant_id)
+        counter.exists()
 
-    Call inside a transaction (a savepoint around the ticket insert), so a failed insert hands
-    the number back.
+
+def next_ticket_numbers(*, tenant_id: int, count: int) -> list[int]:
+    """The tenant's next `count` ticket numbers; the counter row stays locked until commit.
+
+    Call inside a transaction, so that a rollback hands the numbers back (numbers stay gapless).
     """
-    # One statement: the UPDATE takes the row lock that serialises the tenant's new tickets.
+    if count < 1:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(_NEXT_NUMBER_SQL, [tenant_id])
+        cursor.execute(_NEXT_NUMBERS_SQL, [count, tenant_id])
         row = cursor.fetchone()
         if row is None:  # the tenant's first ticket
             TicketCounter.objects.get_or_create(tenant_id=tenant_id)
-            cursor.execute(_NEXT_NUMBER_SQL, [tenant_id])
+            cursor.execute(_NEXT_NUMBERS_SQL, [count, tenant_id])
             row = cursor.fetchone()
-    return int(row[0])
+    last = int(row[0])
+    return list(range(last - count + 1, last + 1))
 
 
-def _customer_for(*, store: Store, record: records.Conversation | None) -> Customer | None:
-    buyer = record.buyer if record is not None else None
-    if buyer is None or not buyer.user_id:
-        return None
-    customer, created = Customer.objects.get_or_create(
-        store=store,
-        buyer_user_id=buyer.user_id,
-        defaults={"tenant_id": store.tenant_id, "im_user_id": buyer.im_user_id or ""},
-    )
-    if not created and buyer.im_user_id and customer.im_user_id != buyer.im_user_id:
-        Customer.objects.filter(pk=customer.pk).update(im_user_id=buyer.im_user_id)
-        customer.im_user_id = buyer.im_user_id
-    return customer
+def next_ticket_number(*, tenant_id: int) -> int:
+    """The tenant's next ticket number (see `next_ticket_numbers`)."""
+    return next_ticket_numbers(tenant_id=tenant_id, count=1)[0]
 
 
-def _ticket_create(
-    *, store: Store, external_id: str, record: records.Conversation | None
-) -> Conversation | None:
-    """A new ticket, or None when another worker created it first (nothing is left behind)."""
-    created_at = (record.created_at if record else None) or timezone.now()
-    try:
-        with transaction.atomic():
-            number = next_ticket_number(tenant_id=store.tenant_id)
-            conversation = Conversation.objects.create(
+def _customers_for(
+    *, store: Store, records_: Iterable[records.Conversation]
+) -> dict[str, Customer]:
+    """The buyers of these conversations, created on first sight; keyed by buyer user id."""
+    buyers = {
+        record.buyer.user_id: record.buyer
+        for record in records_
+        if record.buyer is not None and record.buyer.user_id
+    }
+    if not buyers:
+        return {}
+    Customer.objects.bulk_create(
+        [
+            Customer(
                 tenant_id=store.tenant_id,
                 store=store,
-                customer=_customer_for(store=store, record=record),
+                buyer_user_id=user_id,
+                im_user_id=buyer.im_user_id or "",
+            )
+            for user_id, buyer in buyers.items()
+        ],
+        ignore_conflicts=True,
+    )
+    customers = {
+        customer.buyer_user_id: customer
+        for customer in Customer.objects.filter(store=store, buyer_user_id__in=buyers)
+    }
+    moved = []
+    for user_id, customer in customers.items():
+        im_user_id = buyers[user_id].im_user_id
+        if im_user_id and customer.im_user_id != im_user_id:
+            customer.im_user_id = im_user_id
+            moved.append(customer)
+    if moved:
+        Customer.objects.bulk_update(moved, ["im_user_id"])
+    return customers
+
+
+def _customer_of(
+    record: records.Conversation | None, customers: dict[str, Customer]
+) -> Customer | None:
+    buyer = record.buyer if record is not None else None
+    return customers.get(buyer.user_id) if buyer is not None and buyer.user_id else None
+
+
+def _locked_tickets(*, store: Store, external_ids: Iterable[str]) -> dict[str, Conversation]:
+    """The store's tickets of these conversations, row-locked (in id order: no deadlocks)."""
+    return {
+        ticket.external_id: ticket
+        for ticket in Conversation.objects.select_for_update()
+        .filter(store=store, external_id__in=list(external_ids))
+        .order_by("pk")
+    }
+
+
+def _tickets_create(
+    *,
+    store: Store,
+    external_ids: Sequence[str],
+    records_: dict[str, records.Conversation],
+    customers: dict[str, Customer],
+) -> list[Conversation]:
+    """New tickets, numbered oldest conversation first; the caller holds the counter lock."""
+    now = timezone.now()
+
+    def created_at(external_id: str) -> datetime:
+        record = records_.get(external_id)
+        return (record.created_at if record is not None else None) or now
+
+    ordered = sorted(external_ids, key=lambda external_id: (created_at(external_id), external_id))
+    numbers = next_ticket_numbers(tenant_id=store.tenant_id, count=len(ordered))
+    tickets = []
+    for number, external_id in zip(numbers, ordered, strict=True):
+        record = records_.get(external_id)
+        tickets.append(
+            Conversation(
+                tenant_id=store.tenant_id,
+                store=store,
+                customer=_customer_of(record, customers),
                 number=number,
                 external_id=external_id,
-                created_at=created_at,
-                last_message_at=created_at,
-                status_changed_at=timezone.now(),
+                created_at=created_at(external_id),
+                last_message_at=created_at(external_id),
+                status_changed_at=now,
                 can_send_message=record.can_send_message if record else True,
                 participant_count=(record.participant_count or 2) if record else 2,
             )
-            TicketEvent.objects.create(
+        )
+    Conversation.objects.bulk_create(tickets)
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
                 tenant_id=store.tenant_id,
-                conversation=conversation,
+                conversation=ticket,
                 kind=TicketEventKind.CREATED,
-                data={"conversation_id": external_id},
+                data={"conversation_id": ticket.external_id},
+                created_at=now,
             )
-    except IntegrityError:
-        if Conversation.objects.filter(store=store, external_id=external_id).exists():
-            return None
-        raise
-    return conversation
-
-
-def _locked_ticket(*, store: Store, external_id: str) -> Conversation | None:
-    return (
-        Conversation.objects.select_for_update()
-        .filter(store=store, external_id=external_id)
-        .first()
+            for ticket in tickets
+        ]
     )
+    return tickets
+
+
+def _ticket_refresh(
+    ticket: Conversation, record: records.Conversation, customers: dict[str, Customer]
+) -> set[str]:
+    """Brings an existing ticket's buyer and flags up to the conversation list; changed fields."""
+    changed: set[str] = set()
+    if ticket.customer_id is None:
+        customer = _customer_of(record, customers)
+        if customer is not None:
+            ticket.customer = customer
+            changed.add("customer")
+    if ticket.can_send_message != record.can_send_message:
+        ticket.can_send_message = record.can_send_message
+        changed.add("can_send_message")
+    if record.participant_count and ticket.participant_count != record.participant_count:
+        ticket.participant_count = record.participant_count
+        changed.add("participant_count")
+    return changed
+
+
+def tickets_ingest(
+    *,
+    store: Store,
+    external_ids: Sequence[str],
+    records_: dict[str, records.Conversation] | None = None,
+) -> tuple[dict[str, Conversation], dict[str, set[str]]]:
+    """The tickets of these conversations, row-locked, created on first sight; call inside a
+    transaction. Returns (tickets by conversation id, fields changed and not yet saved by id).
+
+    `records_` (from the conversations list) bring the buyer and the flags; a conversation
+    without one (a message for a conversation the list did not show) gets a ticket without a
+    customer that the next poll fills in.
+
+    Race-safe without retries: creating tickets takes the tenant's counter lock first and only
+    then locks the conversations, the one order every worker follows, so a conversation missing
+    after the counter lock is missing for everybody until this transaction commits, and its
+    number is handed out exactly once.
+    """
+    records_ = records_ or {}
+    wanted = list(dict.fromkeys(external_ids))
+    existing = set(
+        Conversation.objects.filter(store=store, external_id__in=wanted).values_list(
+            "external_id", flat=True
+        )
+    )
+    if len(existing) < len(wanted):
+        _counter_lock(store.tenant_id)
+    tickets = _locked_tickets(store=store, external_ids=wanted)
+    missing = [external_id for external_id in wanted if external_id not in tickets]
+    needs_buyer = [
+        record
+        for external_id, record in records_.items()
+        if external_id in missing
+        or (external_id in tickets and tickets[external_id].customer_id is None)
+    ]
+    customers = _customers_for(store=store, records_=needs_buyer)
+    changed: dict[str, set[str]] = {external_id: set() for external_id in wanted}
+    for external_id, ticket in tickets.items():
+        record = records_.get(external_id)
+        if record is not None:
+            changed[external_id] |= _ticket_refresh(ticket, record, customers)
+    if missing:
+        for ticket in _tickets_create(
+            store=store, external_ids=missing, records_=records_, customers=customers
+        ):
+            tickets[ticket.external_id] = ticket
+    return tickets, changed
+
+
+def _tickets_save(tickets: Sequence[Conversation], changed: dict[str, set[str]]) -> None:
+    """Saves the changed fields of the locked tickets in one statement."""
+    dirty = [ticket for ticket in tickets if changed.get(ticket.external_id)]
+    if not dirty:
+        return
+    now = timezone.now()
+    for ticket in dirty:
+        ticket.updated_at = now  # bulk_update does not apply auto_now
+    fields = sorted(set().union(*(changed[ticket.external_id] for ticket in dirty)))
+    Conversation.objects.bulk_update(dirty, [*fields, "updated_at"])
 
 
 def conversation_ingest(
     *, store: Store, record: records.Conversation | None = None, external_id: str = ""
 ) -> Conversation:
-    """The ticket of a platform conversation, created on first sight; keeps its buyer and flags.
-
-    `record` (from the conversations list) brings the buyer; without it (a message for a
-    conversation the list did not show) the ticket is made without a customer and the next poll
-    fills it in. Its messages are stored by `messages_ingest`, never from `latest_message`: that
-    one message alone would hide the ones before it from the poll's cursor.
+    """The ticket of one platform conversation, created on first sight; keeps its buyer and
+    flags (see `tickets_ingest`). Its messages are stored by `messages_ingest`, never from
+    `latest_message`: that one message alone would hide the ones before it from the poll's
+    cursor.
     """
     external_id = record.external_id if record is not None else external_id
     if not external_id:
         raise ValueError("A conversation needs its platform id.")
-    # Inside messages_ingest's transaction no savepoint is needed: an error rolls back both.
-    with transaction.atomic(savepoint=False):
-        conversation = _locked_ticket(store=store, external_id=external_id)
-        if conversation is None:
-            created = _ticket_create(store=store, external_id=external_id, record=record)
-            if created is not None:
-                return created
-            conversation = _locked_ticket(store=store, external_id=external_id)
-            assert conversation is not None
-            if record is None:
-                return conversation
-        elif record is None:
-            return conversation
-        changed: list[str] = []
-        if conversation.customer_id is None:
-            customer = _customer_for(store=store, record=record)
-            if customer is not None:
-                conversation.customer = customer
-                changed.append("customer")
-        if conversation.can_send_message != record.can_send_message:
-            conversation.can_send_message = record.can_send_message
-            changed.append("can_send_message")
-        if record.participant_count and conversation.participant_count != record.participant_count:
-            conversation.participant_count = record.participant_count
-            changed.append("participant_count")
-        if changed:
-            conversation.save(update_fields=[*changed, "updated_at"])
-        return conversation
+    with transaction.atomic():
+        tickets, changed = tickets_ingest(
+            store=store,
+            external_ids=[external_id],
+            records_={external_id: record} if record is not None else None,
+        )
+        _tickets_save(list(tickets.values()), changed)
+    return tickets[external_id]
 
 
 # --- Messages -----------------------------------------------------------------------------------
@@ -234,6 +357,16 @@ class IngestResult:
     linked_order_ids: list[str] = field(default_factory=list)
     # Order ids seen in buyer text that are not synced: checked live after commit.
     order_ids_to_check: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Delivery:
+    """Messages of one conversation as a feed delivered them (see `messages_ingest`)."""
+
+    conversation_id: str
+    messages: Sequence[records.Message]
+    complete_after: str | None = None
+    record: records.Conversation | None = None
 
 
 def _message_row(
@@ -273,6 +406,31 @@ def _unique_records(messages: Iterable[records.Message]) -> list[records.Message
     return list(by_id.values())
 
 
+def _merged(deliveries: Iterable[Delivery]) -> dict[str, Delivery]:
+    """One delivery per conversation. The cursor may move only when every part was a complete
+    read: a pushed message says nothing about the ones before it."""
+    merged: dict[str, Delivery] = {}
+    for delivery in deliveries:
+        external_id = (
+            delivery.record.external_id if delivery.record is not None else delivery.conversation_id
+        )
+        if not external_id:
+            raise ValueError("A conversation needs its platform id.")
+        seen = merged.get(external_id)
+        if seen is None:
+            merged[external_id] = Delivery(
+                external_id, list(delivery.messages), delivery.complete_after, delivery.record
+            )
+            continue
+        seen.messages = [*seen.messages, *delivery.messages]
+        if seen.complete_after is None or delivery.complete_after is None:
+            seen.complete_after = None
+        else:
+            seen.complete_after = min(seen.complete_after, delivery.complete_after)
+        seen.record = delivery.record or seen.record
+    return merged
+
+
 def _fill_echoes(store: Store, rows: Sequence[Message]) -> list[Message]:
     """A reply sent from Sellerdesk comes back from the platform: it already exists (matched on
     external id) but without the index the send call does not return. Give it its place."""
@@ -288,58 +446,8 @@ def _fill_echoes(store: Store, rows: Sequence[Message]) -> list[Message]:
     return echoes
 
 
-def _link_orders(
-    *, conversation: Conversation, links: dict[str, str], result: IngestResult
-) -> None:
-    """Links order ids to the ticket (first source wins); records each new link in its history."""
-    if not links:
-        return
-    existing = set(
-        ConversationOrder.objects.filter(
-            conversation=conversation, order_external_id__in=links
-        ).values_list("order_external_id", flat=True)
-    )
-    fresh = {order_id: source for order_id, source in links.items() if order_id not in existing}
-    if not fresh:
-        return
-    orders = {
-        order.external_id: order
-        for order in Order.objects.filter(store_id=conversation.store_id, external_id__in=fresh)
-    }
-    ConversationOrder.objects.bulk_create(
-        [
-            ConversationOrder(
-                tenant_id=conversation.tenant_id,
-                conversation=conversation,
-                order=orders.get(order_id),
-                order_external_id=order_id,
-                source=source,
-            )
-            for order_id, source in fresh.items()
-        ],
-        ignore_conflicts=True,
-    )
-    TicketEvent.objects.bulk_create(
-        [
-            TicketEvent(
-                tenant_id=conversation.tenant_id,
-                conversation=conversation,
-                kind=TicketEventKind.ORDER_LINKED,
-                body=f"Order {order_id} linked ({OrderLinkSource(source).label.lower()}).",
-                data={"order_id": order_id, "source": source},
-            )
-            for order_id, source in fresh.items()
-        ]
-    )
-    result.linked_order_ids.extend(fresh)
-    # Cards name an order of this store: fetch it live when it is not synced yet.
-    result.order_ids_to_check.extend(order_id for order_id in fresh if order_id not in orders)
-
-
-def _order_links_of(
-    conversation: Conversation, new: Sequence[Message]
-) -> tuple[dict[str, str], list[str]]:
-    """(links from cards, order ids in buyer text that still need checking)."""
+def _order_links_of(new: Sequence[Message]) -> tuple[dict[str, str], list[str]]:
+    """(links from cards, order-id-like numbers in buyer text) of one ticket's new messages."""
     links: dict[str, str] = {}
     in_text: list[str] = []
     for message in new:
@@ -353,46 +461,106 @@ def _order_links_of(
             for found in order_ids_in_text(message.text):
                 if found not in in_text:
                     in_text.append(found)
-    if in_text:
-        # A number in the text is linked only when it is an order of this store: the synced ones
-        # now, the others once a task has asked the platform (after commit).
-        synced = set(
-            Order.objects.filter(
-                store_id=conversation.store_id, external_id__in=in_text
-            ).values_list("external_id", flat=True)
-        )
-        for order_id in in_text:
-            if order_id in synced:
-                links.setdefault(order_id, OrderLinkSource.TEXT)
-        in_text = [order_id for order_id in in_text if order_id not in synced]
     return links, in_text
 
 
-def _update_ticket(
-    conversation: Conversation,
-    new: Sequence[Message],
-    result: IngestResult,
-    echoes: Sequence[Message] = (),
-) -> set[str]:
-    """Moves the ticket's denormalised fields by the new messages, in index order.
+def _link_orders(
+    *, store_id: int, wanted: Sequence[tuple[IngestResult, dict[str, str], list[str]]]
+) -> None:
+    """Links the order ids the tickets' new messages name (first source wins) and records each
+    new link in the ticket's history; ids not synced yet go to `order_ids_to_check`.
 
-    One aggregate reads the newest visible index and the newest seller reply; the buyer messages
-    still waiting are counted in the database only when a new reply arrived (otherwise they
-    follow from the ticket's own fields and the new messages). Returns the fields it changed
-    (the caller saves them with its own).
+    A card names an order of this store and is linked at once; a number in the text is linked
+    only when it is an order of this store: the synced ones now, the others once a task has
+    asked the platform (after commit).
     """
-    changed: set[str] = set()
-    stored = Message.objects.filter(conversation=conversation).aggregate(
-        newest=Max("index_key", filter=Q(is_visible=True)),
-        last_reply=Max(
-            "index_key",
-            filter=Q(direction=MessageDirection.OUTBOUND, index_key__isnull=False),
-        ),
+    wanted = [(result, links, in_text) for result, links, in_text in wanted if links or in_text]
+    if not wanted:
+        return
+    named = {order_id for _, links, in_text in wanted for order_id in [*links, *in_text]}
+    synced = {
+        order.external_id: order
+        for order in Order.objects.filter(store_id=store_id, external_id__in=named)
+    }
+    existing = set(
+        ConversationOrder.objects.filter(
+            conversation_id__in=[result.conversation.pk for result, _, _ in wanted]
+        ).values_list("conversation_id", "order_external_id")
     )
-    last_reply: str | None = stored["last_reply"]
+    new_links: list[ConversationOrder] = []
+    new_events: list[TicketEvent] = []
+    for result, links, in_text in wanted:
+        pk = result.conversation.pk
+        for order_id in in_text:
+            if order_id in synced:
+                links.setdefault(order_id, OrderLinkSource.TEXT)
+            elif order_id not in links:
+                result.order_ids_to_check.append(order_id)
+        fresh = {
+            order_id: source for order_id, source in links.items() if (pk, order_id) not in existing
+        }
+        conversation = result.conversation
+        for order_id, source in fresh.items():
+            new_links.append(
+                ConversationOrder(
+                    tenant_id=conversation.tenant_id,
+                    conversation=conversation,
+                    order=synced.get(order_id),
+                    order_external_id=order_id,
+                    source=source,
+                )
+            )
+            new_events.append(
+                TicketEvent(
+                    tenant_id=conversation.tenant_id,
+                    conversation=conversation,
+                    kind=TicketEventKind.ORDER_LINKED,
+                    body=f"Order {order_id} linked ({OrderLinkSource(source).label.lower()}).",
+                    data={"order_id": order_id, "source": source},
+                )
+            )
+            result.linked_order_ids.append(order_id)
+            if order_id not in synced:  # a card's order not synced yet: fetched live
+                result.order_ids_to_check.append(order_id)
+    ConversationOrder.objects.bulk_create(new_links, ignore_conflicts=True)
+    TicketEvent.objects.bulk_create(new_events)
+
+
+def _stored_marks(conversation_pks: Iterable[int]) -> dict[int, dict[str, str | None]]:
+    """Per ticket, after the insert: the newest visible index and the newest seller reply."""
+    return {
+        row["conversation_id"]: row
+        for row in Message.objects.filter(conversation_id__in=list(conversation_pks))
+        .values("conversation_id")
+        .annotate(
+            newest=Max("index_key", filter=Q(is_visible=True)),
+            last_reply=Max(
+                "index_key",
+                filter=Q(direction=MessageDirection.OUTBOUND, index_key__isnull=False),
+            ),
+        )
+    }
+
+
+def _update_ticket(
+    result: IngestResult,
+    stored: dict[str, str | None],
+    echoes: Sequence[Message],
+    events: list[TicketEvent],
+) -> set[str]:
+    """Moves the ticket's denormalised fields by its new messages, in index order.
+
+    `stored` holds the newest visible index and the newest seller reply as stored now; the buyer
+    messages still waiting are counted in the database only when a new reply arrived (otherwise
+    they follow from the ticket's own fields and the new messages). Returns the fields it changed
+    (saved by the caller); a reopening adds its history event to `events`.
+    """
+    conversation, new = result.conversation, result.new_messages
+    changed: set[str] = set()
+    last_reply: str | None = stored.get("last_reply")
     visible = [m for m in new if m.is_visible]
     newest = max(visible, key=lambda m: m.index_key or "", default=None)
-    if newest is not None and newest.index_key == stored["newest"]:
+    if newest is not None and newest.index_key == stored.get("newest"):
         # An older message arriving late does not replace the preview of a newer one.
         conversation.last_message_at = max(conversation.last_message_at, newest.sent_at)
         conversation.last_message_preview = message_preview(newest)
@@ -437,12 +605,14 @@ def _update_ticket(
             conversation.status_changed_at = timezone.now()
             conversation.solved_at = None
             changed |= {"status", "status_changed_at", "solved_at"}
-            TicketEvent.objects.create(
-                tenant_id=conversation.tenant_id,
-                conversation=conversation,
-                kind=TicketEventKind.REOPENED,
-                body=f"Reopened by the buyer's message (was {TicketStatus(previous).label}).",
-                data={"from": previous, "to": TicketStatus.OPEN},
+            events.append(
+                TicketEvent(
+                    tenant_id=conversation.tenant_id,
+                    conversation=conversation,
+                    kind=TicketEventKind.REOPENED,
+                    body=f"Reopened by the buyer's message (was {TicketStatus(previous).label}).",
+                    data={"from": previous, "to": TicketStatus.OPEN},
+                )
             )
             result.reopened = True
     return changed
@@ -459,6 +629,90 @@ def _relax_commit() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def messages_ingest_many(
+    *, store: Store, deliveries: Iterable[Delivery]
+) -> dict[str, IngestResult]:
+    """Stores the messages of many conversations of one store in one transaction, once each,
+    and moves their tickets accordingly; the results by conversation id.
+
+    The set-based form of `messages_ingest` (same rules, see there): a poll's page of
+    conversations or a burst of webhook deliveries costs a fixed number of statements, not a
+    transaction per message. Two deliveries for one conversation are merged.
+    """
+    merged = _merged(deliveries)
+    if not merged:
+        return {}
+    batches = {external_id: _unique_records(d.messages) for external_id, d in merged.items()}
+    with transaction.atomic():
+        _relax_commit()
+        tickets, changed = tickets_ingest(
+            store=store,
+            external_ids=list(merged),
+            records_={
+                external_id: d.record for external_id, d in merged.items() if d.record is not None
+            },
+        )
+        results = {
+            external_id: IngestResult(conversation=tickets[external_id]) for external_id in merged
+        }
+        now = timezone.now()
+        rows = [
+            _message_row(store, tickets[external_id], record, now)
+            for external_id, batch in batches.items()
+            for record in batch
+        ]
+        echoes: list[Message] = []
+        if rows:
+            Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+            by_pk = {ticket.pk: external_id for external_id, ticket in tickets.items()}
+            for message in Message.objects.filter(
+                conversation_id__in=by_pk, public_id__in=[row.public_id for row in rows]
+            ):
+                results[by_pk[message.conversation_id]].new_messages.append(message)
+            for result in results.values():
+                result.new_messages.sort(key=lambda m: m.index_key or "")
+            if sum(len(result.new_messages) for result in results.values()) < len(rows):
+                echoes = _fill_echoes(store, rows)
+        echoes_of: dict[int, list[Message]] = {}
+        for echo in echoes:
+            echoes_of.setdefault(echo.conversation_id, []).append(echo)
+        moved = [
+            result
+            for result in results.values()
+            if result.new_messages or result.conversation.pk in echoes_of
+        ]
+        _link_orders(
+            store_id=store.pk,
+            wanted=[(result, *_order_links_of(result.new_messages)) for result in moved],
+        )
+        marks = _stored_marks(result.conversation.pk for result in moved) if moved else {}
+        events: list[TicketEvent] = []
+        for result in moved:
+            ticket = result.conversation
+            changed[ticket.external_id] |= _update_ticket(
+                result, marks.get(ticket.pk, {}), echoes_of.get(ticket.pk, ()), events
+            )
+        TicketEvent.objects.bulk_create(events)
+        for external_id, delivery in merged.items():
+            batch = batches[external_id]
+            if delivery.complete_after is None or not batch:
+                continue
+            ticket = tickets[external_id]
+            newest = max(index_key(record.index) or "" for record in batch)
+            if newest > ticket.message_cursor:
+                ticket.message_cursor = newest
+                changed[external_id].add("message_cursor")
+        _tickets_save(list(tickets.values()), changed)
+        checks = {
+            result.conversation.pk: list(dict.fromkeys(result.order_ids_to_check))
+            for result in results.values()
+            if result.order_ids_to_check
+        }
+        if checks:
+            _schedule_order_checks(checks)
+    return results
 
 
 def messages_ingest(
@@ -479,54 +733,21 @@ def messages_ingest(
     `record` (the conversation from the list, as the poll has it) creates or updates the ticket
     in the same transaction.
     """
-    batch = _unique_records(messages)
-    with transaction.atomic():
-        _relax_commit()
-        if record is not None:
-            conversation = conversation_ingest(store=store, record=record)
-        else:
-            conversation = _locked_ticket(
-                store=store, external_id=conversation_id
-            ) or conversation_ingest(store=store, external_id=conversation_id)
-        result = IngestResult(conversation=conversation)
-        now = timezone.now()
-        rows = [_message_row(store, conversation, record, now) for record in batch]
-        echoes: list[Message] = []
-        changed: set[str] = set()
-        if rows:
-            Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-            mine = {row.public_id for row in rows}
-            result.new_messages = sorted(
-                Message.objects.filter(conversation=conversation, public_id__in=mine),
-                key=lambda m: m.index_key or "",
-            )
-            echoes = _fill_echoes(store, rows) if len(result.new_messages) < len(rows) else []
-        if result.new_messages or echoes:
-            links, to_check = _order_links_of(conversation, result.new_messages)
-            _link_orders(conversation=conversation, links=links, result=result)
-            result.order_ids_to_check.extend(to_check)
-            changed |= _update_ticket(conversation, result.new_messages, result, echoes)
-        if complete_after is not None and rows:
-            newest = max(row.index_key or "" for row in rows)
-            if newest > conversation.message_cursor:
-                conversation.message_cursor = newest
-                changed.add("message_cursor")
-        if changed:
-            conversation.save(update_fields=[*sorted(changed), "updated_at"])
-        if result.order_ids_to_check:
-            _schedule_order_check(conversation.pk, list(result.order_ids_to_check))
-    return result
+    delivery = Delivery(conversation_id, list(messages), complete_after, record)
+    results = messages_ingest_many(store=store, deliveries=[delivery])
+    return next(iter(results.values()))
 
 
-def _schedule_order_check(conversation_pk: int, order_ids: list[str]) -> None:
+def _schedule_order_checks(checks: dict[int, list[str]]) -> None:
     from .tasks import link_orders_live
 
     def enqueue() -> None:
-        try:
-            link_orders_live.delay(conversation_pk, order_ids)
-        except Exception:
-            # The message is stored; the link is a convenience an agent can still make by hand.
-            logger.exception("Could not enqueue the order check of ticket %s", conversation_pk)
+        for conversation_pk, order_ids in checks.items():
+            try:
+                link_orders_live.delay(conversation_pk, order_ids)
+            except Exception:
+                # The message is stored; the link is a convenience an agent can still make.
+                logger.exception("Could not enqueue the order check of ticket %s", conversation_pk)
 
     transaction.on_commit(enqueue)
 
@@ -562,8 +783,7 @@ def conversation_orders_link_live(
             link.save(update_fields=["order"])
         result = IngestResult(conversation=conversation)
         _link_orders(
-            conversation=conversation,
-            links={order_id: OrderLinkSource.TEXT for order_id in orders},
-            result=result,
+            store_id=store.pk,
+            wanted=[(result, {order_id: OrderLinkSource.TEXT for order_id in orders}, [])],
         )
     return result.linked_order_ids

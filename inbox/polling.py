@@ -22,7 +22,7 @@ from marketplaces.adapter import StoreAPI, StoreUnavailableError, store_api
 from marketplaces.models import Store, StoreStatus
 from marketplaces.tiktok.errors import TikTokError
 
-from .ingest import conversation_ingest, messages_ingest
+from .ingest import Delivery, messages_ingest, messages_ingest_many
 from .models import Conversation, StoreInboxState, index_key
 
 logger = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ def stores_to_poll() -> list[int]:
 
 
 def _poll_pages(store: Store, result: PollResult) -> None:
+    """Reads the list newest first; each page's new messages are stored in one transaction."""
     api = store_api(store)
     for number, page in enumerate(api.conversation_pages(), start=1):
         tickets = {
@@ -169,24 +170,26 @@ def _poll_pages(store: Store, result: PollResult) -> None:
                 store=store, external_id__in=[record.external_id for record in page.items]
             ).only("external_id", "message_cursor", "customer_id")
         }
+        deliveries: list[Delivery] = []
         anything_new = False
-        for record in page.items:
-            result.conversations_seen += 1
-            ticket = tickets.get(record.external_id)
-            latest = _latest_key(record)
-            if ticket is not None and (latest is None or latest <= ticket.message_cursor):
-                if ticket.customer_id is None:
-                    conversation_ingest(store=store, record=record)  # the buyer, now known
-                continue
-            anything_new = True
-            _, new = conversation_read(
-                api=api,
-                store=store,
-                record=record,
-                cursor=ticket.message_cursor if ticket is not None else "",
-            )
-            result.conversations_read += 1
-            result.new_messages += new
+        try:
+            for record in page.items:
+                result.conversations_seen += 1
+                ticket = tickets.get(record.external_id)
+                latest = _latest_key(record)
+                if ticket is not None and (latest is None or latest <= ticket.message_cursor):
+                    if ticket.customer_id is None:  # the buyer, now known
+                        deliveries.append(Delivery(record.external_id, [], None, record))
+                    continue
+                anything_new = True
+                cursor = ticket.message_cursor if ticket is not None else ""
+                messages = api.messages(record.external_id, after_index=_platform_index(cursor))
+                deliveries.append(Delivery(record.external_id, messages, cursor, record))
+                result.conversations_read += 1
+        finally:
+            # What was read before an error is stored all the same; the rest comes next time.
+            stored = messages_ingest_many(store=store, deliveries=deliveries)
+            result.new_messages += sum(len(each.new_messages) for each in stored.values())
         if not anything_new or number >= MAX_POLL_PAGES:
             return
 

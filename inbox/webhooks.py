@@ -1,20 +1,25 @@
 """Mailbox webhooks: NEW_MESSAGE (14) stores the pushed message, NEW_CONVERSATION (13) reads the
 conversation again. Registered in the marketplaces registry from `InboxConfig.ready()`; the
 webhook task runs them inside its transaction, so the order checks they schedule run after commit.
+
+A burst of NEW_MESSAGE deliveries is taken by one worker at a time (`new_messages`, the batch
+handler): the messages of known conversations are stored in one ingest, one transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from marketplaces.adapter import StoreUnavailableError, webhook_record
 from marketplaces.models import Store, StoreStatus, WebhookEvent
-from marketplaces.records import NewMessage, WebhookType
-from marketplaces.services import register_webhook_handler
+from marketplaces.records import Message, NewMessage, WebhookType
+from marketplaces.services import register_webhook_batch_handler, register_webhook_handler
 
 # The stored payload is TikTok's JSON; its mapping turns it into the adapter's records.
 # (marketplaces/ has no platform-neutral "event -> record" function yet; see the report.)
 from marketplaces.tiktok.errors import TikTokError
 
-from .ingest import messages_ingest
+from .ingest import Delivery, IngestResult, messages_ingest, messages_ingest_many
 from .models import Conversation
 from .polling import conversation_refresh
 
@@ -56,11 +61,51 @@ def new_message(event: WebhookEvent, store: Store) -> str:
         new += len(result.new_messages)
         return f"New ticket #{ticket.number}: {new} message(s) stored."
     result = messages_ingest(store=store, conversation_id=conversation_id, messages=[message])
-    ticket = result.conversation
-    if not result.new_messages:
-        return f"Message {message.external_id} already stored (ticket #{ticket.number})."
+    return _stored_sentence(message, result, new=bool(result.new_messages))
+
+
+def _stored_sentence(message: Message, result: IngestResult, *, new: bool) -> str:
+    number = result.conversation.number
+    if not new:
+        return f"Message {message.external_id} already stored (ticket #{number})."
     reopened = " Ticket reopened." if result.reopened else ""
-    return f"Message {message.external_id} stored in ticket #{ticket.number}.{reopened}"
+    return f"Message {message.external_id} stored in ticket #{number}.{reopened}"
+
+
+@register_webhook_batch_handler(WebhookType.NEW_MESSAGE)
+def new_messages(events: Sequence[WebhookEvent], store: Store) -> dict[int, str]:
+    """A burst of NEW_MESSAGE deliveries: the messages of conversations that already have a
+    ticket are stored in one ingest. The others (a conversation seen for the first time needs
+    its buyer and history from the platform) and malformed events are left to `new_message`."""
+    pushed: dict[int, tuple[str, Message]] = {}
+    for event in events:
+        try:
+            conversation_id = _conversation_id(event)
+            data = webhook_record(event.payload).data
+        except ValueError:
+            continue
+        if isinstance(data, NewMessage):
+            pushed[event.pk] = (conversation_id, data.message)
+    known = set(
+        Conversation.objects.filter(
+            store=store, external_id__in={conversation_id for conversation_id, _ in pushed.values()}
+        ).values_list("external_id", flat=True)
+    )
+    pushed = {pk: item for pk, item in pushed.items() if item[0] in known}
+    deliveries = [
+        Delivery(conversation_id, [message]) for conversation_id, message in pushed.values()
+    ]
+    results = messages_ingest_many(store=store, deliveries=deliveries)
+    told: set[str] = set()  # the same message pushed twice in the burst is stored once
+    sentences: dict[int, str] = {}
+    for pk, (conversation_id, message) in pushed.items():
+        result = results[conversation_id]
+        new = message.external_id not in told and any(
+            stored.external_id == message.external_id for stored in result.new_messages
+        )
+        told.add(message.external_id)
+        sentences[pk] = _stored_sentence(message, result, new=new)
+    return sentences
 
 
 @register_webhook_handler(WebhookType.NEW_CONVERSATION)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tenants.models import Membership, Role, User
@@ -202,8 +202,15 @@ WEBHOOK_CLAIM_TIMEOUT = timedelta(minutes=10)
 # A received event no worker has claimed after this long was probably never enqueued.
 WEBHOOK_ENQUEUE_GRACE = timedelta(minutes=2)
 
+# Received events of one shop and type that a worker takes together with the one it was given.
+WEBHOOK_BATCH_SIZE = 200
+
 WebhookHandler = Callable[[WebhookEvent, Store], str]
+# Takes several events of one type and shop; returns the result sentence of each event it
+# handled, by event id. Events it leaves out go to the type's one-event handler.
+WebhookBatchHandler = Callable[[Sequence[WebhookEvent], Store], dict[int, str]]
 _HANDLERS: dict[int, WebhookHandler] = {}
+_BATCH_HANDLERS: dict[int, WebhookBatchHandler] = {}
 
 
 def register_webhook_handler(webhook_type: int) -> Callable[[WebhookHandler], WebhookHandler]:
@@ -216,6 +223,19 @@ def register_webhook_handler(webhook_type: int) -> Callable[[WebhookHandler], We
 
     def decorate(handler: WebhookHandler) -> WebhookHandler:
         _HANDLERS[int(webhook_type)] = handler
+        return handler
+
+    return decorate
+
+
+def register_webhook_batch_handler(
+    webhook_type: int,
+) -> Callable[[WebhookBatchHandler], WebhookBatchHandler]:
+    """Adds a handler that processes a burst of events of one type and shop together (see
+    `webhook_event_process`); the type keeps its one-event handler for what the batch leaves."""
+
+    def decorate(handler: WebhookBatchHandler) -> WebhookBatchHandler:
+        _BATCH_HANDLERS[int(webhook_type)] = handler
         return handler
 
     return decorate
@@ -303,26 +323,38 @@ def _on_upcoming_authorization_expiration(event: WebhookEvent, store: Store) -> 
     return f"Authorization expires {expires_at:%Y-%m-%d %H:%M} UTC; warning recorded."
 
 
-def webhook_event_process(*, event_id: int) -> str | None:
-    """Processes one stored event; returns its new status, or None when it was not ours to take.
-
-    Claimed with a conditional UPDATE, so of two workers given the same id exactly one proceeds;
-    a claim left by a dead worker expires after WEBHOOK_CLAIM_TIMEOUT.
-    """
-    now = timezone.now()
-    claimed = (
-        WebhookEvent.objects.filter(pk=event_id)
-        .filter(
-            Q(status=WebhookEventStatus.RECEIVED)
-            | Q(status=WebhookEventStatus.PROCESSING, claimed_at__lt=now - WEBHOOK_CLAIM_TIMEOUT)
-        )
-        .update(status=WebhookEventStatus.PROCESSING, claimed_at=now, attempts=F("attempts") + 1)
+def _claimable(now: datetime) -> Q:
+    return Q(status=WebhookEventStatus.RECEIVED) | Q(
+        status=WebhookEventStatus.PROCESSING, claimed_at__lt=now - WEBHOOK_CLAIM_TIMEOUT
     )
-    if not claimed:
-        return None
-    event = WebhookEvent.objects.get(pk=event_id)
+
+
+def _claim(events: QuerySet[WebhookEvent], now: datetime) -> int:
+    return events.update(
+        status=WebhookEventStatus.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
+    )
+
+
+def _claim_companions(event: WebhookEvent, now: datetime) -> list[WebhookEvent]:
+    """Received events of the same shop and type, oldest first, that no worker has taken; their
+    own tasks will find them taken and do nothing."""
+    with transaction.atomic():
+        ids = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookEventStatus.RECEIVED, type=event.type, shop_id=event.shop_id)
+            .exclude(pk=event.pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: WEBHOOK_BATCH_SIZE - 1]
+        )
+        if ids:
+            _claim(WebhookEvent.objects.filter(pk__in=ids, status=WebhookEventStatus.RECEIVED), now)
+    return list(WebhookEvent.objects.filter(pk__in=ids, claimed_at=now).order_by("pk"))
+
+
+def _process_one(event: WebhookEvent, now: datetime) -> str:
+    """Runs the one-event handler on an event this worker claimed at `now`; its new status."""
     ours = WebhookEvent.objects.filter(
-        pk=event_id, status=WebhookEventStatus.PROCESSING, claimed_at=now
+        pk=event.pk, status=WebhookEventStatus.PROCESSING, claimed_at=now
     )
     try:
         with transaction.atomic():
@@ -347,10 +379,63 @@ def webhook_event_process(*, event_id: int) -> str | None:
                 last_error="",
             )
     except Exception as exc:
-        logger.exception("Webhook event %s (type %s) failed", event_id, event.type)
+        logger.exception("Webhook event %s (type %s) failed", event.pk, event.type)
         ours.update(status=WebhookEventStatus.FAILED, last_error=f"{type(exc).__name__}: {exc}")
         return WebhookEventStatus.FAILED
     return status
+
+
+def _process_batch(events: Sequence[WebhookEvent], now: datetime) -> dict[int, str]:
+    """Runs the type's batch handler on events this worker claimed at `now`, in one transaction;
+    what it leaves, or everything if it fails, goes through `_process_one`. Statuses by id."""
+    first = events[0]
+    handler = _BATCH_HANDLERS[first.type]
+    store = Store.objects.filter(platform=first.platform, external_shop_id=first.shop_id).first()
+    statuses: dict[int, str] = {}
+    if store is not None:
+        try:
+            with transaction.atomic():
+                results = handler(events, store)
+                done = timezone.now()
+                handled = [event for event in events if event.pk in results]
+                for event in handled:
+                    event.status = WebhookEventStatus.PROCESSED
+                    event.result = results[event.pk][:255]
+                    event.store = store
+                    event.processed_at = done
+                    event.last_error = ""
+                # Only events still claimed by this worker (bulk_update keeps the filter).
+                WebhookEvent.objects.filter(
+                    status=WebhookEventStatus.PROCESSING, claimed_at=now
+                ).bulk_update(handled, ["status", "result", "store", "processed_at", "last_error"])
+                statuses = {event.pk: WebhookEventStatus.PROCESSED for event in handled}
+        except Exception:
+            # One bad event must not fail the others: each goes alone, and fails alone.
+            logger.exception("Webhook batch of %s type %s events failed", len(events), first.type)
+            statuses = {}
+    for event in events:
+        if event.pk not in statuses:
+            statuses[event.pk] = _process_one(event, now)
+    return statuses
+
+
+def webhook_event_process(*, event_id: int) -> str | None:
+    """Processes one stored event; returns its new status, or None when it was not ours to take.
+
+    Claimed with a conditional UPDATE, so of two workers given the same id exactly one proceeds;
+    a claim left by a dead worker expires after WEBHOOK_CLAIM_TIMEOUT. For a type with a batch
+    handler (NEW_MESSAGE) the worker also takes the shop's other received events of that type
+    and processes them together: a burst costs one transaction per batch, not one per event.
+    """
+    now = timezone.now()
+    if not _claim(WebhookEvent.objects.filter(_claimable(now), pk=event_id), now):
+        return None
+    event = WebhookEvent.objects.get(pk=event_id)
+    if event.type in _BATCH_HANDLERS:
+        companions = _claim_companions(event, now)
+        if companions:
+            return _process_batch([event, *companions], now)[event.pk]
+    return _process_one(event, now)
 
 
 def webhook_events_requeue(*, now: datetime | None = None, limit: int = 500) -> list[int]:
