@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
+from config.db import rows_update
 from marketplaces import records
 from marketplaces.models import Store
 from orders.models import Order
@@ -320,9 +321,9 @@ def _tickets_save(tickets: Sequence[Conversation], changed: dict[str, set[str]])
         return
     now = timezone.now()
     for ticket in dirty:
-        ticket.updated_at = now  # bulk_update does not apply auto_now
+        ticket.updated_at = now  # a bulk write does not apply auto_now
     fields = sorted(set().union(*(changed[ticket.external_id] for ticket in dirty)))
-    Conversation.objects.bulk_update(dirty, [*fields, "updated_at"])
+    rows_update(Conversation.objects.all(), dirty, [*fields, "updated_at"])
 
 
 def conversation_ingest(
@@ -442,7 +443,7 @@ def _fill_echoes(store: Store, rows: Sequence[Message]) -> list[Message]:
         row = by_id[echo.external_id]
         echo.index_key, echo.sent_at = row.index_key, row.sent_at
     if echoes:
-        Message.objects.bulk_update(echoes, ["index_key", "sent_at"])
+        rows_update(Message.objects.all(), echoes, ["index_key", "sent_at"])
     return echoes
 
 

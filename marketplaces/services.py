@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core import signing
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from config.db import rows_update
 from tenants.models import Membership, Role, User
 
 from .models import (
@@ -202,8 +204,11 @@ WEBHOOK_CLAIM_TIMEOUT = timedelta(minutes=10)
 # A received event no worker has claimed after this long was probably never enqueued.
 WEBHOOK_ENQUEUE_GRACE = timedelta(minutes=2)
 
-# Received events of one shop and type that a worker takes together with the one it was given.
+# Events of one shop and type that a worker takes together (batch-handled types).
 WEBHOOK_BATCH_SIZE = 200
+# How long "a drain is on its way" holds for a shop; a drain lost with its worker frees it then
+# (and the sweeper hands its events out after WEBHOOK_ENQUEUE_GRACE in any case).
+WEBHOOK_DRAIN_TIMEOUT = timedelta(seconds=60)
 
 WebhookHandler = Callable[[WebhookEvent, Store], str]
 # Takes several events of one type and shop; returns the result sentence of each event it
@@ -245,14 +250,33 @@ def webhook_handler_for(webhook_type: int) -> WebhookHandler | None:
     return _HANDLERS.get(webhook_type)
 
 
-def _enqueue_webhook_event(event_id: int) -> None:
-    from .tasks import process_webhook_event
+def _drain_key(shop_id: str, webhook_type: int) -> str:
+    return f"webhooks:drain:{webhook_type}:{shop_id}"
+
+
+def _enqueue_webhook_event(event: WebhookEvent) -> None:
+    """Hands a stored event to the workers, after commit.
+
+    A type with a batch handler (NEW_MESSAGE) is not given a task per event: one drain task per
+    shop and type takes whatever is waiting, a batch at a time (`webhook_events_drain`), and
+    only the first event of a burst enqueues it (a cache key says one is on its way or running).
+    """
+    from .tasks import process_webhook_event, process_webhook_events
 
     try:
-        process_webhook_event.delay(event_id)
+        if event.type not in _BATCH_HANDLERS:
+            process_webhook_event.delay(event.pk)
+            return
+        key = _drain_key(event.shop_id, event.type)
+        if cache.add(key, event.pk, timeout=WEBHOOK_DRAIN_TIMEOUT.total_seconds()):
+            try:
+                process_webhook_events.delay(event.shop_id, event.type)
+            except Exception:
+                cache.delete(key)  # the next event tries again
+                raise
     except Exception:
         # The event is stored; the sweeper enqueues it again. Never fail the acknowledgement.
-        logger.exception("Could not enqueue webhook event %s; the sweeper will retry", event_id)
+        logger.exception("Could not enqueue webhook event %s; the sweeper will retry", event.pk)
 
 
 def webhook_event_receive(
@@ -272,7 +296,7 @@ def webhook_event_receive(
                 shop_id=shop_id,
                 payload=payload,
             )
-            transaction.on_commit(lambda: _enqueue_webhook_event(event.pk))
+            transaction.on_commit(lambda: _enqueue_webhook_event(event))
     except IntegrityError:
         if WebhookEvent.objects.filter(notification_id=notification_id).exists():
             return None
@@ -335,19 +359,22 @@ def _claim(events: QuerySet[WebhookEvent], now: datetime) -> int:
     )
 
 
-def _claim_companions(event: WebhookEvent, now: datetime) -> list[WebhookEvent]:
-    """Received events of the same shop and type, oldest first, that no worker has taken; their
-    own tasks will find them taken and do nothing."""
+def _claim_waiting(
+    *, shop_id: str, webhook_type: int, now: datetime, limit: int
+) -> list[WebhookEvent]:
+    """Received events of one shop and type that no worker has taken, oldest first; rows another
+    worker is claiming at this moment are skipped, not waited for."""
     with transaction.atomic():
         ids = list(
             WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=WebhookEventStatus.RECEIVED, type=event.type, shop_id=event.shop_id)
-            .exclude(pk=event.pk)
+            .filter(status=WebhookEventStatus.RECEIVED, type=webhook_type, shop_id=shop_id)
             .order_by("pk")
-            .values_list("pk", flat=True)[: WEBHOOK_BATCH_SIZE - 1]
+            .values_list("pk", flat=True)[:limit]
         )
         if ids:
             _claim(WebhookEvent.objects.filter(pk__in=ids, status=WebhookEventStatus.RECEIVED), now)
+    if not ids:
+        return []
     return list(WebhookEvent.objects.filter(pk__in=ids, claimed_at=now).order_by("pk"))
 
 
@@ -404,10 +431,13 @@ def _process_batch(events: Sequence[WebhookEvent], now: datetime) -> dict[int, s
                     event.store = store
                     event.processed_at = done
                     event.last_error = ""
-                # Only events still claimed by this worker (bulk_update keeps the filter).
-                WebhookEvent.objects.filter(
-                    status=WebhookEventStatus.PROCESSING, claimed_at=now
-                ).bulk_update(handled, ["status", "result", "store", "processed_at", "last_error"])
+                rows_update(  # only events still claimed by this worker
+                    WebhookEvent.objects.filter(
+                        status=WebhookEventStatus.PROCESSING, claimed_at=now
+                    ),
+                    handled,
+                    ["status", "result", "store", "processed_at", "last_error"],
+                )
                 statuses = {event.pk: WebhookEventStatus.PROCESSED for event in handled}
         except Exception:
             # One bad event must not fail the others: each goes alone, and fails alone.
@@ -432,10 +462,35 @@ def webhook_event_process(*, event_id: int) -> str | None:
         return None
     event = WebhookEvent.objects.get(pk=event_id)
     if event.type in _BATCH_HANDLERS:
-        companions = _claim_companions(event, now)
+        companions = _claim_waiting(
+            shop_id=event.shop_id, webhook_type=event.type, now=now, limit=WEBHOOK_BATCH_SIZE - 1
+        )
         if companions:
             return _process_batch([event, *companions], now)[event.pk]
     return _process_one(event, now)
+
+
+def webhook_events_drain(*, shop_id: str, webhook_type: int) -> int:
+    """Processes a shop's waiting events of a batch-handled type, a batch per transaction, until
+    none is left; returns how many were processed.
+
+    Before its last look it frees the shop's "drain on its way" key: an event stored after that
+    look finds the key free and enqueues a new drain, so none waits for the sweeper.
+    """
+    processed = 0
+    released = False
+    while True:
+        now = timezone.now()
+        events = _claim_waiting(
+            shop_id=shop_id, webhook_type=webhook_type, now=now, limit=WEBHOOK_BATCH_SIZE
+        )
+        if events:
+            processed += len(_process_batch(events, now))
+        elif released:
+            return processed
+        else:
+            cache.delete(_drain_key(shop_id, webhook_type))
+            released = True
 
 
 def webhook_events_requeue(*, now: datetime | None = None, limit: int = 500) -> list[int]:

@@ -14,6 +14,12 @@ def process_webhook_event(event_id: int) -> str | None:
     return services.webhook_event_process(event_id=event_id)
 
 
+@shared_task(name="marketplaces.process_webhook_events", ignore_result=True)
+def process_webhook_events(shop_id: str, webhook_type: int) -> int:
+    """Processes the shop's waiting events of one batch-handled type (NEW_MESSAGE) in batches."""
+    return services.webhook_events_drain(shop_id=shop_id, webhook_type=webhook_type)
+
+
 @shared_task(name="marketplaces.requeue_webhook_events", ignore_result=True)
 def requeue_webhook_events() -> int:
     """Beat: hands stored events that were never processed back to the workers."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -95,3 +96,17 @@ def owner_client(client, owner):
 def agent_client(client, agent):
     client.force_login(agent)
     return client
+
+
+@pytest.fixture
+def private_cache(settings) -> None:
+    """An empty in-process cache for this test alone: nothing cached by an earlier test (a
+    folder count, a webhook drain said to be on its way) leaks into it."""
+    # LocMemCache instances of one LOCATION share their store: a location of its own.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
+

@@ -24,7 +24,7 @@ from inbox.polling import store_poll
 from marketplaces import tasks as marketplace_tasks
 from marketplaces.adapter import reset_default_client, store_api
 from marketplaces.models import StoreStatus, WebhookEvent, WebhookEventStatus
-from marketplaces.services import webhook_event_process
+from marketplaces.services import webhook_event_process, webhook_events_drain
 from orders.ingest import orders_upsert
 from orders.models import Order
 from tests.factories_marketplaces import WebhookEventFactory
@@ -43,13 +43,18 @@ def sandbox(tiktok_sandbox_factory, settings, receiver):
 
 
 @pytest.fixture
-def deliver(client, django_capture_on_commit_callbacks, monkeypatch):
-    """Posts a pushed notification to our intake; its processing task (and the order checks it
-    schedules after commit) run at once."""
+def deliver(client, django_capture_on_commit_callbacks, monkeypatch, private_cache):
+    """Posts a pushed notification to our intake; its processing task (the shop's drain for
+    NEW_MESSAGE) and the order checks it schedules after commit run at once."""
     monkeypatch.setattr(
         marketplace_tasks.process_webhook_event,
         "delay",
         lambda event_id: webhook_event_process(event_id=event_id),
+    )
+    monkeypatch.setattr(
+        marketplace_tasks.process_webhook_events,
+        "delay",
+        lambda shop_id, kind: webhook_events_drain(shop_id=shop_id, webhook_type=kind),
     )
     monkeypatch.setattr(
         inbox_tasks.link_orders_live,

@@ -7,12 +7,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inbox import tasks as inbox_tasks
 from inbox.ingest import (
+    Delivery,
     conversation_ingest,
     messages_ingest,
+    messages_ingest_many,
     next_ticket_number,
     order_ids_in_text,
 )
@@ -438,3 +442,139 @@ def test_another_tenants_mailbox_is_untouched(store, ticket, other_tenant):
         0,
         other_tenant.pk,
     )
+
+
+# --- Many conversations in one call -------------------------------------------------------------
+
+
+def buyer_record(conversation_number: int, created: datetime):
+    """Conversation `conversation_number` with a buyer of its own, created at `created`."""
+    return mapping.conversation(
+        {
+            "id": f"71068883239270{conversation_number:05d}",
+            "participant_count": 2,
+            "can_send_message": True,
+            "create_time": int(created.timestamp()),
+            "participants": [
+                {
+                    "im_user_id": f"70788556518{conversation_number:08d}",
+                    "user_id": f"74940496426{conversation_number:08d}",
+                    "role": "BUYER",
+                },
+            ],
+        }
+    )
+
+
+def line(conversation_number: int, number: int) -> MessageRecord:
+    return mapping.message(
+        {
+            "id": f"7224{conversation_number:05d}{number:06d}",
+            "index": str(7494560109732334000 + number * 7),
+            "type": "TEXT",
+            "content": f'{{"content":"line {number}"}}',
+            "create_time": int((T0 + timedelta(minutes=number)).timestamp()),
+            "is_visible": True,
+            "sender": {"im_user_id": f"70788556518{conversation_number:08d}", "role": "BUYER"},
+        },
+        f"71068883239270{conversation_number:05d}",
+    )
+
+
+def test_a_page_of_conversations_is_stored_in_one_call_numbered_oldest_first(store):
+    # Given a known ticket and two conversations seen for the first time, the newer listed first
+    known = messages_ingest(
+        store=store,
+        conversation_id="",
+        messages=[line(0, 1)],
+        complete_after="",
+        record=buyer_record(0, T0),
+    ).conversation
+    newer, older = (
+        buyer_record(1, T0 + timedelta(hours=2)),
+        buyer_record(2, T0 + timedelta(hours=1)),
+    )
+
+    # When one poll page brings all three
+    results = messages_ingest_many(
+        store=store,
+        deliveries=[
+            Delivery(newer.external_id, [line(1, 1), line(1, 2)], "", newer),
+            Delivery(older.external_id, [line(2, 1)], "", older),
+            Delivery(known.external_id, [line(0, 1), line(0, 2)], known.message_cursor, None),
+        ],
+    )
+
+    # Then each is one ticket with its own buyer, the new ones numbered by age, and only the
+    # messages not stored before are new
+    tickets = {external_id: result.conversation for external_id, result in results.items()}
+    assert [tickets[c.external_id].number for c in (newer, older)] == [3, 2]
+    assert tickets[known.external_id].pk == known.pk
+    assert [len(results[c.external_id].new_messages) for c in (newer, older, known)] == [2, 1, 1]
+    assert Customer.objects.filter(store=store).count() == 3
+    for ticket in Conversation.objects.filter(store=store):
+        assert ticket.customer.buyer_user_id.endswith(ticket.external_id[-5:].rjust(8, "0"))
+        assert ticket.unread_count == Message.objects.filter(conversation=ticket).count()
+        newest = Message.objects.filter(conversation=ticket).order_by("-index_key").first()
+        assert ticket.message_cursor == newest.index_key
+        assert ticket.last_message_preview == newest.text
+    assert list(
+        TicketEvent.objects.filter(kind=TicketEventKind.CREATED).values_list(
+            "conversation__number", flat=True
+        )
+    ) == [1, 2, 3]
+
+
+def test_two_deliveries_for_one_conversation_are_merged_and_a_push_keeps_the_cursor(store):
+    record = buyer_record(5, T0)
+
+    results = messages_ingest_many(
+        store=store,
+        deliveries=[
+            Delivery(record.external_id, [line(5, 1), line(5, 2)], "", record),
+            Delivery(record.external_id, [line(5, 3), line(5, 2)]),  # pushed: says nothing older
+        ],
+    )
+
+    (result,) = results.values()
+    assert [m.text for m in result.new_messages] == ["line 1", "line 2", "line 3"]
+    ticket = Conversation.objects.get()
+    assert (ticket.number, ticket.unread_count, ticket.message_cursor) == (1, 3, "")
+    assert ticket.last_message_preview == "line 3"
+
+
+def test_the_statements_of_one_call_do_not_grow_with_its_conversations(
+    store, django_assert_num_queries
+):
+    def page(first: int, count: int) -> list[Delivery]:
+        return [
+            Delivery(
+                buyer_record(n, T0).external_id,
+                [line(n, 1), line(n, 2)],
+                "",
+                buyer_record(n, T0),
+            )
+            for n in range(first, first + count)
+        ]
+
+    def statements(deliveries: list[Delivery]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            messages_ingest_many(store=store, deliveries=deliveries)
+        return len(captured)
+
+    # The tenant's first tickets create its counter row: measured apart from the pages.
+    messages_ingest_many(store=store, deliveries=page(100, 1))
+    new_small, new_large = statements(page(0, 2)), statements(page(10, 20))
+
+    def pushes(number: int, count: int) -> list[Delivery]:
+        return [
+            Delivery(buyer_record(n, T0).external_id, [line(n, number)])
+            for n in range(10, 10 + count)
+        ]
+
+    known_small, known_large = statements(pushes(3, 2)), statements(pushes(4, 20))
+
+    assert new_small == new_large
+    assert known_small == known_large
+    assert Conversation.objects.filter(store=store).count() == 23
+    assert Message.objects.filter(store=store).count() == 23 * 2 + 2 + 20

@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from inbox.ingest import conversation_ingest, messages_ingest
+from inbox.ingest import Delivery, conversation_ingest, messages_ingest, messages_ingest_many
 from inbox.models import Conversation, Message, TicketCounter
+from marketplaces.models import WebhookEvent, WebhookEventStatus, WebhookType
+from marketplaces.services import webhook_events_drain
 from marketplaces.tiktok import mapping
 from tests.factories_marketplaces import StoreFactory
 
@@ -139,3 +141,79 @@ def test_workers_delivering_one_conversation_at_once_store_each_message_once(ten
     assert ticket.unread_count == 40
     assert ticket.last_message_preview == "line 40"
     assert ticket.awaiting_reply_since == T0 + timedelta(seconds=1)
+
+
+def test_racing_poll_pages_of_overlapping_conversations_number_them_once(tenant):
+    store = StoreFactory(tenant=tenant)
+
+    def work(racer: int) -> int:
+        # Racer r reads conversations 5r..5r+9: each overlaps its neighbours by five.
+        results = messages_ingest_many(
+            store=store,
+            deliveries=[
+                Delivery(
+                    conversation_record(n).external_id,
+                    [buyer_message(n, 1), buyer_message(n, 2)],
+                    "",
+                    conversation_record(n),
+                )
+                for n in range(racer * 5, racer * 5 + 10)
+            ],
+        )
+        return sum(len(result.new_messages) for result in results.values())
+
+    created = race(work)
+
+    conversations = 5 * RACERS + 5
+    assert sum(created) == 2 * conversations
+    numbers = sorted(Conversation.objects.filter(store=store).values_list("number", flat=True))
+    assert numbers == list(range(1, conversations + 1))
+    assert Message.objects.filter(store=store).count() == 2 * conversations
+    assert set(Conversation.objects.values_list("unread_count", flat=True)) == {2}
+
+
+@pytest.mark.usefixtures("private_cache")
+def test_racing_drains_store_a_burst_of_notifications_once(tenant):
+    store = StoreFactory(tenant=tenant)
+    for n in range(20):
+        conversation_ingest(store=store, record=conversation_record(n))
+    events = []
+    for number in range(1, 201):
+        message = buyer_message(number % 20, number)
+        for copy in ("a", "b"):  # every message delivered twice
+            events.append(
+                WebhookEvent(
+                    notification_id=f"{number}{copy}",
+                    type=WebhookType.NEW_MESSAGE,
+                    shop_id=store.external_shop_id,
+                    payload={
+                        "type": 14,
+                        "tts_notification_id": f"{number}{copy}",
+                        "shop_id": store.external_shop_id,
+                        "data": {
+                            "conversation_id": message.conversation_id,
+                            "message_id": message.external_id,
+                            "index": message.index,
+                            "type": "TEXT",
+                            "content": f'{{"content":"line {number}"}}',
+                            "create_time": int(message.created_at.timestamp()),
+                            "is_visible": True,
+                            "sender": {"im_user_id": "707885565181165594", "role": "BUYER"},
+                        },
+                    },
+                )
+            )
+    WebhookEvent.objects.bulk_create(events)
+
+    processed = race(
+        lambda racer: webhook_events_drain(shop_id=store.external_shop_id, webhook_type=14)
+    )
+
+    assert sum(processed) == 400
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {
+        WebhookEventStatus.PROCESSED
+    }
+    assert Message.objects.filter(store=store).count() == 200
+    for ticket in Conversation.objects.filter(store=store):
+        assert ticket.unread_count == 10
+        assert ticket.messages.count() == 10

@@ -19,9 +19,11 @@ from marketplaces.models import (
     SyncJobStatus,
     WebhookEvent,
     WebhookEventStatus,
+    WebhookType,
 )
 from marketplaces.tasks import (
     process_webhook_event,
+    process_webhook_events,
     prune_webhook_events,
     requeue_webhook_events,
 )
@@ -60,11 +62,22 @@ def _app_credentials(settings):
 
 
 @pytest.fixture
-def enqueued(monkeypatch) -> list[int]:
-    """Event ids handed to the broker (recorded instead of sent)."""
-    sent: list[int] = []
+def enqueued(monkeypatch, private_cache) -> list[object]:
+    """What was handed to the broker (recorded instead of sent): an event id, or (shop id, type)
+    for the drain task of a batch-handled type (NEW_MESSAGE)."""
+    sent: list[object] = []
     monkeypatch.setattr(process_webhook_event, "delay", sent.append)
+    monkeypatch.setattr(
+        process_webhook_events, "delay", lambda shop_id, kind: sent.append((shop_id, kind))
+    )
     return sent
+
+
+def task_for(event: WebhookEvent) -> object:
+    """What the intake enqueues for an event: its drain for NEW_MESSAGE, its own task otherwise."""
+    if event.type == WebhookType.NEW_MESSAGE:
+        return (event.shop_id, event.type)
+    return event.pk
 
 
 @pytest.fixture
@@ -138,7 +151,7 @@ def test_every_official_sample_is_stored_with_its_type(db, post, enqueued, name,
         SAMPLE_SHOP,
     )
     assert event.payload == body
-    assert enqueued == [event.pk]
+    assert enqueued == [task_for(event)]
 
 
 def test_the_signature_is_checked_on_the_raw_bytes_not_on_reserialized_json(db, post, enqueued):
@@ -207,7 +220,7 @@ def test_a_duplicate_notification_is_acknowledged_and_stored_once(db, post, enqu
     assert [first.status_code, second.status_code, third.status_code] == [200, 200, 200]
     assert second.json() == {"code": 0, "message": "duplicate"}
     assert WebhookEvent.objects.count() == 1
-    assert enqueued == [WebhookEvent.objects.get().pk]
+    assert enqueued == [task_for(WebhookEvent.objects.get())]
 
 
 def test_same_notification_id_with_a_different_body_is_still_a_duplicate(db, post, enqueued):

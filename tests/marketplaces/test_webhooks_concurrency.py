@@ -57,9 +57,9 @@ def test_racing_deliveries_of_one_notification_store_one_row(monkeypatch):
     results = race(
         lambda: services.webhook_event_receive(
             notification_id="7327112393057371910",
-            webhook_type=14,
+            webhook_type=1,
             shop_id="7494049642642441621",
-            payload={"type": 14},
+            payload={"type": 1},
         )
     )
 
