@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from config.db import rows_update
@@ -528,18 +528,29 @@ def _link_orders(
 
 
 def _stored_marks(conversation_pks: Iterable[int]) -> dict[int, dict[str, str | None]]:
-    """Per ticket, after the insert: the newest visible index and the newest seller reply."""
-    return {
-        row["conversation_id"]: row
-        for row in Message.objects.filter(conversation_id__in=list(conversation_pks))
-        .values("conversation_id")
-        .annotate(
-            newest=Max("index_key", filter=Q(is_visible=True)),
-            last_reply=Max(
-                "index_key",
-                filter=Q(direction=MessageDirection.OUTBOUND, index_key__isnull=False),
-            ),
+    """Per ticket, after the insert: the newest visible index and the newest seller reply.
+
+    Each is the first row of a backward scan of the (conversation, index) index, so the cost
+    does not grow with the length of the conversations.
+    """
+
+    def newest(**conditions: object) -> Subquery:
+        return Subquery(
+            Message.objects.filter(
+                conversation=OuterRef("pk"), index_key__isnull=False, **conditions
+            )
+            .order_by("-index_key")
+            .values("index_key")[:1]
         )
+
+    return {
+        row["pk"]: row
+        for row in Conversation.objects.filter(pk__in=list(conversation_pks))
+        .annotate(
+            newest=newest(is_visible=True),
+            last_reply=newest(direction=MessageDirection.OUTBOUND),
+        )
+        .values("pk", "newest", "last_reply")
     }
 
 
@@ -740,15 +751,15 @@ def messages_ingest(
 
 
 def _schedule_order_checks(checks: dict[int, list[str]]) -> None:
-    from .tasks import link_orders_live
+    """One task for the order checks of this transaction's tickets, sent after commit."""
+    from .tasks import link_orders_live_many
 
     def enqueue() -> None:
-        for conversation_pk, order_ids in checks.items():
-            try:
-                link_orders_live.delay(conversation_pk, order_ids)
-            except Exception:
-                # The message is stored; the link is a convenience an agent can still make.
-                logger.exception("Could not enqueue the order check of ticket %s", conversation_pk)
+        try:
+            link_orders_live_many.delay(list(checks.items()))
+        except Exception:
+            # The messages are stored; a link is a convenience an agent can still make by hand.
+            logger.exception("Could not enqueue the order checks of tickets %s", list(checks))
 
     transaction.on_commit(enqueue)
 

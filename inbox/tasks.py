@@ -54,6 +54,23 @@ def link_orders_live(self: Any, conversation_id: int, order_ids: list[str]) -> l
     """Order ids a buyer named (card or text) that were not synced: fetched from the store, one
     at a time (the platform refuses a whole batch when one id is another shop's), stored and
     linked. A number that is not an order of this store links nothing."""
+    return _orders_link_live(conversation_id, order_ids)
+
+
+@shared_task(name="inbox.link_orders_live_many", ignore_result=True)
+def link_orders_live_many(checks: list[tuple[int, list[str]]]) -> int:
+    """The order checks of one ingest, [(ticket id, order ids), ...]: one task for a burst of
+    tickets. A ticket whose check meets a transient error goes on to its own retrying task."""
+    linked = 0
+    for conversation_id, order_ids in checks:
+        try:
+            linked += len(_orders_link_live(conversation_id, order_ids))
+        except (RateLimitedError, ServerError):
+            link_orders_live.apply_async((conversation_id, order_ids), countdown=10)
+    return linked
+
+
+def _orders_link_live(conversation_id: int, order_ids: list[str]) -> list[str]:
     conversation = Conversation.objects.select_related("store").filter(pk=conversation_id).first()
     if conversation is None:
         return []

@@ -228,6 +228,13 @@ class WebhookEvent(models.Model):
             # The sweeper looks for events left behind (broker down, worker killed).
             models.Index(fields=["status", "received_at"], name="webhook_status_received"),
             models.Index(fields=["store", "-received_at"], name="webhook_store_received"),
+            # A shop's drain takes its waiting events oldest first; only waiting rows are in it,
+            # so it stays small however many processed events are kept.
+            models.Index(
+                fields=["shop_id", "type", "received_at"],
+                condition=Q(status="received"),
+                name="webhook_waiting",
+            ),
         ]
         ordering = ["-received_at", "-id"]
 

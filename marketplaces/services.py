@@ -237,7 +237,7 @@ def register_webhook_batch_handler(
     webhook_type: int,
 ) -> Callable[[WebhookBatchHandler], WebhookBatchHandler]:
     """Adds a handler that processes a burst of events of one type and shop together (see
-    `webhook_event_process`); the type keeps its one-event handler for what the batch leaves."""
+    `webhook_events_drain`); the type keeps its one-event handler for what the batch leaves."""
 
     def decorate(handler: WebhookBatchHandler) -> WebhookBatchHandler:
         _BATCH_HANDLERS[int(webhook_type)] = handler
@@ -359,25 +359,6 @@ def _claim(events: QuerySet[WebhookEvent], now: datetime) -> int:
     )
 
 
-def _claim_waiting(
-    *, shop_id: str, webhook_type: int, now: datetime, limit: int
-) -> list[WebhookEvent]:
-    """Received events of one shop and type that no worker has taken, oldest first; rows another
-    worker is claiming at this moment are skipped, not waited for."""
-    with transaction.atomic():
-        ids = list(
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=WebhookEventStatus.RECEIVED, type=webhook_type, shop_id=shop_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if ids:
-            _claim(WebhookEvent.objects.filter(pk__in=ids, status=WebhookEventStatus.RECEIVED), now)
-    if not ids:
-        return []
-    return list(WebhookEvent.objects.filter(pk__in=ids, claimed_at=now).order_by("pk"))
-
-
 def _process_one(event: WebhookEvent, now: datetime) -> str:
     """Runs the one-event handler on an event this worker claimed at `now`; its new status."""
     ours = WebhookEvent.objects.filter(
@@ -412,85 +393,87 @@ def _process_one(event: WebhookEvent, now: datetime) -> str:
     return status
 
 
-def _process_batch(events: Sequence[WebhookEvent], now: datetime) -> dict[int, str]:
-    """Runs the type's batch handler on events this worker claimed at `now`, in one transaction;
-    what it leaves, or everything if it fails, goes through `_process_one`. Statuses by id."""
-    first = events[0]
-    handler = _BATCH_HANDLERS[first.type]
-    store = Store.objects.filter(platform=first.platform, external_shop_id=first.shop_id).first()
-    statuses: dict[int, str] = {}
-    if store is not None:
-        try:
-            with transaction.atomic():
-                results = handler(events, store)
-                done = timezone.now()
-                handled = [event for event in events if event.pk in results]
-                for event in handled:
-                    event.status = WebhookEventStatus.PROCESSED
-                    event.result = results[event.pk][:255]
-                    event.store = store
-                    event.processed_at = done
-                    event.last_error = ""
-                rows_update(  # only events still claimed by this worker
-                    WebhookEvent.objects.filter(
-                        status=WebhookEventStatus.PROCESSING, claimed_at=now
-                    ),
-                    handled,
-                    ["status", "result", "store", "processed_at", "last_error"],
-                )
-                statuses = {event.pk: WebhookEventStatus.PROCESSED for event in handled}
-        except Exception:
-            # One bad event must not fail the others: each goes alone, and fails alone.
-            logger.exception("Webhook batch of %s type %s events failed", len(events), first.type)
-            statuses = {}
+def _drain_batch(*, shop_id: str, webhook_type: int) -> int:
+    """Takes up to WEBHOOK_BATCH_SIZE waiting events of one shop and type and runs the batch
+    handler on them in one transaction; returns how many it took.
+
+    The events are held by row locks, not by a claim: rows another drain holds are skipped, and
+    a worker that dies mid-batch leaves them waiting, untouched, for the next drain. What the
+    handler leaves, or every event if the batch fails, goes through the one-event path after
+    the commit, each alone (so one bad event fails alone).
+    """
+    events: list[WebhookEvent] = []
+    left: list[WebhookEvent] = []
+    try:
+        with transaction.atomic():
+            events = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(status=WebhookEventStatus.RECEIVED, type=webhook_type, shop_id=shop_id)
+                .order_by("received_at", "pk")[:WEBHOOK_BATCH_SIZE]  # index webhook_waiting
+            )
+            store = (
+                Store.objects.filter(platform=Platform.TIKTOK, external_shop_id=shop_id).first()
+                if events
+                else None
+            )
+            if events and store is None:
+                left = events  # each recorded as an unknown shop's
+            elif events:
+                results = _BATCH_HANDLERS[webhook_type](events, store)
+                _record_processed([e for e in events if e.pk in results], results, store)
+                left = [event for event in events if event.pk not in results]
+    except Exception:
+        logger.exception("Webhook batch of %s type %s events failed", len(events), webhook_type)
+        left = events
+    for event in left:
+        webhook_event_process(event_id=event.pk)
+    return len(events)
+
+
+def _record_processed(events: list[WebhookEvent], results: dict[int, str], store: Store) -> None:
+    now = timezone.now()
     for event in events:
-        if event.pk not in statuses:
-            statuses[event.pk] = _process_one(event, now)
-    return statuses
+        event.status = WebhookEventStatus.PROCESSED
+        event.result = results[event.pk][:255]
+        event.store = store
+        event.claimed_at = event.processed_at = now
+        event.attempts += 1
+        event.last_error = ""
+    fields = ["status", "result", "store", "claimed_at", "processed_at", "attempts", "last_error"]
+    rows_update(WebhookEvent.objects.all(), events, fields)
 
 
 def webhook_event_process(*, event_id: int) -> str | None:
-    """Processes one stored event; returns its new status, or None when it was not ours to take.
+    """Processes one stored event with its type's one-event handler; returns its new status, or
+    None when it was not ours to take.
 
     Claimed with a conditional UPDATE, so of two workers given the same id exactly one proceeds;
-    a claim left by a dead worker expires after WEBHOOK_CLAIM_TIMEOUT. For a type with a batch
-    handler (NEW_MESSAGE) the worker also takes the shop's other received events of that type
-    and processes them together: a burst costs one transaction per batch, not one per event.
+    a claim left by a dead worker expires after WEBHOOK_CLAIM_TIMEOUT.
     """
     now = timezone.now()
     if not _claim(WebhookEvent.objects.filter(_claimable(now), pk=event_id), now):
         return None
-    event = WebhookEvent.objects.get(pk=event_id)
-    if event.type in _BATCH_HANDLERS:
-        companions = _claim_waiting(
-            shop_id=event.shop_id, webhook_type=event.type, now=now, limit=WEBHOOK_BATCH_SIZE - 1
-        )
-        if companions:
-            return _process_batch([event, *companions], now)[event.pk]
-    return _process_one(event, now)
+    return _process_one(WebhookEvent.objects.get(pk=event_id), now)
 
 
 def webhook_events_drain(*, shop_id: str, webhook_type: int) -> int:
-    """Processes a shop's waiting events of a batch-handled type, a batch per transaction, until
-    none is left; returns how many were processed.
+    """Processes a shop's waiting events of a batch-handled type (NEW_MESSAGE), a batch per
+    transaction, until none is left; returns how many were taken.
 
     Before its last look it frees the shop's "drain on its way" key: an event stored after that
     look finds the key free and enqueues a new drain, so none waits for the sweeper.
     """
-    processed = 0
+    taken = 0
     released = False
     while True:
-        now = timezone.now()
-        events = _claim_waiting(
-            shop_id=shop_id, webhook_type=webhook_type, now=now, limit=WEBHOOK_BATCH_SIZE
-        )
-        if events:
-            processed += len(_process_batch(events, now))
-        elif released:
-            return processed
-        else:
-            cache.delete(_drain_key(shop_id, webhook_type))
-            released = True
+        count = _drain_batch(shop_id=shop_id, webhook_type=webhook_type)
+        taken += count
+        if count:
+            continue
+        if released:
+            return taken
+        cache.delete(_drain_key(shop_id, webhook_type))
+        released = True
 
 
 def webhook_events_requeue(*, now: datetime | None = None, limit: int = 500) -> list[int]:

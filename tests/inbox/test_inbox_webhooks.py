@@ -57,9 +57,9 @@ def deliver(client, django_capture_on_commit_callbacks, monkeypatch, private_cac
         lambda shop_id, kind: webhook_events_drain(shop_id=shop_id, webhook_type=kind),
     )
     monkeypatch.setattr(
-        inbox_tasks.link_orders_live,
+        inbox_tasks.link_orders_live_many,
         "delay",
-        lambda conversation_id, order_ids: inbox_tasks.link_orders_live(conversation_id, order_ids),
+        lambda checks: inbox_tasks.link_orders_live_many(checks),
     )
 
     def send(body: bytes, authorization: str) -> WebhookEvent:
@@ -308,9 +308,9 @@ def test_the_seeded_entered_from_order_links_its_order(
 ):
     store = connect_store(sandbox, tenant=tenant)
     monkeypatch.setattr(
-        inbox_tasks.link_orders_live,
+        inbox_tasks.link_orders_live_many,
         "delay",
-        lambda conversation_id, order_ids: inbox_tasks.link_orders_live(conversation_id, order_ids),
+        lambda checks: inbox_tasks.link_orders_live_many(checks),
     )
 
     with django_capture_on_commit_callbacks(execute=True):

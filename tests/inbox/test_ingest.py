@@ -399,7 +399,7 @@ def test_an_order_id_in_a_buyer_text_links_a_synced_order_of_that_store(
     store, ticket, other_tenant, django_capture_on_commit_callbacks, monkeypatch
 ):
     checks: list[tuple[int, list[str]]] = []
-    monkeypatch.setattr(inbox_tasks.link_orders_live, "delay", lambda *args: checks.append(args))
+    monkeypatch.setattr(inbox_tasks.link_orders_live_many, "delay", checks.extend)
     ours = OrderFactory(store=store, external_id="576469260282336209")
     OrderFactory(store=StoreFactory(tenant=other_tenant), external_id="576469260282336211")
 
