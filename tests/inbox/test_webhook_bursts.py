@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from inbox import webhooks
 from inbox.ingest import messages_ingest
 from inbox.models import Conversation, Message, TicketStatus
 from marketplaces import services
@@ -212,3 +213,29 @@ def test_an_events_own_task_takes_only_it_and_a_drain_only_its_shops_events(stor
     assert Message.objects.filter(store=store).count() == 4
     theirs.refresh_from_db()
     assert theirs.status == WebhookEventStatus.RECEIVED  # another shop's: its own drain's
+
+
+def test_a_worker_killed_mid_batch_leaves_its_events_waiting_for_the_next_drain(store, monkeypatch):
+    known_ticket(store, 1)
+    for n in (1, 2, 3):
+        receive(store, 1, n)
+    real_ingest = webhooks.messages_ingest_many
+
+    def killed(**kwargs):
+        real_ingest(**kwargs)  # the messages are written, then the worker dies before commit
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(webhooks, "messages_ingest_many", killed)
+    with pytest.raises(SystemExit):
+        webhook_events_drain(shop_id=store.external_shop_id, webhook_type=14)
+
+    # Nothing of the batch remains: the events wait, the messages are not there.
+    assert set(WebhookEvent.objects.values_list("status", "attempts")) == {
+        (WebhookEventStatus.RECEIVED, 0)
+    }
+    assert Message.objects.filter(store=store).count() == 1
+
+    monkeypatch.setattr(webhooks, "messages_ingest_many", real_ingest)
+    assert webhook_events_drain(shop_id=store.external_shop_id, webhook_type=14) == 3
+    assert Message.objects.filter(store=store).count() == 4
+    assert Conversation.objects.get().unread_count == 4
