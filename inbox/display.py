@@ -1,4 +1,5 @@
-"""How a stored message is shown: as text, an image, a card, an event, or a clear placeholder.
+"""How a stored message is shown: as text, an image, a card, an event, or a clear placeholder;
+and how a ticket is shown as a row of the mailbox list.
 
 Every platform type is stored as sent (`Message.type`, `Message.content`); this module decides how
 the thread and the list preview present it. Types the product cannot show (VIDEO, EMOTICONS,
@@ -9,10 +10,21 @@ do, so nothing a buyer sends disappears silently.
 from __future__ import annotations
 
 import enum
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
 
-from .models import Message, MessageDirection
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+
+from tenants.models import User
+
+from .models import Message, MessageDirection, TicketStatus
+
+if TYPE_CHECKING:
+    from .selectors import ListTicket
 
 
 class DisplayKind(enum.StrEnum):
@@ -186,3 +198,115 @@ def message_preview(message: Message) -> str:
     else:
         text = " ".join(shown.text.split())
     return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
+
+
+# --- A ticket as a row of the list -------------------------------------------------------------
+#
+# The list draws 50 rows per request, every few seconds for every open mailbox: the strings a row
+# shows are made here, once, in plain Python, and the template only prints them: two `{% url %}`,
+# two `|date` filters and a dozen nested lookups per row were most of the list's rendering time
+# (bench/README.md). The output is the same as those tags and filters gave.
+
+STATUS_LABELS = dict(TicketStatus.choices)
+ROW_PILLS = {TicketStatus.OPEN: "pill-open", TicketStatus.PENDING: "pill-pending"}  # else solved
+NO_BUYER = "TikTok Shop Customer"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    """What one row of the list prints, every string ready."""
+
+    dom_id: str  # "ticket-<public id>"
+    href: str  # the ticket, with the list's filters
+    unread_count: int
+    buyer: str
+    at_iso: str  # <time datetime>: the tenant's zone, as `|date:"c"`
+    at_text: str  # the exact time, as `|date:"j M Y, H:i"` (app.js shows "4m", this on hover)
+    preview: str
+    number: int
+    store_name: str
+    market: str
+    pill: str
+    status: str
+    assigned: bool
+    assignee_name: str
+    assignee_initials: str
+    current: bool  # the open ticket: highlighted (aria-current)
+
+
+def month_names() -> list[str]:
+    """Index 1-12: "Jan" … "Dec" in the active language, as the `M` date format gives them."""
+    return ["", *(str(MONTHS_3[month]).title() for month in range(1, 13))]
+
+
+def exact_time(moment: datetime, zone: tzinfo, months: list[str]) -> tuple[str, str]:
+    """(ISO 8601, "12 Sep 2026, 09:00") in `zone`: what `|date:"c"` and `|date:"j M Y, H:i"`
+    print inside `{% timezone zone %}`, without the filter machinery."""
+    local = timezone.localtime(moment, zone)
+    text = (
+        f"{local.day} {months[local.month]} {local.year:04d}, {local.hour:02d}:{local.minute:02d}"
+    )
+    return local.isoformat(), text
+
+
+def buyer_label(store_id: int, buyer_user_id: str) -> str:
+    """The masked buyer label, as `Customer.display_name` draws it, without a model instance."""
+    digest = hashlib.sha256(f"{store_id}:{buyer_user_id}".encode()).hexdigest()
+    return f"{NO_BUYER} {digest[:6]}…"
+
+
+def ticket_rows(
+    tickets: Iterable[ListTicket],
+    *,
+    href_prefix: str,
+    href_suffix: str,
+    zone: tzinfo,
+    selected: int | None = None,
+) -> list[TicketRow]:
+    """The list's rows. A ticket's link is `href_prefix + public id + href_suffix` (the URL is
+    reversed once per page, not once per row); `selected` is the pk of the open ticket."""
+    months = month_names()
+    assignees: dict[int, tuple[str, str]] = {}
+    rows = []
+    for ticket in tickets:
+        at_iso, at_text = exact_time(ticket.last_message_at, zone, months)
+        preview = ticket.last_message_preview
+        if preview and not ticket.last_message_from_buyer:
+            preview = f"You: {preview}"
+        name = initials = ""
+        if ticket.assignee_id is not None:
+            if ticket.assignee_id not in assignees:
+                # A few teammates, many rows: the User's own naming rules, once per teammate.
+                person = User(
+                    first_name=ticket.assignee_first_name or "",
+                    last_name=ticket.assignee_last_name or "",
+                    email=ticket.assignee_email or "",
+                )
+                assignees[ticket.assignee_id] = (person.display_name, person.initials)
+            name, initials = assignees[ticket.assignee_id]
+        public_id = str(ticket.public_id)
+        rows.append(
+            TicketRow(
+                dom_id=f"ticket-{public_id}",
+                href=f"{href_prefix}{public_id}{href_suffix}",
+                unread_count=ticket.unread_count,
+                buyer=(
+                    buyer_label(ticket.buyer_store_id, ticket.buyer_user_id)
+                    if ticket.buyer_store_id is not None and ticket.buyer_user_id is not None
+                    else NO_BUYER
+                ),
+                at_iso=at_iso,
+                at_text=at_text,
+                preview=preview or "No messages yet",
+                number=ticket.number,
+                store_name=ticket.store_name,
+                market=ticket.store_market,
+                pill=ROW_PILLS.get(ticket.status, "pill-solved"),
+                status=STATUS_LABELS.get(ticket.status, ticket.status),
+                assigned=ticket.assignee_id is not None,
+                assignee_name=name,
+                assignee_initials=initials,
+                current=ticket.pk == selected,
+            )
+        )
+    return rows

@@ -10,7 +10,9 @@ pane that changes (`HX-Target`).
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -82,6 +84,8 @@ class EntryView:
     kind: str
     at: Any
     text: str = ""
+    at_iso: str = ""  # set by entry_views: the tenant's zone, as `|date:"c"`
+    at_text: str = ""  # "12 Sep 2026, 09:00", as `|date:"j M Y, H:i"`
     author: str = ""
     image_url: str = ""
     label: str = ""
@@ -167,14 +171,20 @@ def _event_sentence(event: TicketEvent, actor: str) -> str:
 
 
 def entry_views(
-    entries: list[selectors.ThreadEntry], *, conversation: Conversation
+    entries: list[selectors.ThreadEntry], *, conversation: Conversation, zone: tzinfo
 ) -> list[EntryView]:
-    return [
+    """The thread's lines, their times already written out in `zone` (two `|date` filters per
+    entry were about a tenth of a long ticket's time, bench/README.md)."""
+    months = display.month_names()
+    views = [
         _message_view(entry.message, conversation)
         if entry.message is not None
         else _event_view(entry.event)
         for entry in entries
     ]
+    for view in views:
+        view.at_iso, view.at_text = display.exact_time(view.at, zone, months)
+    return views
 
 
 @dataclass
@@ -268,7 +278,18 @@ def _list_form(request: HttpRequest) -> ListFilterForm:
     )
 
 
-def _list_state(request: HttpRequest, *, rows: bool = True) -> ListState:
+def _list_query(request: HttpRequest) -> str:
+    """The list's filters as a query string: what the rows' links, the poll and the lazy list
+    pane carry along (not the page cursor, nor the ticket page's own parameters)."""
+    query = request.GET.copy()
+    for key in ("before", "v", "page", "snippet", "order", "all", "selected"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True) -> ListState:
+    """The filters and change stamp, plus the folder counts (for the rail) and the page of
+    rows (for the list) when asked for."""
     membership = request.membership  # type: ignore[attr-defined]
     tenant = request.tenant  # type: ignore[attr-defined]
     form = _list_form(request)
@@ -279,11 +300,11 @@ def _list_state(request: HttpRequest, *, rows: bool = True) -> ListState:
         search=form.value("q") or "",
     )
     version = selectors.list_stamp(tenant=tenant, membership=membership, store=filters.store)
-    counts = (
+    folder_counts = (
         selectors.folder_counts_cached(
             tenant=tenant, membership=membership, store=filters.store, stamp=version
         )
-        if rows
+        if counts
         else {}
     )
     cursor = request.GET.get("before", "")
@@ -296,17 +317,14 @@ def _list_state(request: HttpRequest, *, rows: bool = True) -> ListState:
         if rows
         else selectors.ListPage(rows=[], next_cursor="")
     )
-    query = request.GET.copy()
-    for key in ("before", "v", "page", "snippet", "order", "all"):
-        query.pop(key, None)
     return ListState(
         form=form,
         filters=filters,
-        counts=counts,
+        counts=folder_counts,
         version=version,
         page=page,
         cursor=cursor,
-        query=query.urlencode(),
+        query=_list_query(request),
     )
 
 
@@ -315,14 +333,53 @@ def _href(**params: object) -> str:
     return reverse("mailbox") + (f"?{query}" if query else "")
 
 
-def _mailbox_context(request: HttpRequest, state: ListState, **extra: Any) -> dict[str, Any]:
+def _tenant_zone(tenant: Any) -> tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(tenant.time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _ticket_rows(
+    request: HttpRequest, state: ListState, *, selected: int | None
+) -> list[display.TicketRow]:
+    # One reverse() for the page: each row's link is the same URL around its own id.
+    placeholder = str(uuid.UUID(int=0))
+    prefix, _, suffix = reverse("ticket_detail", args=[placeholder]).partition(placeholder)
+    if state.query:
+        suffix = f"{suffix}?{state.query}"
+    return display.ticket_rows(
+        state.page.rows,
+        href_prefix=prefix,
+        href_suffix=suffix,
+        zone=_tenant_zone(request.tenant),  # type: ignore[attr-defined]
+        selected=selected,
+    )
+
+
+def _mailbox_context(
+    request: HttpRequest,
+    state: ListState,
+    *,
+    rail: bool = True,
+    rows: bool = True,
+    selected: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What the rail (folders with counts, stores) and the list (rows, assignee filter) draw;
+    `selected` is the open ticket's pk, whose row is highlighted."""
     membership = request.membership  # type: ignore[attr-defined]
     filters = state.filters
     store_id = filters.store.public_id if filters.store else ""
     stores = list(stores_visible_to(membership))
-    return {
+    context: dict[str, Any] = {
         "state": state,
-        "folder_links": [
+        "stores": stores,
+        "poll_seconds": POLL_SECONDS,
+        **extra,
+    }
+    if rail:
+        context["folder_links"] = [
             (
                 key,
                 label,
@@ -330,27 +387,35 @@ def _mailbox_context(request: HttpRequest, state: ListState, **extra: Any) -> di
                 _href(folder=key, store=store_id),
             )
             for key, label in selectors.FOLDERS.items()
-        ],
-        "stores": stores,
-        "store_links": [
+        ]
+        context["store_links"] = [
             (store, _href(folder=filters.folder, store=store.public_id)) for store in stores
-        ],
-        "all_stores_href": _href(folder=filters.folder),
-        "teammates": list(
+        ]
+        context["all_stores_href"] = _href(folder=filters.folder)
+    if rows:
+        context["rows"] = _ticket_rows(request, state, selected=selected)
+        context["teammates"] = list(
             Membership.objects.filter(tenant=membership.tenant)
             .select_related("user")
             .order_by("user__first_name", "user__last_name", "user__email")
-        ),
-        "poll_seconds": POLL_SECONDS,
-        **extra,
-    }
+        )
+    return context
 
 
 @tenant_required
 @require_GET
 def mailbox(request: HttpRequest) -> HttpResponse:
-    state = _list_state(request)
-    context = _mailbox_context(request, state)
+    """The list. `?selected=<ticket id>` highlights that ticket's row (404 for a ticket the agent
+    may not see, like every URL about a ticket): the list pane a ticket page opened by URL loads
+    right after itself, which needs no rail (the page drew it)."""
+    selected = (
+        _conversation(request, request.GET["selected"]).pk if "selected" in request.GET else None
+    )
+    lazy_pane = selected is not None and _target(request) == "list-pane"
+    state = _list_state(request, counts=not lazy_pane)
+    context = _mailbox_context(request, state, rail=not lazy_pane, selected=selected)
+    if lazy_pane:
+        return render(request, "inbox/_list.html", context)
     if _target(request) == "ticket-rows":  # a search: the rows only, the search box stays
         return render(request, "inbox/_rows.html", context)
     if _target(request) == "list-pane":  # a folder or store: the list and the rail
@@ -363,7 +428,7 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 def list_poll(request: HttpRequest) -> HttpResponse:
     """Polled every few seconds by the list: 204 when nothing changed (one index probe), else
     the fresh first page and folder counts."""
-    state = _list_state(request, rows=False)
+    state = _list_state(request, rows=False, counts=False)
     if request.GET.get("v") == state.version:
         return HttpResponse(status=204)
     state = _list_state(request)
@@ -373,7 +438,7 @@ def list_poll(request: HttpRequest) -> HttpResponse:
 # --- One ticket ---------------------------------------------------------------------------------
 
 
-def _conversation(request: HttpRequest, public_id: uuid.UUID) -> Conversation:
+def _conversation(request: HttpRequest, public_id: uuid.UUID | str) -> Conversation:
     return selectors.conversation_get(
         tenant=request.tenant,  # type: ignore[attr-defined]
         membership=request.membership,  # type: ignore[attr-defined]
@@ -398,7 +463,7 @@ def _ticket_context(
         thread, hidden = selectors.thread(conversation=conversation), 0
     else:
         thread, hidden = selectors.thread_window(conversation=conversation, newest=THREAD_WINDOW)
-    entries: list[EntryView] = entry_views(thread, conversation=conversation)
+    entries = entry_views(thread, conversation=conversation, zone=_tenant_zone(tenant))
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
     return {
         "conversation": conversation,
@@ -423,12 +488,21 @@ def _ticket_context(
 def _ticket_page(
     request: HttpRequest, conversation: Conversation, *, status: int = 200, **kwargs: Any
 ) -> HttpResponse:
-    """The ticket: just its panes for HTMX navigation, else the whole mailbox around it."""
+    """The ticket: just its panes for HTMX navigation, else the whole mailbox around it.
+
+    The whole page (a ticket opened by URL) draws the rail, the thread, the sidebar and the
+    composer, but not the list's rows: its list pane loads itself right after the page
+    (`hx-trigger="load"`: the list URL with the same filters and `selected=` this ticket, whose
+    row is highlighted). Drawing 50 rows beside the thread is what kept this page over its
+    target (bench/README.md); without JavaScript the pane is a link to that same list.
+    """
     context = _ticket_context(request, conversation, **kwargs)
     if _target(request) in ("thread-pane", "composer"):
         return render(request, "inbox/_ticket_panes.html", context, status=status)
-    state = _list_state(request)
-    context.update(_mailbox_context(request, state))
+    state = _list_state(request, rows=False)
+    context.update(_mailbox_context(request, state, rows=False))
+    query = f"{state.query}&" if state.query else ""
+    context["list_href"] = f"{reverse('mailbox')}?{query}selected={conversation.public_id}"
     return render(request, "inbox/mailbox.html", context, status=status)
 
 

@@ -258,6 +258,13 @@
       document.getElementById(focusedRow).focus({ preventScroll: true });
       focusedRow = null;
     }
+    if (target.hasAttribute("data-lazy-list")) {
+      // The list pane of a ticket opened by URL has just arrived: show the open ticket's row.
+      var current = $('[data-ticket-row][aria-current="true"]');
+      if (current) {
+        current.scrollIntoView({ block: "nearest" });
+      }
+    }
   });
 
   document.addEventListener("htmx:load", function (event) {

@@ -1,11 +1,20 @@
-"""How stored messages are shown: each kind, the exact placeholder sentences, list previews."""
+"""How stored messages are shown: each kind, the exact placeholder sentences, list previews;
+and a ticket as a row of the mailbox list (the same strings the template filters printed)."""
 
 from __future__ import annotations
 
-import pytest
+import uuid
+import zoneinfo
+from datetime import UTC, datetime
 
+import pytest
+from django.template import Context, Template
+
+from inbox import display
 from inbox.display import DisplayKind, MessageDisplay, message_display, message_preview
-from inbox.models import Message, MessageDirection
+from inbox.models import Customer, Message, MessageDirection
+from inbox.selectors import ListTicket
+from tenants.models import User
 
 
 def stored(
@@ -150,3 +159,109 @@ def test_a_long_text_preview_is_cut_to_the_field():
     preview = message_preview(message)
     assert len(preview) == 255
     assert preview.endswith("word…")
+
+
+# --- A ticket as a row of the list ---------------------------------------------------------------
+
+FILTERS = Template(
+    '{% load tz %}{% timezone zone %}{{ at|date:"c" }}|{{ at|date:"j M Y, H:i" }}{% endtimezone %}'
+)
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone"),
+    [
+        (datetime(2026, 9, 12, 8, 0, tzinfo=UTC), "Europe/London"),  # summer time: 09:00 +01:00
+        (datetime(2026, 1, 3, 23, 59, 59, 123456, tzinfo=UTC), "Europe/London"),
+        (datetime(2026, 3, 1, 7, 5, tzinfo=UTC), "America/Los_Angeles"),  # the day before there
+        (datetime(2026, 12, 31, 20, 45, tzinfo=UTC), "Asia/Kolkata"),  # +05:30: next year
+        (datetime(2026, 5, 9, 0, 0, tzinfo=UTC), "UTC"),
+    ],
+)
+def test_a_rows_time_is_what_the_date_filters_printed(moment, zone):
+    expected = FILTERS.render(Context({"at": moment, "zone": zone}))
+    at_iso, at_text = display.exact_time(moment, zoneinfo.ZoneInfo(zone), display.month_names())
+    assert f"{at_iso}|{at_text}" == expected
+
+
+def test_the_buyer_label_is_the_customers_own():
+    customer = Customer(store_id=42, buyer_user_id="7494560000000000123")
+    assert display.buyer_label(42, "7494560000000000123") == customer.display_name
+
+
+def list_ticket(**values) -> ListTicket:
+    defaults = {
+        "pk": 7,
+        "public_id": uuid.UUID("8f0e4a52-1111-4e6b-9c7a-2b1f0c6d9e01"),
+        "number": 12,
+        "status": "open",
+        "last_message_at": datetime(2026, 9, 12, 8, 0, tzinfo=UTC),
+        "last_message_preview": "Where is my parcel?",
+        "last_message_from_buyer": True,
+        "unread_count": 0,
+        "store_name": "Acme US",
+        "store_market": "us",
+        "buyer_store_id": 3,
+        "buyer_user_id": "7021436810000000001",
+        "assignee_id": None,
+        "assignee_first_name": None,
+        "assignee_last_name": None,
+        "assignee_email": None,
+    }
+    return ListTicket(**{**defaults, **values})
+
+
+def test_ticket_rows_make_every_string_a_row_prints():
+    named = User(first_name="Dana", last_name="Agent", email="dana@acme.test")
+    unnamed = User(email="sam.k@acme.test")
+    tickets = [
+        list_ticket(unread_count=2),
+        list_ticket(
+            pk=8,
+            public_id=uuid.UUID("8f0e4a52-2222-4e6b-9c7a-2b1f0c6d9e02"),
+            status="pending",
+            last_message_preview="It ships today.",
+            last_message_from_buyer=False,
+            assignee_id=5,
+            assignee_first_name="Dana",
+            assignee_last_name="Agent",
+            assignee_email="dana@acme.test",
+        ),
+        list_ticket(
+            pk=9,
+            status="solved",
+            last_message_preview="",
+            buyer_store_id=None,
+            buyer_user_id=None,
+            assignee_id=6,
+            assignee_first_name="",
+            assignee_last_name="",
+            assignee_email="sam.k@acme.test",
+        ),
+    ]
+
+    rows = display.ticket_rows(
+        tickets,
+        href_prefix="/mailbox/",
+        href_suffix="/?folder=all",
+        zone=zoneinfo.ZoneInfo("Europe/London"),
+        selected=8,
+    )
+
+    first, second, third = rows
+    assert first.dom_id == "ticket-8f0e4a52-1111-4e6b-9c7a-2b1f0c6d9e01"
+    assert first.href == "/mailbox/8f0e4a52-1111-4e6b-9c7a-2b1f0c6d9e01/?folder=all"
+    assert (first.unread_count, first.current, first.assigned) == (2, False, False)
+    assert first.buyer == Customer(store_id=3, buyer_user_id="7021436810000000001").display_name
+    assert (first.at_iso, first.at_text) == ("2026-09-12T09:00:00+01:00", "12 Sep 2026, 09:00")
+    assert first.preview == "Where is my parcel?"
+    assert (first.pill, first.status, first.number) == ("pill-open", "Open", 12)
+    assert (first.store_name, first.market) == ("Acme US", "us")
+    assert second.current is True
+    assert second.preview == "You: It ships today."
+    assert (second.pill, second.status) == ("pill-pending", "Pending")
+    assert (second.assignee_name, second.assignee_initials) == (named.display_name, "DA")
+    assert third.buyer == "TikTok Shop Customer"
+    assert third.preview == "No messages yet"
+    assert (third.pill, third.status) == ("pill-solved", "Solved")
+    assert (third.assignee_name, third.assignee_initials) == (unnamed.display_name, "SA")

@@ -461,3 +461,108 @@ def test_the_assignee_filter_lists_teammates_and_keeps_the_choice(tenant, owner_
     )
     assert f'id="ticket-{theirs.public_id}"' in page
     assert page.count('class="ticket-row') == 1
+
+
+# --- A ticket opened by URL: the list pane loads itself ---------------------------------------
+
+
+def lazy_list_pane(page: str) -> str:
+    """The list pane of a ticket page opened by URL, up to the end of its opening tag."""
+    start = page.index('<section class="mailbox-list" id="list-pane"')
+    return page[start : page.index(">", start) + 1]
+
+
+def test_a_ticket_opened_by_url_draws_no_rows_but_a_list_pane_that_loads_itself(
+    tenant, owner_client, store
+):
+    pending = ticket(store, status=TicketStatus.PENDING)
+    MessageFactory(conversation=pending, text="Is it in stock?")
+    ticket(store, status=TicketStatus.PENDING)
+    ticket(store, status=TicketStatus.OPEN)
+    other_store = StoreFactory(tenant=tenant, name="Acme UK")
+
+    page = html(
+        owner_client.get(
+            reverse("ticket_detail", args=[pending.public_id]),
+            {"folder": "pending", "store": str(store.public_id), "all": "1"},
+        )
+    )
+
+    # The thread, sidebar and composer are drawn; the list's rows are not.
+    assert "Is it in stock?" in page
+    assert 'id="composer-text"' in page and 'id="sidebar"' in page
+    assert "data-ticket-row" not in page
+    # The list pane asks for the list with the page's filters and this ticket selected, once
+    # the page has loaded; without JavaScript it is a link to that list.
+    list_url = (
+        f"/mailbox/?folder=pending&amp;store={store.public_id}&amp;selected={pending.public_id}"
+    )
+    assert lazy_list_pane(page) == (
+        '<section class="mailbox-list" id="list-pane" aria-labelledby="list-title" '
+        'aria-busy="true" data-lazy-list\n'
+        f'         hx-get="{list_url}" hx-trigger="load" hx-swap="outerHTML">'
+    )
+    assert '<h1 id="list-title">Pending · Acme US</h1>' in page
+    assert (
+        f'<noscript><div class="pane-body list-fallback"><a class="btn btn-secondary btn-sm" '
+        f'href="{list_url}">Show the conversation list</a></div></noscript>'
+    ) in page
+    # The rail is drawn with the page: folders with counts, stores.
+    assert '<span class="folder-count" data-count="pending">2</span>' in page
+    assert 'data-folder="pending" aria-current="page"' in page
+    assert f"store={other_store.public_id}" in page
+
+
+def test_the_list_pane_a_ticket_page_loads_highlights_its_row(owner_client, store):
+    opened = ticket(store, last_message_at=BASE_TIME, unread_count=1)
+    newer = ticket(store, last_message_at=BASE_TIME + timedelta(hours=1))
+    page = html(owner_client.get(reverse("ticket_detail", args=[opened.public_id])))
+    list_url = lazy_list_pane(page).split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    assert list_url == f"/mailbox/?selected={opened.public_id}"
+
+    response = owner_client.get(list_url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="list-pane")
+
+    assert response.status_code == 200
+    pane = html(response)
+    assert pane.lstrip().startswith('<section class="mailbox-list" id="list-pane"')
+    assert pane.count('class="ticket-row') == 2
+    opened_row = pane.split(f'id="ticket-{opened.public_id}"')[1].split(">")[0]
+    newer_row = pane.split(f'id="ticket-{newer.public_id}"')[1].split(">")[0]
+    assert 'aria-current="true"' in opened_row
+    assert "aria-current" not in newer_row
+    # Opening the ticket read it: the row says so.
+    assert 'class="ticket-row is-unread"' not in pane
+    # Row links, the older-page link and the list's polling carry the filters, not the selection.
+    assert f'href="/mailbox/{opened.public_id}/"' in pane
+    version = selectors.list_stamp(
+        tenant=store.tenant, membership=Membership.objects.get(tenant=store.tenant)
+    )
+    assert f'hx-get="/mailbox/poll/?v={version}"' in pane
+    assert "selected=" not in pane
+    # The page drew the rail: the pane does not draw it again.
+    assert "mailbox-rail" not in pane and "<html" not in pane
+
+
+def test_the_list_with_a_selected_ticket_without_htmx_is_the_whole_mailbox(owner_client, store):
+    """The no-JavaScript way from a ticket page to its list: the list, the row highlighted."""
+    opened = ticket(store)
+    page = html(owner_client.get(reverse("mailbox"), {"selected": str(opened.public_id)}))
+    assert "<html" in page and 'id="mailbox-rail"' in page
+    row = page.split(f'id="ticket-{opened.public_id}"')[1].split(">")[0]
+    assert 'aria-current="true"' in row
+
+
+def test_the_lazy_list_pane_query_count_does_not_grow_with_the_page(
+    tenant, owner_client, store, django_assert_num_queries
+):
+    opened = ticket(store)
+    url = f"{reverse('mailbox')}?selected={opened.public_id}"
+    lazy = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "list-pane"}
+    owner_client.get(url, **lazy)  # warm: the session's first request loads more
+    with CaptureQueriesContext(connection) as few:
+        owner_client.get(url, **lazy)
+    for n in range(40):
+        ticket(store, assignee=member(tenant).user if n % 3 else None)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = owner_client.get(url, **lazy)
+    assert html(response).count('class="ticket-row') == 41

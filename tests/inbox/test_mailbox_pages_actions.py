@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -533,6 +534,8 @@ def ticket_urls(conversation: Conversation, message: Message | None = None) -> l
             "snippet_insert",
         )
     ]
+    # The list with this ticket selected: the list pane a ticket page opened by URL loads.
+    urls.append(f"{reverse('mailbox')}?selected={conversation.public_id}")
     if message is not None:
         urls += [
             reverse("reply_retry", args=[*args, message.public_id]),
@@ -552,13 +555,13 @@ def test_another_tenants_ticket_is_404_on_every_mailbox_url(
     snippet = SnippetFactory(tenant=store.tenant)
     client.force_login(other_owner)
     urls = ticket_urls(conversation, failed)
-    assert len(urls) == 9
+    assert len(urls) == 10
     with django_capture_on_commit_callbacks() as callbacks:
         for url in urls:
-            assert client.get(url, {"snippet": str(snippet.public_id), "q": "1"}).status_code in (
-                404,
-                405,
-            ), url
+            # The parameters go after any the URL has (?selected=…), not in place of them.
+            params = urlencode({"snippet": str(snippet.public_id), "q": "1"})
+            with_params = f"{url}{'&' if '?' in url else '?'}{params}"
+            assert client.get(with_params).status_code in (404, 405), url
             response = client.post(
                 url,
                 {"mode": "reply", "text": "hi", "status": "solved", "assignee": "me"},

@@ -3,6 +3,10 @@ reload, types a draft (the counter turns amber, then red), drops an order's deta
 Insert, sees a new buyer message slide into the open thread and the list within 5 seconds while
 the draft stays, solves with the keyboard and sends with Ctrl+Enter.
 
+A ticket opened by URL comes without the list's rows and loads its list pane right after: the
+row is highlighted, j/k and Enter go on from it, the list keeps polling; without JavaScript the
+pane is a link to the list.
+
 No TikTok here: the new message is written the way ingest writes it. The sandbox round trip is
 in tests/e2e (part C2)."""
 
@@ -10,11 +14,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from inbox.models import Conversation, DeliveryStatus, Message, TicketStatus
 from tests.browser import CHROMIUM
@@ -169,3 +175,123 @@ def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/mailbox/{quiet.public_id}/")
     page.locator("#thread-messages").get_by_text("Do you ship to Canada?").wait_for()
+
+
+def test_a_ticket_opened_by_url_gets_its_list_right_after(
+    page, live_server, tenant, agent, password
+):
+    """The page comes without the list's rows; the list pane loads itself, with the open
+    ticket's row highlighted, j/k go on from it, and the list keeps polling."""
+    store = StoreFactory(tenant=tenant, name="Acme US")
+    now = timezone.now()
+    newest, opened, oldest = (
+        ConversationFactory(
+            store=store,
+            tenant=tenant,
+            last_message_at=now - timedelta(minutes=minutes),
+            last_message_preview=preview,
+        )
+        for minutes, preview in ((1, "Newest chat"), (2, "The one opened"), (3, "Oldest chat"))
+    )
+    MessageFactory(conversation=opened, text="Can I change the size?")
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("E-mail").fill("agent@acme.test")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/mailbox/")
+    list_requests: list[str] = []
+    page.on(
+        "request",
+        lambda request: list_requests.append(request.url) if "selected=" in request.url else None,
+    )
+    page.goto(f"{live_server.url}/mailbox/{opened.public_id}/")
+
+    page.locator("#thread-messages").get_by_text("Can I change the size?").wait_for()
+    row = page.locator(f"#ticket-{opened.public_id}")
+    row.wait_for()
+    assert list_requests == [f"{live_server.url}/mailbox/?selected={opened.public_id}"]
+    assert row.get_attribute("aria-current") == "true"
+    assert page.locator("[data-ticket-row]").count() == 3
+    assert page.locator('[data-ticket-row][aria-current="true"]').count() == 1
+    snap(page, "mailbox-opened-by-url")
+
+    # j/k go on from the highlighted row; Enter opens the focused one in the pane.
+    page.locator("#thread-messages").click()
+    page.keyboard.press("j")
+    assert page.evaluate("document.activeElement.id") == f"ticket-{oldest.public_id}"
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    assert page.evaluate("document.activeElement.id") == f"ticket-{newest.public_id}"
+    page.evaluate("window.__sameDocument = 'yes'")
+
+    # The list polls like any list: a buyer writes on another ticket, it moves to the top.
+    buyer_writes(oldest, "Do you ship to Canada?")
+    page.locator(f"#ticket-{oldest.public_id} .preview").get_by_text(
+        "Do you ship to Canada?"
+    ).wait_for(timeout=5_000)
+    assert page.locator("[data-ticket-row]").first.get_attribute("id") == (
+        f"ticket-{oldest.public_id}"
+    )
+    assert page.locator(f"#ticket-{opened.public_id}").get_attribute("aria-current") == "true"
+
+    page.locator(f"#ticket-{newest.public_id}").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/mailbox/{newest.public_id}/")
+    page.locator(f'#thread-pane[data-ticket="{newest.public_id}"]').wait_for()
+    assert page.locator(f"#ticket-{newest.public_id}").get_attribute("aria-current") == "true"
+    assert page.evaluate("window.__sameDocument") == "yes"  # the pane changed, not the page
+
+
+def test_without_javascript_a_ticket_page_links_to_its_list(
+    browser, live_server, tenant, owner, password
+):
+    store = StoreFactory(tenant=tenant, name="Acme US")
+    opened = ConversationFactory(store=store, tenant=tenant, status="pending")
+    MessageFactory(conversation=opened, text="Can I change the size?")
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("E-mail").fill("owner@acme.test")
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}/mailbox/")
+        page.goto(f"{live_server.url}/mailbox/{opened.public_id}/?folder=pending")
+        assert page.locator("#thread-messages").get_by_text("Can I change the size?").is_visible()
+        assert page.locator("[data-ticket-row]").count() == 0
+
+        page.get_by_role("link", name="Show the conversation list").click()
+
+        page.wait_for_url(f"{live_server.url}/mailbox/?folder=pending&selected={opened.public_id}")
+        row = page.locator(f"#ticket-{opened.public_id}")
+        assert row.get_attribute("aria-current") == "true"
+        assert page.locator('[data-folder="pending"]').get_attribute("aria-current") == "page"
+    finally:
+        context.close()
+
+
+def test_the_open_tickets_row_is_scrolled_into_the_list_when_it_arrives(
+    page, live_server, tenant, agent, password
+):
+    store = StoreFactory(tenant=tenant, name="Acme US")
+    now = timezone.now()
+    tickets = [
+        ConversationFactory(store=store, tenant=tenant, last_message_at=now - timedelta(minutes=n))
+        for n in range(40)
+    ]
+    far_down = tickets[35]
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("E-mail").fill("agent@acme.test")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/mailbox/")
+    page.goto(f"{live_server.url}/mailbox/{far_down.public_id}/")
+
+    row = page.locator(f"#ticket-{far_down.public_id}")
+    expect(row).to_have_attribute("aria-current", "true")
+    expect(row).to_be_in_viewport()
+    expect(page.locator(f"#ticket-{tickets[0].public_id}")).not_to_be_in_viewport()
