@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from config.db import rows_update
+from config.db import rows_insert_new, rows_update
 from marketplaces import records
 from marketplaces.models import Store
 from orders.models import Order
@@ -370,6 +370,10 @@ class Delivery:
     record: records.Conversation | None = None
 
 
+# The ON CONFLICT target of the message_store_ext constraint: (store, platform id) is stored once.
+_MESSAGE_EXISTS = '("store_id", "external_id") WHERE "external_id" IS NOT NULL'
+
+
 def _message_row(
     store: Store, conversation: Conversation, record: records.Message, now: datetime
 ) -> Message:
@@ -677,11 +681,8 @@ def messages_ingest_many(
         ]
         echoes: list[Message] = []
         if rows:
-            Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
             by_pk = {ticket.pk: external_id for external_id, ticket in tickets.items()}
-            for message in Message.objects.filter(
-                conversation_id__in=by_pk, public_id__in=[row.public_id for row in rows]
-            ):
+            for message in rows_insert_new(Message, rows, conflict=_MESSAGE_EXISTS):
                 results[by_pk[message.conversation_id]].new_messages.append(message)
             for result in results.values():
                 result.new_messages.sort(key=lambda m: m.index_key or "")
