@@ -102,6 +102,15 @@ def order_ids_in_text(text: str) -> list[str]:
     return found
 
 
+def _history(
+    conversation: Conversation, kind: TicketEventKind, body: str, data: dict[str, object]
+) -> TicketEvent:
+    """An entry of the ticket's history (saved by the caller, in bulk)."""
+    return TicketEvent(
+        tenant_id=conversation.tenant_id, conversation=conversation, kind=kind, body=body, data=data
+    )
+
+
 # --- Tickets ------------------------------------------------------------------------------------
 
 
@@ -233,13 +242,7 @@ def _tickets_create(
     Conversation.objects.bulk_create(tickets)
     TicketEvent.objects.bulk_create(
         [
-            TicketEvent(
-                tenant_id=store.tenant_id,
-                conversation=ticket,
-                kind=TicketEventKind.CREATED,
-                data={"conversation_id": ticket.external_id},
-                created_at=now,
-            )
+            _history(ticket, TicketEventKind.CREATED, "", {"conversation_id": ticket.external_id})
             for ticket in tickets
         ]
     )
@@ -516,12 +519,11 @@ def _link_orders(
                 )
             )
             new_events.append(
-                TicketEvent(
-                    tenant_id=conversation.tenant_id,
-                    conversation=conversation,
-                    kind=TicketEventKind.ORDER_LINKED,
-                    body=f"Order {order_id} linked ({OrderLinkSource(source).label.lower()}).",
-                    data={"order_id": order_id, "source": source},
+                _history(
+                    conversation,
+                    TicketEventKind.ORDER_LINKED,
+                    f"Order {order_id} linked ({OrderLinkSource(source).label.lower()}).",
+                    {"order_id": order_id, "source": source},
                 )
             )
             result.linked_order_ids.append(order_id)
@@ -622,12 +624,11 @@ def _update_ticket(
             conversation.solved_at = None
             changed |= {"status", "status_changed_at", "solved_at"}
             events.append(
-                TicketEvent(
-                    tenant_id=conversation.tenant_id,
-                    conversation=conversation,
-                    kind=TicketEventKind.REOPENED,
-                    body=f"Reopened by the buyer's message (was {TicketStatus(previous).label}).",
-                    data={"from": previous, "to": TicketStatus.OPEN},
+                _history(
+                    conversation,
+                    TicketEventKind.REOPENED,
+                    f"Reopened by the buyer's message (was {TicketStatus(previous).label}).",
+                    {"from": previous, "to": TicketStatus.OPEN},
                 )
             )
             result.reopened = True

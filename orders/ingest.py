@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-import orjson
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from config.db import json_document, recordset
 from marketplaces import records
 from marketplaces.models import Store
 
@@ -201,12 +201,6 @@ def _upsert(
     return Upserted([instance.pk for instance in instances], False)
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return str(value)  # exact: numeric parses the text
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
 # UUID columns whose value, when a row leaves it out, PostgreSQL generates (gen_random_uuid()).
 _SERVER_UUIDS = frozenset({"public_id"})
 
@@ -223,9 +217,7 @@ def _upsert_postgresql(
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    record_type = ", ".join(
-        f"{quote(field.column)} {field.db_type(connection).split('(')[0]}" for field in fields
-    )
+    record_type = recordset(fields, connection)
     unique = [meta.get_field(name) for name in unique_fields]
     unique_columns = ", ".join(quote(field.column) for field in unique)
     updates = ", ".join(
@@ -269,7 +261,7 @@ def _upsert_postgresql(
         for field in renamed:
             document[field.column] = document.pop(field.attname)
         documents.append(document)
-    payload = orjson.dumps(documents, default=_json_default).decode()
+    payload = json_document(documents)
     with connection.cursor() as cursor:
         cursor.execute(sql, [payload])
         found = cursor.fetchall()
