@@ -43,16 +43,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def notification(number: int, run: int) -> bytes:
+def conversation_id(number: int) -> str:
+    return f"7106888323{number:09d}"
+
+
+def notification(number: int, run: int, shop_id: str = SHOP_ID, conversations: int = 997) -> bytes:
     """A type-14 envelope shaped like the contract's official example (§8.3)."""
     payload = {
         "type": 14,
         "tts_notification_id": f"73{run:08d}{number:09d}",
-        "shop_id": SHOP_ID,
+        "shop_id": shop_id,
         "timestamp": int(time.time()),
         "data": {
             "content": json.dumps({"content": f"Where is my order? ({number})"}),
-            "conversation_id": f"7106888323{number % 997:09d}",
+            "conversation_id": conversation_id(number % conversations),
             "create_time": int(time.time()),
             "is_visible": True,
             "message_id": f"72{run:08d}{number:09d}",
@@ -62,6 +66,45 @@ def notification(number: int, run: int) -> bytes:
         },
     }
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def bench_env() -> dict[str, str]:
+    """The environment of the servers a bench starts: its own app credentials, no DEBUG."""
+    return {
+        **os.environ,
+        "TIKTOK_APP_KEY": APP_KEY,
+        "TIKTOK_APP_SECRET": APP_SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEBUG": "false",
+    }
+
+
+def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    """gunicorn (config.wsgi) on 127.0.0.1:`port`, returned once it accepts connections."""
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise SystemExit("gunicorn did not start") from None
+            time.sleep(0.2)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -133,13 +176,7 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database of your own.")
 
-    env = {
-        **os.environ,
-        "TIKTOK_APP_KEY": APP_KEY,
-        "TIKTOK_APP_SECRET": APP_SECRET,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DEBUG": "false",
-    }
+    env = bench_env()
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
         cwd=REPO_ROOT,
@@ -147,31 +184,8 @@ def main() -> None:
         check=True,
     )
     port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-    )
+    server = start_gunicorn(port, args.workers, env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
-
         import django
 
         django.setup()

@@ -411,6 +411,7 @@ def _drain_batch(*, shop_id: str, webhook_type: int) -> int:
                 .filter(status=WebhookEventStatus.RECEIVED, type=webhook_type, shop_id=shop_id)
                 .order_by("received_at", "pk")[:WEBHOOK_BATCH_SIZE]  # index webhook_waiting
             )
+            taken = timezone.now()
             store = (
                 Store.objects.filter(platform=Platform.TIKTOK, external_shop_id=shop_id).first()
                 if events
@@ -420,7 +421,8 @@ def _drain_batch(*, shop_id: str, webhook_type: int) -> int:
                 left = events  # each recorded as an unknown shop's
             elif events:
                 results = _BATCH_HANDLERS[webhook_type](events, store)
-                _record_processed([e for e in events if e.pk in results], results, store)
+                handled = [event for event in events if event.pk in results]
+                _record_processed(handled, results, store, taken=taken)
                 left = [event for event in events if event.pk not in results]
     except Exception:
         logger.exception("Webhook batch of %s type %s events failed", len(events), webhook_type)
@@ -430,13 +432,15 @@ def _drain_batch(*, shop_id: str, webhook_type: int) -> int:
     return len(events)
 
 
-def _record_processed(events: list[WebhookEvent], results: dict[int, str], store: Store) -> None:
+def _record_processed(
+    events: list[WebhookEvent], results: dict[int, str], store: Store, *, taken: datetime
+) -> None:
     now = timezone.now()
     for event in events:
         event.status = WebhookEventStatus.PROCESSED
         event.result = results[event.pk][:255]
         event.store = store
-        event.claimed_at = event.processed_at = now
+        event.claimed_at, event.processed_at = taken, now
         event.attempts += 1
         event.last_error = ""
     fields = ["status", "result", "store", "claimed_at", "processed_at", "attempts", "last_error"]
