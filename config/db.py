@@ -101,7 +101,8 @@ def rows_insert_new(model: type[Model], rows: Sequence[Model], *, conflict: str)
     inserted, with their primary keys set. `conflict` is the ON CONFLICT target (column list and
     index predicate) of the unique constraint that says a row exists already.
 
-    Elsewhere: `bulk_create(ignore_conflicts=True)`, then the rows read back by `public_id`.
+    Elsewhere: `bulk_create(ignore_conflicts=True)`, then the rows read back by `public_id`
+    (on SQLite that ignores a conflict on any unique constraint, not only `conflict`'s).
     """
     if not rows:
         return []
