@@ -10,7 +10,9 @@ do, so nothing a buyer sends disappears silently.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -18,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from tenants.models import User
 
@@ -236,6 +240,12 @@ class TicketRow:
 
 def month_names() -> list[str]:
     """Index 1-12: "Jan" … "Dec" in the active language, as the `M` date format gives them."""
+    return _month_names(get_language())
+
+
+@functools.lru_cache(maxsize=16)
+def _month_names(language: str | None) -> list[str]:
+    # Twelve lazy translations cost ~0.1 ms: made once per language, not once per list or card.
     return ["", *(str(MONTHS_3[month]).title() for month in range(1, 13))]
 
 
@@ -247,6 +257,22 @@ def exact_time(moment: datetime, zone: tzinfo, months: list[str]) -> tuple[str, 
         f"{local.day} {months[local.month]} {local.year:04d}, {local.hour:02d}:{local.minute:02d}"
     )
     return local.isoformat(), text
+
+
+def text_with_breaks(text: str) -> SafeString:
+    """`text` escaped, its line breaks as <br>: what `{{ text|linebreaksbr }}` prints."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return mark_safe(html.escape(text).replace("\n", "<br>"))  # noqa: S308 (escaped first)
+
+
+def exact_day(moment: datetime | None, zone: tzinfo) -> tuple[str, str]:
+    """(ISO 8601, "12 Sep 2026") in `zone`, as `|date:"c"` and `|date:"j M Y"` print inside
+    `{% timezone zone %}`; ("", "") for no time, as the filters give."""
+    if moment is None:
+        return "", ""
+    local = timezone.localtime(moment, zone)
+    return local.isoformat(), f"{local.day} {month_names()[local.month]} {local.year:04d}"
 
 
 def buyer_label(store_id: int, buyer_user_id: str) -> str:

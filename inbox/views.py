@@ -41,6 +41,7 @@ from .forms import (
 )
 from .models import (
     Conversation,
+    DeliveryStatus,
     Message,
     MessageDirection,
     Snippet,
@@ -92,6 +93,12 @@ class EntryView:
     order_id: str = ""
     product_id: str = ""
     message: Message | None = None
+    # Set by entry_views, so that the thread's template only prints (bench/README.md):
+    text_html: str = ""  # `text` escaped with its line breaks as <br>, as `|linebreaksbr`
+    dom_id: str = ""  # "message-<public id>" for a message, else ""
+    delivery_class: str = ""  # "delivery-queued" | "delivery-sent" | "delivery-failed" | ""
+    delivery_text: str = ""  # "Queued", "Sending…", "Sent", "Failed: <reason>"
+    retry_url: str = ""  # a failed reply's Retry form action
 
     @property
     def delivery(self) -> str:
@@ -182,9 +189,40 @@ def entry_views(
         else _event_view(entry.event)
         for entry in entries
     ]
+    retry_prefix = retry_suffix = ""
     for view in views:
         view.at_iso, view.at_text = display.exact_time(view.at, zone, months)
+        if view.side == "system":
+            continue
+        view.text_html = display.text_with_breaks(view.text)
+        message = view.message
+        if message is None:
+            continue
+        view.dom_id = f"message-{message.public_id}"
+        view.delivery_class, view.delivery_text = _delivery(message)
+        if message.delivery_status == DeliveryStatus.FAILED:
+            if not retry_prefix:
+                # One reverse() for the thread: each Retry is the same URL around its reply's id.
+                placeholder = str(uuid.UUID(int=0))
+                url = reverse("reply_retry", args=[conversation.public_id, placeholder])
+                retry_prefix, _, retry_suffix = url.partition(placeholder)
+            view.retry_url = f"{retry_prefix}{message.public_id}{retry_suffix}"
     return views
+
+
+DELIVERY_SHOWN = {
+    DeliveryStatus.QUEUED: ("delivery-queued", "Queued"),
+    DeliveryStatus.SENDING: ("delivery-queued", "Sending\N{HORIZONTAL ELLIPSIS}"),
+    DeliveryStatus.SENT: ("delivery-sent", "Sent"),
+}
+
+
+def _delivery(message: Message) -> tuple[str, str]:
+    """(class, words) of a reply's delivery state; ("", "") for anything else."""
+    if message.delivery_status == DeliveryStatus.FAILED:
+        reason = message.failure_reason or "TikTok Shop did not accept it"
+        return "delivery-failed", f"Failed: {reason}"
+    return DELIVERY_SHOWN.get(message.delivery_status, ("", ""))
 
 
 @dataclass
@@ -201,9 +239,12 @@ class OrderCard:
     returns: list[dict[str, Any]]
     cancellations: list[dict[str, Any]]
     insert_text: str
+    placed_iso: str  # <time datetime>: the tenant's zone, as `|date:"c"`
+    placed_text: str  # "12 Sep 2026", as `|date:"j M Y"`
+    href: str  # the order's own page
 
 
-def order_summary(card: selectors.SidebarOrder) -> OrderCard:
+def order_summary(card: selectors.SidebarOrder, *, zone: tzinfo) -> OrderCard:
     order = card.order
     lines = list(order.lines.all())
     counted: dict[str, int] = {}
@@ -226,6 +267,7 @@ def order_summary(card: selectors.SidebarOrder) -> OrderCard:
     if order.tracking_number:
         carrier = order.shipping_provider or "carrier"
         parts.append(f"{carrier} tracking {order.tracking_number}")
+    placed_iso, placed_text = display.exact_day(order.placed_at, zone)
     return OrderCard(
         order=order,
         linked=card.linked,
@@ -237,6 +279,9 @@ def order_summary(card: selectors.SidebarOrder) -> OrderCard:
         returns=[_after_sale(record) for record in card.returns],
         cancellations=[_after_sale(record) for record in card.cancellations],
         insert_text=" · ".join(parts),
+        placed_iso=placed_iso,
+        placed_text=placed_text,
+        href=reverse("order_detail", args=[order.public_id]),
     )
 
 
@@ -463,7 +508,8 @@ def _ticket_context(
         thread, hidden = selectors.thread(conversation=conversation), 0
     else:
         thread, hidden = selectors.thread_window(conversation=conversation, newest=THREAD_WINDOW)
-    entries = entry_views(thread, conversation=conversation, zone=_tenant_zone(tenant))
+    zone = _tenant_zone(tenant)
+    entries = entry_views(thread, conversation=conversation, zone=zone)
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
     return {
         "conversation": conversation,
@@ -477,7 +523,7 @@ def _ticket_context(
         "me": membership,
         "composer": composer or ComposerForm(initial={"mode": ComposerForm.MODE_REPLY}),
         "max_chars": REPLY_MAX_CHARS,
-        "orders": [order_summary(card) for card in sidebar_orders],
+        "orders": [order_summary(card, zone=zone) for card in sidebar_orders],
         "order_search": order_search,
         "snippets": list(Snippet.objects.filter(tenant=tenant).order_by("title")),
         "snippet_error": snippet_error,
@@ -701,7 +747,10 @@ def ticket_orders(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 tenant=request.tenant,  # type: ignore[attr-defined]
                 orders=[order],
             )
-            search["card"] = order_summary(cards[0])
+            search["card"] = order_summary(
+                cards[0],
+                zone=_tenant_zone(request.tenant),  # type: ignore[attr-defined]
+            )
         elif lookup.unreachable:
             search["problem"] = (
                 f"Order {wanted} is not synced and {conversation.store.name} could not be asked "
