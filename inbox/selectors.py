@@ -149,6 +149,56 @@ def folder_counts(
     or Solved, so it is the sum of those three, capped the same way (exact below the cap, "1,000+"
     from it, as if counted).
     """
+    sql, params, alias = _folder_counts_sql(tenant=tenant, membership=membership, store=store)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    counted = [name for name in FOLDERS if name != "all"]
+    counts = {name: int(count) for name, count in zip(counted, row, strict=True)}
+    statuses = (
+        counts[TicketStatus.OPEN] + counts[TicketStatus.PENDING] + counts[TicketStatus.SOLVED]
+    )
+    counts["all"] = min(statuses, FOLDER_COUNT_CAP)
+    return {name: counts[name] for name in FOLDERS}
+
+
+# The counts' SQL is the same for every request of one member with one store filter; building and
+# compiling its five querysets took ~3 ms, more than the database spends on them (bench/README.md),
+# after every change to any ticket. So it is compiled once per everything it is made of — the
+# tenant, the member (id, user, role, whether limited to some stores: the store limits are read by
+# a subquery, live), the store filter and the cap — and reused: nothing is kept but SQL text.
+_FOLDER_COUNTS_SQL: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], str]] = {}
+
+
+def _folder_counts_sql(
+    *, tenant: Tenant, membership: Membership, store: Store | None
+) -> tuple[str, tuple[Any, ...], str]:
+    limited = membership.tenant_id == tenant.pk and allowed_store_ids(membership) is not None
+    key = (
+        Conversation.objects.db,
+        tenant.pk,
+        membership.pk,
+        membership.tenant_id,
+        membership.user_id,
+        membership.role,
+        limited,
+        store.pk if store is not None else None,
+        FOLDER_COUNT_CAP,
+    )
+    compiled = _FOLDER_COUNTS_SQL.get(key)
+    if compiled is None:
+        if len(_FOLDER_COUNTS_SQL) >= 1024:
+            _FOLDER_COUNTS_SQL.clear()
+        compiled = _FOLDER_COUNTS_SQL[key] = _compile_folder_counts(
+            tenant=tenant, membership=membership, store=store
+        )
+    return compiled
+
+
+def _compile_folder_counts(
+    *, tenant: Tenant, membership: Membership, store: Store | None
+) -> tuple[str, tuple[Any, ...], str]:
+    """(SQL, parameters, database alias) of the counts query: one capped subquery per folder."""
     conversations = conversations_visible(tenant=tenant, membership=membership)
     if store is not None:
         conversations = conversations.filter(store=store)
@@ -172,15 +222,7 @@ def folder_counts(
         # is one of the FOLDERS keys: nothing from the request is pasted in.
         selects.append(f"(SELECT COUNT(*) FROM ({sql}) AS {name}_rows)")  # noqa: S608
         params.extend(folder_params)
-    with connections[conversations.db].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(selects), params)
-        row = cursor.fetchone()
-    counts = {name: int(count) for name, count in zip(counted, row, strict=True)}
-    statuses = (
-        counts[TicketStatus.OPEN] + counts[TicketStatus.PENDING] + counts[TicketStatus.SOLVED]
-    )
-    counts["all"] = min(statuses, FOLDER_COUNT_CAP)
-    return {name: counts[name] for name in FOLDERS}
+    return "SELECT " + ", ".join(selects), tuple(params), conversations.db
 
 
 def folder_count_label(count: int) -> str:
@@ -530,9 +572,16 @@ def ticket_orders(
     match = Q(external_id__in=linked)
     if buyer:
         match |= Q(buyer_user_id=buyer)
+    # Whether any order has a return or a cancellation is asked with the orders (an index probe
+    # on (store, order id) each): most have neither, and then those two queries are not sent.
+    after_sale = {"store_id": OuterRef("store_id"), "order_external_id": OuterRef("external_id")}
     orders = list(
         Order.objects.filter(tenant=tenant, store_id=conversation.store_id)
         .filter(match)
+        .annotate(
+            has_returns=Exists(Return.objects.filter(tenant=tenant, **after_sale)),
+            has_cancellations=Exists(Cancellation.objects.filter(tenant=tenant, **after_sale)),
+        )
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
         .order_by("-placed_at", "-id")[:limit]
     )
@@ -549,23 +598,32 @@ def orders_with_after_sales(
     if not cards:
         return cards
     by_key = {(card.order.store_id, card.order.external_id): card for card in cards}
-    ids = [card.order.external_id for card in cards]
     store_ids = {card.order.store_id for card in cards}
+    # Orders read by ticket_orders say whether they have any (has_returns, has_cancellations);
+    # others are asked.
+    ids = [card.order.external_id for card in cards if getattr(card.order, "has_returns", True)]
     returns = (
         Return.objects.filter(tenant=tenant, store_id__in=store_ids, order_external_id__in=ids)
         .prefetch_related(Prefetch("lines", queryset=ReturnLine.objects.order_by("id")))
         .order_by("-requested_at", "-id")
+        if ids
+        else []
     )
     for record in returns:
         # The filter pairs any of the stores with any of the ids: keep only real pairs.
         if (card := by_key.get((record.store_id, record.order_external_id))) is not None:
             card.returns.append(record)
+    ids = [
+        card.order.external_id for card in cards if getattr(card.order, "has_cancellations", True)
+    ]
     cancellations = (
         Cancellation.objects.filter(
             tenant=tenant, store_id__in=store_ids, order_external_id__in=ids
         )
         .prefetch_related(Prefetch("lines", queryset=CancellationLine.objects.order_by("id")))
         .order_by("-requested_at", "-id")
+        if ids
+        else []
     )
     for record in cancellations:
         if (card := by_key.get((record.store_id, record.order_external_id))) is not None:

@@ -21,7 +21,14 @@ from tests.factories_inbox import (
     OutboxMessageFactory,
     TicketEventFactory,
 )
-from tests.factories_marketplaces import BASE_TIME, OrderFactory, StoreFactory, member
+from tests.factories_marketplaces import (
+    BASE_TIME,
+    CancellationFactory,
+    OrderFactory,
+    ReturnFactory,
+    StoreFactory,
+    member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +142,36 @@ def test_ticket_orders_linked_first_then_the_buyers_newest_in_this_store_only(te
     ]
 
 
+def test_ticket_orders_ask_for_returns_and_cancellations_only_when_an_order_has_some(
+    tenant, store, django_assert_num_queries
+):
+    conversation = ConversationFactory(store=store, tenant=tenant)
+    buyer = conversation.customer.buyer_user_id
+    returned, cancelled, plain = (
+        OrderFactory(store=store, buyer_user_id=buyer, placed_at=BASE_TIME + timedelta(days=n))
+        for n in range(3)
+    )
+    # Same order ids in another store: not this buyer's orders' after-sales.
+    elsewhere = StoreFactory(tenant=tenant)
+    ReturnFactory(store=elsewhere, order_external_id=plain.external_id)
+    CancellationFactory(store=elsewhere, order_external_id=plain.external_id)
+
+    # Linked orders, the orders with their after-sale flags, their lines.
+    with django_assert_num_queries(3):
+        cards = selectors.ticket_orders(tenant=tenant, conversation=conversation)
+    assert [(card.returns, card.cancellations) for card in cards] == [([], [])] * 3
+
+    refund = ReturnFactory(store=store, order_external_id=returned.external_id)
+    cancellation = CancellationFactory(store=store, order_external_id=cancelled.external_id)
+    with django_assert_num_queries(7):  # and the returns, the cancellations, each with lines
+        cards = selectors.ticket_orders(tenant=tenant, conversation=conversation)
+    assert [(card.order, card.returns, card.cancellations) for card in cards] == [
+        (plain, [], []),
+        (cancelled, [], [cancellation]),
+        (returned, [refund], []),
+    ]
+
+
 def test_list_stamp_changes_with_any_ticket_change_and_only_for_visible_ones(
     tenant, other_tenant, store, owner_membership
 ):
@@ -186,3 +223,41 @@ def test_folder_counts_stop_at_the_cap_and_say_so(tenant, store, owner_membershi
         "1",
     ]
     assert selectors.folder_count_label(1000) == "3+"
+
+
+def test_folder_counts_follow_store_limits_roles_and_store_filter_as_they_change(
+    tenant, other_tenant, store
+):
+    """The counts' SQL is compiled once and reused: whatever changes in between — an agent's
+    store limits added, moved or lifted, a promotion to admin, another store filter, another
+    tenant — each answer is what a fresh compilation gives."""
+    second = StoreFactory(tenant=tenant)
+    agent = member(tenant, Role.AGENT)
+    for status in ("open", "open", "pending"):
+        ConversationFactory(store=store, tenant=tenant, status=status)
+    ConversationFactory(store=second, tenant=tenant, status="open", assignee=agent.user)
+    ConversationFactory(store=StoreFactory(tenant=other_tenant), tenant=other_tenant)
+
+    def counts(store_filter=None) -> tuple[int, int, int, int, int, int]:
+        got = selectors.folder_counts(tenant=tenant, membership=agent, store=store_filter)
+        return tuple(
+            got[name] for name in ("open", "pending", "solved", "mine", "unassigned", "all")
+        )
+
+    assert counts() == (3, 1, 0, 1, 3, 4)  # no limits: every store
+    access = StoreAccess.objects.create(tenant=tenant, membership=agent, store=second)
+    assert counts() == (1, 0, 0, 1, 0, 1)  # limited to the second store
+    access.store = store
+    access.save()
+    assert counts() == (2, 1, 0, 0, 3, 3)  # limit moved to the first
+    assert counts(store_filter=second) == (0, 0, 0, 0, 0, 0)  # a store it may not serve
+    agent.role = Role.ADMIN
+    agent.save()
+    assert counts() == (3, 1, 0, 1, 3, 4)  # admins serve every store
+    assert counts(store_filter=second) == (1, 0, 0, 1, 0, 1)
+    access.delete()
+    agent.role = Role.AGENT
+    agent.save()
+    assert counts() == (3, 1, 0, 1, 3, 4)  # limits lifted
+    rival = member(other_tenant, Role.OWNER)
+    assert selectors.folder_counts(tenant=other_tenant, membership=rival)["all"] == 1
