@@ -556,8 +556,10 @@ def _ticket_page(
 @require_GET
 def ticket_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     conversation = _conversation(request, public_id)
-    services.ticket_open(membership=request.membership, conversation=conversation)  # type: ignore[attr-defined]
-    conversation.unread_count = 0
+    if conversation.unread_count:
+        # Like the ticket's poll: a ticket already read (most openings) costs no transaction.
+        services.ticket_open(membership=request.membership, conversation=conversation)  # type: ignore[attr-defined]
+        conversation.unread_count = 0
     composer = None
     snippet_error = ""
     if "snippet" in request.GET:

@@ -358,6 +358,23 @@ def test_ticket_page_renders_each_kind_of_entry_in_the_tenants_zone(
     assert conversation.unread_count == 0
 
 
+def test_opening_a_ticket_already_read_writes_nothing(owner_client, store, owner):
+    conversation = ticket(store, unread_count=1)
+    url = reverse("ticket_detail", args=[conversation.public_id])
+    owner_client.get(url)
+    conversation.refresh_from_db()
+    read_at = conversation.updated_at
+    assert conversation.unread_count == 0
+
+    with CaptureQueriesContext(connection) as again:
+        response = owner_client.get(url)
+
+    assert response.status_code == 200
+    assert not [q for q in again.captured_queries if not q["sql"].lstrip().startswith("SELECT")]
+    conversation.refresh_from_db()
+    assert (conversation.unread_count, conversation.updated_at) == (0, read_at)
+
+
 def test_ticket_page_query_count_does_not_grow_with_the_thread(
     tenant, owner_client, store, owner, django_assert_num_queries
 ):
