@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -24,7 +25,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -164,17 +164,17 @@ def folder_counts(
 
 # The counts' SQL is the same for every request of one member with one store filter; building and
 # compiling its five querysets took ~3 ms, more than the database spends on them (bench/README.md),
-# after every change to any ticket. So it is compiled once per everything it is made of — the
-# tenant, the member (id, user, role, whether limited to some stores: the store limits are read by
-# a subquery, live), the store filter and the cap — and reused: nothing is kept but SQL text.
-_FOLDER_COUNTS_SQL: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], str]] = {}
+# after every change to any ticket; the list's change stamp, asked by every list, page and poll,
+# ~0.5 ms. So each is compiled once per everything it is made of — the tenant, the member (id,
+# user, role, whether limited to some stores: the store limits are read by a subquery, live), the
+# store filter (and the cap) — and reused: nothing is kept but SQL text and its parameters.
+_COMPILED_SQL: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], str]] = {}
 
 
-def _folder_counts_sql(
-    *, tenant: Tenant, membership: Membership, store: Store | None
-) -> tuple[str, tuple[Any, ...], str]:
+def _viewer_key(*, tenant: Tenant, membership: Membership, store: Store | None) -> tuple[Any, ...]:
+    """Everything the SQL of what a member sees of a tenant (within a store filter) is made of."""
     limited = membership.tenant_id == tenant.pk and allowed_store_ids(membership) is not None
-    key = (
+    return (
         Conversation.objects.db,
         tenant.pk,
         membership.pk,
@@ -183,16 +183,31 @@ def _folder_counts_sql(
         membership.role,
         limited,
         store.pk if store is not None else None,
-        FOLDER_COUNT_CAP,
     )
-    compiled = _FOLDER_COUNTS_SQL.get(key)
+
+
+def _compiled(
+    key: tuple[Any, ...], compile_sql: Callable[[], tuple[str, tuple[Any, ...], str]]
+) -> tuple[str, tuple[Any, ...], str]:
+    compiled = _COMPILED_SQL.get(key)
     if compiled is None:
-        if len(_FOLDER_COUNTS_SQL) >= 1024:
-            _FOLDER_COUNTS_SQL.clear()
-        compiled = _FOLDER_COUNTS_SQL[key] = _compile_folder_counts(
-            tenant=tenant, membership=membership, store=store
-        )
+        if len(_COMPILED_SQL) >= 4096:
+            _COMPILED_SQL.clear()
+        compiled = _COMPILED_SQL[key] = compile_sql()
     return compiled
+
+
+def _folder_counts_sql(
+    *, tenant: Tenant, membership: Membership, store: Store | None
+) -> tuple[str, tuple[Any, ...], str]:
+    return _compiled(
+        (
+            "counts",
+            *_viewer_key(tenant=tenant, membership=membership, store=store),
+            FOLDER_COUNT_CAP,
+        ),
+        lambda: _compile_folder_counts(tenant=tenant, membership=membership, store=store),
+    )
 
 
 def _compile_folder_counts(
@@ -235,11 +250,30 @@ def list_stamp(*, tenant: Tenant, membership: Membership, store: Store | None = 
     ticket services write `updated_at` with every change the list shows (a message, a status,
     an assignee, a read), and (tenant, -updated_at) is indexed: one index probe, however many
     tickets — an idle list costs this query and a 204."""
+    sql, params, alias = _compiled(
+        ("stamp", *_viewer_key(tenant=tenant, membership=membership, store=store)),
+        lambda: _compile_list_stamp(tenant=tenant, membership=membership, store=store),
+    )
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    # The newest change in ISO 8601 ("-" for no ticket; SQLite answers text): only ever compared
+    # with another stamp made the same way.
+    newest = row[0] if row else "-"
+    newest = newest.isoformat() if isinstance(newest, datetime) else str(newest)
+    return hashlib.sha256(newest.encode()).hexdigest()[:16]
+
+
+def _compile_list_stamp(
+    *, tenant: Tenant, membership: Membership, store: Store | None
+) -> tuple[str, tuple[Any, ...], str]:
     conversations = conversations_visible(tenant=tenant, membership=membership)
     if store is not None:
         conversations = conversations.filter(store=store)
-    newest = conversations.aggregate(newest=Max("updated_at"))["newest"]
-    return hashlib.sha256(_stamp(newest).encode()).hexdigest()[:16]
+    # MAX(updated_at) as the planner runs it: the newest along (tenant, -updated_at), one probe.
+    newest = conversations.order_by("-updated_at").values("updated_at")[:1]
+    sql, params = newest.query.get_compiler(using=newest.db).as_sql()
+    return sql, tuple(params), newest.db
 
 
 def folder_counts_cached(
@@ -253,10 +287,6 @@ def folder_counts_cached(
         counts = folder_counts(tenant=tenant, membership=membership, store=store)
         cache.set(key, counts, COUNTS_TTL)
     return counts
-
-
-def _stamp(moment: datetime | None) -> str:
-    return moment.isoformat() if moment else "-"
 
 
 class BuyerLabel(SHA256):

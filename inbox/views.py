@@ -416,7 +416,9 @@ def _mailbox_context(
     membership = request.membership  # type: ignore[attr-defined]
     filters = state.filters
     store_id = filters.store.public_id if filters.store else ""
-    stores = list(stores_visible_to(membership))
+    # Only what the rail shows: a store's other columns (tokens, scopes, sync state) are not
+    # read on every list and page.
+    stores = list(stores_visible_to(membership).only("public_id", "name", "market"))
     context: dict[str, Any] = {
         "state": state,
         "stores": stores,
@@ -442,6 +444,7 @@ def _mailbox_context(
         context["teammates"] = list(
             Membership.objects.filter(tenant=membership.tenant)
             .select_related("user")
+            .only("public_id", "user__first_name", "user__last_name", "user__email")
             .order_by("user__first_name", "user__last_name", "user__email")
         )
     return context

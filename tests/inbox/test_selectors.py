@@ -250,6 +250,12 @@ def test_folder_counts_follow_store_limits_roles_and_store_filter_as_they_change
     access.store = store
     access.save()
     assert counts() == (2, 1, 0, 0, 3, 3)  # limit moved to the first
+    # The list's change stamp is compiled the same way: a change it may not see leaves it be.
+    stamp = selectors.list_stamp(tenant=tenant, membership=agent)
+    Conversation.objects.filter(store=second).update(updated_at=timezone.now())
+    assert selectors.list_stamp(tenant=tenant, membership=agent) == stamp
+    Conversation.objects.filter(store=store).update(updated_at=timezone.now())
+    assert selectors.list_stamp(tenant=tenant, membership=agent) != stamp
     assert counts(store_filter=second) == (0, 0, 0, 0, 0, 0)  # a store it may not serve
     agent.role = Role.ADMIN
     agent.save()
