@@ -267,3 +267,7 @@ def test_folder_counts_follow_store_limits_roles_and_store_filter_as_they_change
     assert counts() == (3, 1, 0, 1, 3, 4)  # limits lifted
     rival = member(other_tenant, Role.OWNER)
     assert selectors.folder_counts(tenant=other_tenant, membership=rival)["all"] == 1
+    # A member of another tenant sees nothing of this one, and its stamp never moves.
+    stamp = selectors.list_stamp(tenant=tenant, membership=rival)
+    Conversation.objects.filter(tenant=tenant).update(updated_at=timezone.now())
+    assert selectors.list_stamp(tenant=tenant, membership=rival) == stamp
