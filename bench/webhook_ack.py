@@ -79,6 +79,20 @@ def bench_env() -> dict[str, str]:
     }
 
 
+def migrated_env() -> dict[str, str]:
+    """Checks DATABASE_URL names PostgreSQL, migrates it, and returns the servers' environment."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database of your own.")
+    env = bench_env()
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+    )
+    return env
+
+
 def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
     """gunicorn (config.wsgi) on 127.0.0.1:`port`, returned once it accepts connections."""
     server = subprocess.Popen(
@@ -173,16 +187,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database of your own.")
-
-    env = bench_env()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-    )
+    env = migrated_env()
     port = free_port()
     server = start_gunicorn(port, args.workers, env)
     try:

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from webhook_ack import (  # the bench folder is put on the path above
     REPO_ROOT,
-    bench_env,
     conversation_id,
     free_port,
+    migrated_env,
     notification,
     percentile,
     post_all,
@@ -49,18 +49,9 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database of your own.")
     if not os.environ.get("REDIS_URL") or not os.environ.get("CELERY_TASK_DEFAULT_QUEUE"):
         sys.exit("Set REDIS_URL and CELERY_TASK_DEFAULT_QUEUE (a queue of this bench's own).")
-
-    env = bench_env()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-    )
+    env = migrated_env()
     import django
 
     django.setup()
