@@ -146,11 +146,6 @@ def next_ticket_numbers(*, tenant_id: int, count: int) -> list[int]:
     return list(range(last - count + 1, last + 1))
 
 
-def next_ticket_number(*, tenant_id: int) -> int:
-    """The tenant's next ticket number (see `next_ticket_numbers`)."""
-    return next_ticket_numbers(tenant_id=tenant_id, count=1)[0]
-
-
 def _customers_for(
     *, store: Store, records_: Iterable[records.Conversation]
 ) -> dict[str, Customer]:

@@ -1,7 +1,7 @@
 """Factories for the mailbox: customers, tickets, messages, notes and history, snippets.
 
 Ticket numbers come from a sequence here (unique per test run); production code takes them from
-TicketCounter (inbox.ingest.next_ticket_number).
+TicketCounter (inbox.ingest.next_ticket_numbers).
 """
 
 from __future__ import annotations
