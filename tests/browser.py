@@ -62,3 +62,12 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def sign_in(page: Any, live_server: Any, email: str, password: str) -> None:
+    """Signs in through the login form and waits for the mailbox it lands on."""
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/mailbox/")

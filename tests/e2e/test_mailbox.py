@@ -29,6 +29,7 @@ from inbox.polling import store_poll
 from marketplaces.adapter import store_api
 from orders.ingest import orders_upsert
 from orders.models import Order
+from tests.browser import sign_in
 from tests.factories_inbox import SnippetFactory
 from tests.sandbox_stores import connect_store, point_settings_at
 
@@ -89,14 +90,6 @@ def settled(read: Callable[[], T]) -> T:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-
-
-def sign_in(page: Any, live_server: Any, email: str, password: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/mailbox/")
 
 
 def test_an_agent_inserts_an_order_snippet_and_the_buyer_receives_it(

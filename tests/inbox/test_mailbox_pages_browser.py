@@ -23,7 +23,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from inbox.models import Conversation, DeliveryStatus, Message, TicketStatus
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, sign_in
 from tests.factories_inbox import ConversationFactory, MessageFactory, SnippetFactory
 from tests.factories_marketplaces import OrderFactory, OrderLineFactory, StoreFactory
 
@@ -77,11 +77,7 @@ def test_an_agent_works_a_ticket_live(page, live_server, tenant, agent, password
         body="Your order {{ order.id }} is {{ order.status }}.",
     )
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail").fill("agent@acme.test")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/mailbox/")
+    sign_in(page, live_server, "agent@acme.test", password)
 
     # Open the ticket from the list: only the thread pane changes, the URL follows.
     page.locator(f"#ticket-{conversation.public_id}").click()
@@ -195,11 +191,7 @@ def test_a_ticket_opened_by_url_gets_its_list_right_after(
     )
     MessageFactory(conversation=opened, text="Can I change the size?")
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail").fill("agent@acme.test")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/mailbox/")
+    sign_in(page, live_server, "agent@acme.test", password)
     list_requests: list[str] = []
     page.on(
         "request",
@@ -254,11 +246,7 @@ def test_without_javascript_a_ticket_page_links_to_its_list(
     )
     try:
         page = context.new_page()
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("E-mail").fill("owner@acme.test")
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server.url}/mailbox/")
+        sign_in(page, live_server, "owner@acme.test", password)
         page.goto(f"{live_server.url}/mailbox/{opened.public_id}/?folder=pending")
         assert page.locator("#thread-messages").get_by_text("Can I change the size?").is_visible()
         assert page.locator("[data-ticket-row]").count() == 0
@@ -284,11 +272,7 @@ def test_the_open_tickets_row_is_scrolled_into_the_list_when_it_arrives(
     ]
     far_down = tickets[35]
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail").fill("agent@acme.test")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/mailbox/")
+    sign_in(page, live_server, "agent@acme.test", password)
     page.goto(f"{live_server.url}/mailbox/{far_down.public_id}/")
 
     row = page.locator(f"#ticket-{far_down.public_id}")

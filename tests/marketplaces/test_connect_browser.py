@@ -12,6 +12,7 @@ import pytest
 
 from marketplaces.models import Store, StoreStatus, SyncJob, SyncJobStatus, SyncKind
 from orders import tasks as order_tasks
+from tests.browser import sign_in
 from tests.sandbox_stores import point_settings_at
 
 # `page` comes from tests/browser.py, which also skips e2e tests where Chromium is missing.
@@ -26,14 +27,6 @@ def sandbox(tiktok_sandbox_factory, settings, live_server, monkeypatch):
     )
     point_settings_at(settings, started)
     return started
-
-
-def sign_in(page, live_server, email: str, password: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/mailbox/")
 
 
 def test_an_owner_connects_watches_the_import_and_disconnects(

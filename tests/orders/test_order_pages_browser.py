@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from marketplaces.adapter import store_api
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, sign_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -38,11 +38,7 @@ def test_an_agent_finds_an_unsynced_order_and_notes_it(
     store = connect_sandbox_store(tenant=tenant)
     record = next(store_api(store).order_pages(page_size=1, status="DELIVERED")).items[0]
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail").fill("agent@acme.test")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/mailbox/")
+    sign_in(page, live_server, "agent@acme.test", password)
 
     page.goto(f"{live_server.url}/orders/")
     page.get_by_label("Order ID").fill(record.external_id)
