@@ -1,13 +1,11 @@
-"""Where the official TikTok Shop samples are: `shared/tiktok-samples/` beside the checkout.
+"""The official TikTok Shop samples the tests read: `tests/fixtures/tiktok/`.
 
-CI clones the repository with `shared/` next to it; SELLERDESK_SHARED_DIR points elsewhere.
+They are copies, byte for byte, of the project's reference samples (see that folder's README.md for
+where each one came from); the repository needs nothing beside it to run its tests.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SELLERDESK_SHARED_DIR") or _ROOT.parent / "shared")
-SAMPLES = SHARED / "tiktok-samples"
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "tiktok"

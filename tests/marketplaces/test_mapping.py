@@ -1,4 +1,4 @@
-"""Every official sample in shared/tiktok-samples maps to records: exact values, nothing lost."""
+"""Every official sample in tests/fixtures/tiktok maps to records: exact values, nothing lost."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Webhook intake (POST /webhooks/tiktok/) and the task that processes stored events.
 
-Bodies are the official samples in shared/tiktok-samples/ (and the contract's vector WV1), signed
+Bodies are the official samples in tests/fixtures/tiktok/ (and the contract's vector WV1), signed
 the way TikTok signs them: hex HMAC-SHA256(app_secret, app_key + raw body).
 """
 

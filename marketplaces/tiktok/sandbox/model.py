@@ -1,6 +1,6 @@
 """Shapes of the sandbox's objects and the rules that change them (seed, API and live loop).
 
-Field names follow the official samples in shared/tiktok-samples/ where they exist (orders:
+Field names follow the official samples in tests/fixtures/tiktok/ where they exist (orders:
 POST_order_202309_orders_search.json; products: the 202502 search and 202309 detail samples) and the
 contract sheet elsewhere. Image URLs are stored with the placeholder BASE_MARKER, replaced by the
 server's own base URL when a response is written, so the data file does not depend on the port.
