@@ -1,4 +1,4 @@
-"""The TikTok Shop Partner API client production uses (contract: shared/tiktok-shop-api.md).
+"""The TikTok Shop Partner API client production uses (contract: docs/tiktok-shop-api.md).
 
 One `TikTokClient` per process is enough: it holds the app credentials and a pooled
 `requests.Session`; the store's access token and shop cipher are passed to each call, so a Celery
