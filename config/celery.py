@@ -34,6 +34,9 @@ app.conf.beat_schedule = {
     # Each active store gets an incremental order sync once ORDER_SYNC_INTERVAL_SECONDS have
     # passed (checked every minute, so the interval is a setting, not a schedule).
     "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 60.0},
+    # Products and coupons: a pass per active store every CATALOG_SYNC_INTERVAL_SECONDS (products
+    # changed since the previous pass, every coupon); product webhooks refresh one in between.
+    "orders-sync-due-catalogs": {"task": "orders.sync_due_catalogs", "schedule": 60.0},
     # Backfills and syncs left behind (worker killed, broker down, rate-limit pause) carry on.
     "orders-resume-sync-jobs": {"task": "orders.resume_sync_jobs", "schedule": 120.0},
     # Buyer messages: each active store's conversations are polled (under a per-store lease) as

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from marketplaces.records import (
+    AfterSaleEligibility,
     Cancellation,
     Conversation,
     Coupon,
@@ -23,12 +24,14 @@ from marketplaces.records import (
     Order,
     Page,
     Product,
+    RejectReason,
     Return,
+    SellerDecision,
     TrackingEvent,
     UploadedImage,
 )
 from marketplaces.records import WebhookEvent as WebhookRecord
-from marketplaces.tiktok import mapping
+from marketplaces.tiktok import aftersale, cards, mapping
 from marketplaces.tiktok.client import TikTokClient
 from marketplaces.tiktok.errors import InvalidTokenError, TikTokError, TokenExpiredError
 
@@ -168,6 +171,65 @@ class StoreAPI:
     ) -> Iterator[Page[Cancellation]]:
         return self.pages(self.client.cancellation_pages, page_token=page_token, **filters)
 
+    def after_sale_eligibility(self, order_id: str) -> AfterSaleEligibility:
+        return self.call(self.client.aftersale_eligibility, order_id=order_id)
+
+    def reject_reasons(self, record_id: str) -> list[RejectReason]:
+        """What the platform accepts as the reason to reject this return or cancellation."""
+        return self.call(self.client.reject_reasons, return_or_cancel_id=record_id)
+
+    def return_decide(
+        self,
+        return_id: str,
+        *,
+        decision: SellerDecision,
+        idempotency_key: str,
+        reject_reason: str = "",
+        comment: str = "",
+    ) -> None:
+        """Take one of the decisions `return_decisions` offered; the key makes a retry safe."""
+        if decision.approve:
+            self.call(
+                self.client.return_approve,
+                return_id=return_id,
+                decision=decision.code,
+                buyer_keep_item=decision.buyer_keep_item,
+                idempotency_key=idempotency_key,
+            )
+        else:
+            self.call(
+                self.client.return_reject,
+                return_id=return_id,
+                decision=decision.code,
+                reject_reason=reject_reason,
+                comment=comment,
+                idempotency_key=idempotency_key,
+            )
+
+    def cancellation_decide(
+        self,
+        cancel_id: str,
+        *,
+        decision: SellerDecision,
+        idempotency_key: str,
+        reject_reason: str = "",
+        comment: str = "",
+    ) -> None:
+        if decision.approve:
+            self.call(
+                self.client.cancellation_approve,
+                cancel_id=cancel_id,
+                idempotency_key=idempotency_key,
+            )
+        else:
+            self.call(
+                self.client.cancellation_reject,
+                cancel_id=cancel_id,
+                reject_reason=reject_reason,
+                comment=comment,
+                idempotency_key=idempotency_key,
+            )
+
     # --- Products and coupons -----------------------------------------------------------------
 
     def product_pages(
@@ -182,6 +244,9 @@ class StoreAPI:
         self, *, page_token: str | None = None, **filters: Any
     ) -> Iterator[Page[Coupon]]:
         return self.pages(self.client.coupon_pages, page_token=page_token, **filters)
+
+    def coupon(self, coupon_id: str) -> Coupon:
+        return self.call(self.client.coupon, coupon_id=coupon_id)
 
     # --- Customer service ---------------------------------------------------------------------
 
@@ -220,3 +285,34 @@ def webhook_record(payload: dict[str, Any]) -> WebhookRecord:
 
 def as_timestamp(value: datetime) -> int:
     return int(value.timestamp())
+
+
+# --- Rules of the marketplace, as data the rest of the product shows ----------------------------
+
+# The card types a ticket can send (§6.2).
+CARD_TYPES: tuple[str, ...] = tuple(str(kind) for kind in cards.CARD_TYPES)
+
+
+def coupon_card_problems(coupon: Coupon) -> list[str]:
+    """Why the marketplace would refuse this coupon as a chat card; empty when it would not."""
+    return cards.coupon_card_problems(coupon)
+
+
+def return_decisions(
+    *, status: str, return_type: str, next_actions: Iterable[str], can_buyer_keep_item: bool | None
+) -> list[SellerDecision]:
+    """The decisions the marketplace offers on a return in this state (empty: none is due)."""
+    return aftersale.return_decisions(
+        status=status,
+        return_type=return_type,
+        next_actions=next_actions,
+        can_buyer_keep_item=can_buyer_keep_item,
+    )
+
+
+def cancellation_decisions(
+    *, status: str, cancel_type: str, next_actions: Iterable[str]
+) -> list[SellerDecision]:
+    return aftersale.cancellation_decisions(
+        status=status, cancel_type=cancel_type, next_actions=next_actions
+    )

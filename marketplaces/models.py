@@ -191,12 +191,15 @@ class WebhookType(models.IntegerChoices):
     """Topic numbers (contract §8.3) that Sellerdesk subscribes to."""
 
     ORDER_STATUS_CHANGE = 1, "Order status change"
+    PRODUCT_STATUS_CHANGE = 5, "Product status change"
     SELLER_DEAUTHORIZATION = 6, "Seller deauthorization"
     UPCOMING_AUTHORIZATION_EXPIRATION = 7, "Upcoming authorization expiration"
     CANCELLATION_STATUS_CHANGE = 11, "Cancellation status change"
     RETURN_STATUS_CHANGE = 12, "Return status change"
     NEW_CONVERSATION = 13, "New conversation"
     NEW_MESSAGE = 14, "New message"
+    PRODUCT_INFORMATION_CHANGE = 15, "Product information change"
+    PRODUCT_CREATION = 16, "Product creation"
 
 
 class WebhookEvent(models.Model):

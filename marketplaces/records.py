@@ -159,12 +159,39 @@ class WebhookType(enum.IntEnum):
     """Webhook topics Sellerdesk reads (contract §8.3); the others are stored but not typed."""
 
     ORDER_STATUS_CHANGE = 1
+    PRODUCT_STATUS_CHANGE = 5
     SELLER_DEAUTHORIZATION = 6
     UPCOMING_AUTHORIZATION_EXPIRATION = 7
     CANCELLATION_STATUS_CHANGE = 11
     RETURN_STATUS_CHANGE = 12
     NEW_CONVERSATION = 13
     NEW_MESSAGE = 14
+    PRODUCT_INFORMATION_CHANGE = 15
+    PRODUCT_CREATION = 16
+
+
+class ReturnDecision(enum.StrEnum):
+    """A seller's answer to a return (§5.1 approve `decision`; the reject values are those of the
+    Reject Return page, lywzx RejectReturn.ts, a source the contract cites)."""
+
+    APPROVE_REFUND = "APPROVE_REFUND"
+    APPROVE_RETURN = "APPROVE_RETURN"
+    APPROVE_RECEIVED_PACKAGE = "APPROVE_RECEIVED_PACKAGE"
+    APPROVE_REPLACEMENT = "APPROVE_REPLACEMENT"
+    ISSUE_REPLACEMENT_REFUND = "ISSUE_REPLACEMENT_REFUND"
+    OFFER_PARTIAL_REFUND = "OFFER_PARTIAL_REFUND"
+    REJECT_REFUND = "REJECT_REFUND"
+    REJECT_RETURN = "REJECT_RETURN"
+    REJECT_RECEIVED_PACKAGE = "REJECT_RECEIVED_PACKAGE"
+    REJECT_REPLACEMENT = "REJECT_REPLACEMENT"
+
+
+class AfterSaleRequestType(enum.StrEnum):
+    """What a buyer may ask for on an order line (Get Aftersale Eligibility)."""
+
+    CANCEL = "CANCEL"
+    REFUND = "REFUND"
+    RETURN_AND_REFUND = "RETURN_AND_REFUND"
 
 
 # --- Common -------------------------------------------------------------------------------------
@@ -428,6 +455,84 @@ class Cancellation:
     @property
     def seller_next_action(self) -> SellerAction | None:
         return self.seller_actions[0] if self.seller_actions else None
+
+
+@dataclass(frozen=True, slots=True)
+class LineEligibility:
+    """Whether a request of one type may be started on some lines of an order."""
+
+    request_type: str
+    order_line_item_ids: list[str]
+    eligible: bool
+    ineligible_code: int | None
+    ineligible_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkuEligibility:
+    sku_id: str
+    lines: list[LineEligibility]
+
+    def allows(self, *request_types: str) -> bool:
+        return any(line.eligible and line.request_type in request_types for line in self.lines)
+
+    def refusal(self, *request_types: str) -> str:
+        """Why none of `request_types` is allowed, in the platform's words ("" when one is)."""
+        if self.allows(*request_types):
+            return ""
+        reasons = [
+            line.ineligible_reason
+            for line in self.lines
+            if line.request_type in request_types and line.ineligible_reason
+        ]
+        return reasons[0] if reasons else ""
+
+
+# A return/refund card needs a SKU the buyer may ask a refund or a return for (§6.2).
+AFTER_SALE_CARD_REQUESTS = (AfterSaleRequestType.REFUND, AfterSaleRequestType.RETURN_AND_REFUND)
+
+
+@dataclass(frozen=True, slots=True)
+class AfterSaleEligibility:
+    """Get Aftersale Eligibility of one order: per SKU, per request type."""
+
+    order_id: str
+    skus: list[SkuEligibility]
+    raw: JSON = field(repr=False)
+
+    def sku(self, sku_id: str) -> SkuEligibility | None:
+        return next((item for item in self.skus if item.sku_id == sku_id), None)
+
+    def card_sku_ids(self) -> list[str]:
+        """SKUs a RETURN_REFUND_CARD may name."""
+        return [item.sku_id for item in self.skus if item.allows(*AFTER_SALE_CARD_REQUESTS)]
+
+
+@dataclass(frozen=True, slots=True)
+class RejectReason:
+    """One reason a seller may give to reject a return or a cancellation (Get Reject Reasons)."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SellerDecision:
+    """A decision the platform offers the seller on a return or cancellation right now.
+
+    `needs_reason`: a reject, which takes one of the platform's reject reasons. `outcome`: what
+    the buyer gets if the seller takes it, in the seller's words (the confirmation step says it).
+    """
+
+    code: str
+    approve: bool
+    label: str
+    outcome: str
+    buyer_keep_item: bool = False
+
+    @property
+    def needs_reason(self) -> bool:
+        return not self.approve
 
 
 # --- Products and coupons -----------------------------------------------------------------------
@@ -747,8 +852,23 @@ class NewMessage:
     message: Message
 
 
+@dataclass(frozen=True, slots=True)
+class ProductChanged:
+    """Types 5 (PRODUCT_STATUS_CHANGE), 15 and 16: a product to read again.
+
+    Only type 5 documents its data (`product_id`, `status`, `suspended_reason`, `update_time`);
+    15 and 16 are read the same way (UNVERIFIED: the contract lists no fields for them).
+    """
+
+    product_id: str | None
+    status: str
+    suspended_reason: str
+    updated_at: datetime | None
+
+
 WebhookData = (
     OrderStatusChanged
+    | ProductChanged
     | ShopDeauthorized
     | AuthorizationExpiring
     | CancellationStatusChanged

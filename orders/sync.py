@@ -193,9 +193,13 @@ def backfill_jobs_create(*, store: Store, now: datetime | None = None) -> list[S
 
 
 def backfill_start(*, store: Store) -> list[SyncJob]:
-    """Connect flow: create the store's backfill jobs and run them after the transaction commits."""
+    """Connect flow: create the store's backfill jobs and run them after the transaction commits;
+    its products and coupons are read too."""
+    from .catalog import catalog_sync_start
+
     jobs = backfill_jobs_create(store=store)
     _dispatch_on_commit(jobs)
+    catalog_sync_start(store=store)
     return jobs
 
 
@@ -249,8 +253,11 @@ def sync_now(*, store: Store) -> None:
 
     backfills = backfill_jobs_create(store=store)
     _dispatch_on_commit(backfills)
+    from .catalog import catalog_sync_start
+
     store_id = store.pk
     transaction.on_commit(lambda: sync_store.delay(store_id))
+    catalog_sync_start(store=store)
 
 
 def stores_due_for_sync(*, now: datetime | None = None) -> list[int]:

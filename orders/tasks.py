@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import shared_task
 
-from . import sync
+from . import catalog, sync
 
 # Retries of one task before it gives up and leaves the job to the sweeper.
 MAX_TASK_RETRIES = 8
@@ -56,3 +56,18 @@ def resume_sync_jobs() -> int:
     for job_id in job_ids:
         run_sync_job.delay(job_id)
     return len(job_ids)
+
+
+@shared_task(name="orders.sync_catalog", ignore_result=True)
+def sync_catalog(store_id: int) -> str:
+    """One pass over a store's products and coupons (resumable; one worker per store)."""
+    return catalog.catalog_sync(store_id=store_id).status
+
+
+@shared_task(name="orders.sync_due_catalogs", ignore_result=True)
+def sync_due_catalogs() -> int:
+    """Beat: a catalog pass for each active store whose interval has passed."""
+    store_ids = catalog.catalogs_due()
+    for store_id in store_ids:
+        sync_catalog.delay(store_id)
+    return len(store_ids)

@@ -1,4 +1,5 @@
-"""Order, cancellation and return webhooks (types 1, 11, 12): refresh the one record at once.
+"""Order, cancellation, return and product webhooks (types 1, 11, 12; 5, 15, 16): refresh the
+one record at once.
 
 The notification only says that something changed; the handlers read the current state from the
 API (order detail by id, cancellation/return search by order id) and upsert it, so a late, repeated
@@ -18,7 +19,7 @@ from marketplaces.models import Store, StoreStatus, WebhookEvent
 from marketplaces.records import WebhookType
 from marketplaces.services import register_webhook_handler
 
-from . import ingest
+from . import catalog, ingest
 
 
 def _order_id(event: WebhookEvent) -> str:
@@ -78,3 +79,30 @@ def return_status_changed(event: WebhookEvent, store: Store) -> str:
     return f"{stored} return(s) of order {order_id} refreshed. " + _refresh_order(
         api, store, order_id
     )
+
+
+def _product_id(event: WebhookEvent) -> str:
+    data: Any = event.payload.get("data")
+    value = data.get("product_id") if isinstance(data, dict) else None
+    if value in (None, ""):
+        raise ValueError("The notification carries no product_id.")
+    return str(value)  # "may be a JSON number" (contract §8.3)
+
+
+def product_changed(event: WebhookEvent, store: Store) -> str:
+    """Types 5, 15, 16: the product is read again (detail: status, SKUs, stock, image)."""
+    if paused := _paused(store):
+        return paused
+    product_id = _product_id(event)
+    product = catalog.product_refresh(store=store, product_id=product_id)
+    if product is None:
+        return f"Product {product_id} no longer exists; marked deleted."
+    return f"Product {product_id} refreshed ({product.status}, {product.stock} in stock)."
+
+
+for _topic in (
+    WebhookType.PRODUCT_STATUS_CHANGE,
+    WebhookType.PRODUCT_INFORMATION_CHANGE,
+    WebhookType.PRODUCT_CREATION,
+):
+    register_webhook_handler(_topic)(product_changed)

@@ -34,6 +34,7 @@ from urllib3.exceptions import NewConnectionError
 
 from marketplaces.records import (
     JSON,
+    AfterSaleEligibility,
     AgentSettings,
     Cancellation,
     Conversation,
@@ -43,13 +44,14 @@ from marketplaces.records import (
     OutgoingContent,
     Page,
     Product,
+    RejectReason,
     Return,
     Shop,
     TokenGrant,
     TrackingEvent,
     UploadedImage,
 )
-from marketplaces.tiktok import mapping
+from marketplaces.tiktok import aftersale, mapping
 from marketplaces.tiktok.config import TikTokConfig
 from marketplaces.tiktok.errors import (
     RETRYABLE,
@@ -436,6 +438,138 @@ class TikTokClient:
         for page in self.cancellation_pages(**filters):
             yield from page.items
 
+    def aftersale_eligibility(
+        self, *, access_token: str, shop_cipher: str, order_id: str
+    ) -> AfterSaleEligibility:
+        """Which after-sale requests each SKU of an order allows (§5.1; shape: aftersale.py)."""
+        data = self._call(
+            "GET",
+            f"/return_refund/202309/orders/{order_id}/aftersale_eligibility",
+            access_token=access_token,
+            shop_cipher=shop_cipher,
+        )
+        return aftersale.eligibility(data, order_id)
+
+    def reject_reasons(
+        self,
+        *,
+        access_token: str,
+        shop_cipher: str,
+        return_or_cancel_id: str,
+        locale: str | None = None,
+    ) -> list[RejectReason]:
+        """The reasons the platform accepts to reject this return or cancellation (§5.1)."""
+        query = {"return_or_cancel_id": return_or_cancel_id}
+        if locale:
+            query["locale"] = locale
+        data = self._call(
+            "GET",
+            "/return_refund/202309/reject_reasons",
+            access_token=access_token,
+            shop_cipher=shop_cipher,
+            query=query,
+        )
+        return aftersale.reject_reasons(data)
+
+    # Seller decisions (§5.1/5.2). Each carries an `idempotency_key` (query, at most 255
+    # characters): the platform acts once per key, so these are retried like reads, and the
+    # caller keeps one key per decision across its own retries.
+
+    def return_approve(
+        self,
+        *,
+        access_token: str,
+        shop_cipher: str,
+        return_id: str,
+        decision: str,
+        idempotency_key: str,
+        buyer_keep_item: bool = False,
+    ) -> None:
+        body: JSON = {"decision": decision}
+        if buyer_keep_item:
+            body["buyer_keep_item"] = True  # lywzx ApproveReturn.ts; only with APPROVE_RETURN
+        self._decide(
+            f"/return_refund/202309/returns/{return_id}/approve",
+            access_token=access_token,
+            shop_cipher=shop_cipher,
+            idempotency_key=idempotency_key,
+            body=body,
+        )
+
+    def return_reject(
+        self,
+        *,
+        access_token: str,
+        shop_cipher: str,
+        return_id: str,
+        decision: str,
+        reject_reason: str,
+        idempotency_key: str,
+        comment: str = "",
+    ) -> None:
+        body: JSON = {"decision": decision, "reject_reason": reject_reason}
+        if comment:
+            body["comment"] = comment
+        self._decide(
+            f"/return_refund/202309/returns/{return_id}/reject",
+            access_token=access_token,
+            shop_cipher=shop_cipher,
+            idempotency_key=idempotency_key,
+            body=body,
+        )
+
+    def cancellation_approve(
+        self, *, access_token: str, shop_cipher: str, cancel_id: str, idempotency_key: str
+    ) -> None:
+        self._decide(
+            f"/return_refund/202309/cancellations/{cancel_id}/approve",
+            access_token=access_token,
+            shop_cipher=shop_cipher,
+            idempotency_key=idempotency_key,
+            body=None,
+        )
+
+    def cancellation_reject(
+        self,
+        *,
+        access_token: str,
+        shop_cipher: str,
+        cancel_id: str,
+        reject_reason: str,
+        idempotency_key: str,
+        comment: str = "",
+    ) -> None:
+        body: JSON = {"reject_reason": reject_reason}
+        if comment:
+            body["comment"] = comment
+        self._decide(
+            f"/return_refund/202309/cancellations/{cancel_id}/reject",
+            access_token=access_token,
+            shop_cipher=shop_cipher,
+            idempotency_key=idempotency_key,
+            body=body,
+        )
+
+    def _decide(
+        self,
+        path: str,
+        *,
+        access_token: str,
+        shop_cipher: str,
+        idempotency_key: str,
+        body: JSON | None,
+    ) -> None:
+        if not idempotency_key or len(idempotency_key) > 255:
+            raise ValueError("An idempotency key of 1 to 255 characters is required.")
+        self._call(
+            "POST",
+            path,
+            access_token=access_token,
+            shop_cipher=shop_cipher,
+            query={"idempotency_key": idempotency_key},
+            body=body,
+        )
+
     # --- Products and coupons (§7) --------------------------------------------------------------
 
     def product_pages(
@@ -446,16 +580,26 @@ class TikTokClient:
         status: str | None = None,
         seller_skus: Iterable[str] = (),
         sku_ids: Iterable[str] = (),
+        create_time_ge: Timestamp | None = None,
+        create_time_le: Timestamp | None = None,
         update_time_ge: Timestamp | None = None,
         update_time_le: Timestamp | None = None,
         page_token: str | None = None,
         page_size: int = PRODUCT_PAGE_SIZE,
         version: str = "202502",
     ) -> Iterator[Page[Product]]:
-        """Product search (§7.1; 202502 by default, "202309" accepted). No images in results."""
+        """Product search (§7.1; 202502 by default, "202309" accepted). No images in results.
+
+        Time bounds are inclusive at both ends here (`_ge`/`_le`), unlike orders' `_lt`.
+        """
         if version not in ("202309", "202502"):
             raise ValueError(f"Unsupported product search version: {version}")
-        body = _time_filters(update_time_ge=update_time_ge, update_time_le=update_time_le)
+        body = _time_filters(
+            create_time_ge=create_time_ge,
+            create_time_le=create_time_le,
+            update_time_ge=update_time_ge,
+            update_time_le=update_time_le,
+        )
         body.update(_lists(seller_skus=seller_skus, sku_ids=sku_ids))
         if status:
             body["status"] = status

@@ -40,6 +40,7 @@ from marketplaces.records import (
     OrderStatusChanged,
     Participant,
     Product,
+    ProductChanged,
     ProductSku,
     RecipientLocation,
     RefundAmount,
@@ -784,7 +785,24 @@ def _webhook_data(kind: int | None, data: JSON) -> WebhookData | None:
         )
     if kind == WebhookType.NEW_MESSAGE:
         return NewMessage(message=message(data))
+    if kind in _PRODUCT_TOPICS:
+        # `product_id` "may be a JSON number" (§8.3): ident() makes it a string either way.
+        return ProductChanged(
+            product_id=ident(data.get("product_id")),
+            status=enum_value(data.get("status")),
+            suspended_reason=text(data.get("suspended_reason")),
+            updated_at=timestamp(data.get("update_time")),
+        )
     return None
+
+
+_PRODUCT_TOPICS = frozenset(
+    {
+        WebhookType.PRODUCT_STATUS_CHANGE,
+        WebhookType.PRODUCT_INFORMATION_CHANGE,
+        WebhookType.PRODUCT_CREATION,
+    }
+)
 
 
 def webhook_event(payload: Mapping[str, Any]) -> WebhookEvent:

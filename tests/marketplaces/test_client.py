@@ -543,8 +543,15 @@ def test_messages_cursor_stops_paging_early(sandbox, us):
 def test_send_every_message_type(sandbox, client, us):
     conversation = client.conversations(**us.auth)[0]
     orders = list(client.orders(**us.auth))
-    # A delivered order is after-sale eligible (§6.2 RETURN_REFUND_CARD) and has a package.
-    order = next(o for o in orders if o.status == "DELIVERED" and o.package_ids)
+    # A delivered order with a package whose SKU is open to after-sale (§6.2 RETURN_REFUND_CARD).
+    order = next(
+        o
+        for o in orders
+        if o.status == "DELIVERED"
+        and o.package_ids
+        and o.lines[0].sku_id
+        in client.aftersale_eligibility(**us.auth, order_id=o.external_id).card_sku_ids()
+    )
     product = next(client.products(**us.auth))
     coupon = next(c for c in client.coupons(**us.auth) if c.can_be_sent_in_chat)
     upload = client.upload_image(**us.auth, image=png(64, 48), filename="a.png")

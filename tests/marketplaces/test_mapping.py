@@ -718,15 +718,15 @@ def test_webhook_14_new_message():
 
 def test_webhook_from_body_and_unknown_topic_kept():
     body = (
-        b'{"type":5,"tts_notification_id":1,"shop_id":7494049642642441621,"timestamp":1,'
-        b'"data":{"product_id":17}}'
+        b'{"type":4,"tts_notification_id":1,"shop_id":7494049642642441621,"timestamp":1,'
+        b'"data":{"package_id":17}}'
     )
 
     event = mapping.webhook_from_body(body)
 
-    assert (event.type, event.event_type, event.data) == (5, "PRODUCT_STATUS_CHANGE", None)
+    assert (event.type, event.event_type, event.data) == (4, "PACKAGE_UPDATE", None)
     assert (event.notification_id, event.shop_id) == ("1", "7494049642642441621")
-    assert event.raw["data"] == {"product_id": 17}
+    assert event.raw["data"] == {"package_id": 17}
     assert mapping.webhook_from_body(b'{"type":99}').event_type == "UNKNOWN_99"
     with pytest.raises(ValueError):
         mapping.webhook_from_body(b"[1]")

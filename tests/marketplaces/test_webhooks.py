@@ -402,19 +402,19 @@ def test_upcoming_expiration_with_a_bad_date_fails_visibly_and_changes_nothing(s
 
 
 def test_a_type_without_a_handler_is_kept_awaiting_one(store):
-    # Types 1, 11, 12 (orders) and 13, 14 (mailbox) have handlers; a topic nobody handles yet, such
-    # as 5 (PRODUCT_STATUS_CHANGE, whose product_id may be a JSON number), is stored, not dropped.
+    # Types 1, 11, 12 (orders), 5, 15, 16 (products) and 13, 14 (mailbox) have handlers; a topic
+    # nobody handles yet, such as 4 (PACKAGE_UPDATE), is stored, not dropped.
     event = event_from(
         "webhook_1_ORDER_STATUS_CHANGE.json",
-        type=5,
-        data={"product_id": 1729592969712207008, "status": "ACTIVATE", "update_time": 1718305585},
+        type=4,
+        data={"package_id": 1729592969712207008, "update_time": 1718305585},
     )
 
     assert process_webhook_event(event.pk) == WebhookEventStatus.AWAITING_HANDLER
 
     event.refresh_from_db()
     assert event.status == WebhookEventStatus.AWAITING_HANDLER
-    assert event.result == "Stored; Type 5 events are not handled yet."
+    assert event.result == "Stored; Type 4 events are not handled yet."
     assert event.processed_at is None
     assert event.store_id == store.pk
 

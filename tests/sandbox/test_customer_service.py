@@ -127,7 +127,17 @@ def test_send_every_type_and_see_it_in_the_conversation(tiktok_sandbox):
         query={"page_size": "50"},
         json={"order_status": "DELIVERED"},
     ).json()["data"]["orders"]
-    order = orders[0]
+    # A delivered order whose SKU is still open to after-sale (not under a return already).
+    order = next(
+        order
+        for order in orders
+        if any(
+            check["eligible"] and check["request_type"] == "RETURN_AND_REFUND"
+            for check in tiktok_sandbox.call(
+                "GET", f"/return_refund/202309/orders/{order['id']}/aftersale_eligibility"
+            ).json()["data"]["sku_eligibility"][0]["line_item_eligibility"]
+        )
+    )
     products = tiktok_sandbox.call(
         "POST",
         "/product/202309/products/search",
@@ -140,6 +150,12 @@ def test_send_every_type_and_see_it_in_the_conversation(tiktok_sandbox):
         query={"page_size": "20"},
         json={"status": ["ONGOING"], "display_type": ["CHAT"]},
     ).json()["data"]["coupons"]
+    sendable = [
+        coupon
+        for coupon in coupons
+        if coupon["creation_source"] == "SELLER_CENTER"
+        and coupon["target_buyer_segment"] != "REPEAT_CUSTOMERS"
+    ]
     cases = [
         ("TEXT", {"content": "Your parcel is on its way."}),
         ("IMAGE", {"url": "https://example.invalid/x.png", "width": 1280, "height": 720}),
@@ -150,7 +166,7 @@ def test_send_every_type_and_see_it_in_the_conversation(tiktok_sandbox):
             "RETURN_REFUND_CARD",
             {"order_id": order["id"], "sku_id": order["line_items"][0]["sku_id"]},
         ),
-        ("COUPON_CARD", {"coupon_id": coupons[0]["id"]}),
+        ("COUPON_CARD", {"coupon_id": sendable[0]["id"]}),
         ("LOGISTICS_CARD", {"order_id": order["id"], "package_id": order["packages"][0]["id"]}),
     ]
 
@@ -195,7 +211,8 @@ def test_send_refuses_bad_messages(tiktok_sandbox, message_type, content):
 
     answer = send(tiktok_sandbox, conversation["id"], message_type, payload)
 
-    assert answer["code"] == 40006
+    # An ineligible coupon has its own refusal (the sandbox's 45109011), the rest are malformed.
+    assert answer["code"] == (45109011 if message_type == "COUPON_CARD" else 40006)
     assert len(messages(tiktok_sandbox, conversation["id"])) == before
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from marketplaces.tiktok.sandbox import cs, db
+from marketplaces.tiktok.sandbox import aftersale, cs, db
 from marketplaces.tiktok.sandbox.app import (
     REFUSED,
     ApiError,
@@ -533,4 +533,5 @@ def register(app: SandboxApp) -> None:
     app.add("GET", "/event/202309/webhooks", webhooks_get)
     app.add("PUT", "/event/202309/webhooks", webhooks_put)
     app.add("DELETE", "/event/202309/webhooks", webhooks_delete)
+    aftersale.register(app)
     cs.register(app)

@@ -18,6 +18,8 @@ display:flex;flex-direction:column;height:calc(100vh - 90px)}
 .system{text-align:center;color:#6b6f76;font-size:12px;margin:8px 0}
 .card{display:flex;gap:10px;border:1px solid #dfe1e5;border-radius:8px;padding:8px;background:#fff;color:#161823}
 .card img{width:56px;height:56px;border-radius:6px;object-fit:cover}.card b{display:block}
+.cta{display:inline-block;margin-top:4px;font-size:12px;font-weight:600;color:#fe2c55}
+.card-coupon{border-style:dashed;border-color:#fe2c55}
 .pill{display:inline-block;font-size:11px;padding:1px 7px;border-radius:9px;background:#e8f0fe;color:#1a56db}
 .msg img.photo{max-width:220px;border-radius:8px;display:block}
 form{display:flex;gap:8px;padding:12px;border-top:1px solid #eceef1;align-items:center}
@@ -38,6 +40,7 @@ button.primary{background:#fe2c55;border-color:#fe2c55;color:#fff}
 <input type="file" id="image" accept="image/jpeg,image/png,image/gif,image/webp" hidden aria-label="Image file">
 <button type="button" id="pick">📷 Image</button>
 <select id="order" aria-label="Send an order card"><option value="">Send order card…</option></select>
+<select id="product" aria-label="Send a product card"><option value="">Send product card…</option></select>
 </form></main>
 <script>
 let shops = [], lastRender = "";
@@ -50,6 +53,25 @@ function fillBuyers() {
   $("buyer").innerHTML = s.buyers.map((b) => `<option value="${esc(b.user_id)}">${esc(b.nickname)}${b.chatting ? " 💬" : ""}</option>`).join("");
   lastRender = ""; refresh();
 }
+function money(c) { return c.total ? `${esc(c.total)} ${esc(c.currency)}` : ""; }
+function card(c) {
+  const pic = c.image ? `<img src="${esc(c.image)}" alt="">` : "";
+  const pill = c.status ? `<span class="pill">${esc(c.status)}</span> ` : "";
+  let body;
+  if (c.kind === "order") {
+    body = `<b>Order ${esc(c.id)}</b>${esc(c.title)}${c.items > 1 ? ` +${c.items - 1} more` : ""}<br>${pill}${money(c)}`;
+  } else if (c.kind === "logistics") {
+    body = `<b>Shipping · order ${esc(c.id)}</b>${pill}${esc(c.carrier)} ${esc(c.tracking_number)}` +
+      (c.package_id ? `<br>Package ${esc(c.package_id)}` : "") + `<br><i>${esc(c.latest)}</i>`;
+  } else if (c.kind === "return_refund") {
+    body = `<b>${esc(c.title)}</b>${esc(c.sku_name)}<br>Order ${esc(c.id)}<br><span class="cta">${esc(c.action)}</span>`;
+  } else if (c.kind === "coupon") {
+    body = `<b>${esc(c.title)}</b>${esc(c.offer)}<br>${pill}<span class="cta">${esc(c.action)}</span>`;
+  } else {
+    body = `<b>${esc(c.title)}</b>${pill}${money(c)}`;
+  }
+  return `<div class="card card-${esc(c.kind)}" data-card="${esc(c.kind)}">${pic}<div>${body}</div></div>`;
+}
 function render(message) {
   const role = message.sender.role, mine = role === "BUYER";
   if (!message.is_visible) return "";
@@ -58,10 +80,7 @@ function render(message) {
     return `<p class="system">${esc(content.content || message.type)}</p>`;
   let inner;
   if (message.card) {
-    const c = message.card;
-    inner = `<div class="card">${c.image ? `<img src="${esc(c.image)}" alt="">` : ""}<div><b>${esc(c.kind === "order" ? "Order " + c.id : c.title)}</b>` +
-      (c.kind === "order" ? `${esc(c.title)}<br>` : "") + (c.status ? `<span class="pill">${esc(c.status)}</span> ` : "") +
-      (c.total ? `${esc(c.total)} ${esc(c.currency)}` : "") + `</div></div>`;
+    inner = card(message.card);
   } else if (message.type === "IMAGE" || message.type === "EMOTICONS") {
     inner = `<img class="photo" src="${esc(content.url)}" alt="image">`;
   } else if (message.type === "TEXT") {
@@ -82,6 +101,7 @@ async function refresh() {
   const current = $("order").value;
   $("order").innerHTML = '<option value="">Send order card…</option>' + data.orders.map((o) => `<option value="${esc(o.id)}">${esc(o.id)} · ${esc(o.status)}</option>`).join("");
   $("order").value = current;
+  $("product").innerHTML = '<option value="">Send product card…</option>' + (data.products || []).map((p) => `<option value="${esc(p.id)}">${esc(p.title)}</option>`).join("");
 }
 async function send(payload) {
   const s = shop();
@@ -94,6 +114,7 @@ $("composer").addEventListener("submit", async (event) => {
   $("text").value = ""; await send({type: "TEXT", text});
 });
 $("order").addEventListener("change", async () => { if ($("order").value) await send({type: "ORDER_CARD", order_id: $("order").value}); });
+$("product").addEventListener("change", async () => { if ($("product").value) await send({type: "PRODUCT_CARD", product_id: $("product").value}); });
 $("pick").addEventListener("click", () => $("image").click());
 $("image").addEventListener("change", async () => {
   const file = $("image").files[0]; if (!file) return;

@@ -212,6 +212,48 @@ def return_advance(request: Request) -> Response:
     return json_response(events.return_advance(request.conn, request.params["return_id"]))
 
 
+def product_update(request: Request) -> Response:
+    return json_response(
+        events.product_update(request.conn, request.params["product_id"], _body(request))
+    )
+
+
+COUPON_FIELDS = ("title", "display_type", "status", "creation_source", "target_buyer_segment")
+
+
+def coupon_update(request: Request) -> Response:
+    """Change a coupon's fields (those that decide whether it can be sent as a card)."""
+    body = _body(request)
+    unknown = set(body) - set(COUPON_FIELDS)
+    if unknown:
+        raise ControlError(400, f"unknown coupon fields {sorted(unknown)}")
+    conn = request.conn
+    with db.Transaction(conn):
+        row = conn.execute(
+            "SELECT body FROM coupons WHERE id = ?", (request.params["coupon_id"],)
+        ).fetchone()
+        if row is None:
+            raise events.NotFound("coupon")
+        coupon = {**orjson.loads(row[0]), **body}
+        conn.execute(
+            "UPDATE coupons SET status = ?, display_type = ?, title = ?, body = ? WHERE id = ?",
+            (
+                coupon["status"],
+                coupon["display_type"],
+                coupon["title"],
+                orjson.dumps(coupon).decode(),
+                coupon["id"],
+            ),
+        )
+    return json_response(coupon)
+
+
+def decisions(request: Request) -> Response:
+    from marketplaces.tiktok.sandbox.aftersale import decisions_log
+
+    return json_response({"decisions": decisions_log(request.conn)})
+
+
 def webhook_log(request: Request) -> Response:
     rows = request.conn.execute(
         "SELECT id, shop_id, type, notification_id, state, attempts, last_status FROM outbox "
@@ -280,6 +322,9 @@ def register(app: SandboxApp) -> None:
         ("POST", "/_sandbox/cancellations/{cancel_id}/advance", cancellation_advance),
         ("POST", "/_sandbox/returns/{return_id}/advance", return_advance),
         ("GET", "/_sandbox/webhooks", webhook_log),
+        ("POST", "/_sandbox/products/{product_id}/update", product_update),
+        ("POST", "/_sandbox/coupons/{coupon_id}/update", coupon_update),
+        ("GET", "/_sandbox/decisions", decisions),
     )
     for method, path, handler in routes:
         app.add(method, path, _guarded(handler), kind="plain")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from marketplaces.tiktok.sandbox import db
+from marketplaces.tiktok.sandbox.aftersale import sku_allows_after_sale
 from marketplaces.tiktok.sandbox.app import OPTIONAL, ApiError, Request, Response, envelope, invalid
 from marketplaces.tiktok.sandbox.events import conversation_for_buyer, insert_message, new_id
 from marketplaces.tiktok.sandbox.images import inspect_image
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 RECORD_NOT_FOUND = 45101003  # from the Read Message guide (samples README)
 CRITERIA_NOT_MET = 45109003
+# UNVERIFIED (the contract names no codes for these §6.2 refusals): the sandbox's own.
+COUPON_NOT_SENDABLE = 45109011
+NOT_AFTER_SALE_ELIGIBLE = 45109012
 FILE_TOO_LARGE = 36009021
 WRONG_CONTENT_TYPE = 36009023
 # The sheet's image limit is UNVERIFIED; the upload guide says 10 MB (samples README).
@@ -221,8 +225,11 @@ def validate_send(
         if mtype == "RETURN_REFUND_CARD":
             if content["sku_id"] not in {line["sku_id"] for line in order["line_items"]}:
                 raise invalid("The SKU is not part of the order.")
-            if order["status"] not in ("DELIVERED", "COMPLETED", "IN_TRANSIT"):
-                raise invalid("The order is not eligible for after-sale.")
+            if not sku_allows_after_sale(conn, order, content["sku_id"]):
+                raise ApiError(
+                    NOT_AFTER_SALE_ELIGIBLE,
+                    "The order is not eligible for after-sale service for this SKU.",
+                )
         if (
             mtype == "LOGISTICS_CARD"
             and content.get("package_id")
@@ -244,9 +251,10 @@ def validate_send(
             or coupon["creation_source"] != "SELLER_CENTER"
             or coupon["target_buyer_segment"] == "REPEAT_CUSTOMERS"
         ):
-            raise invalid(
-                "This coupon cannot be sent in chat (display type CHAT or REGULAR, "
-                "status ONGOING, created in Seller Center)."
+            raise ApiError(
+                COUPON_NOT_SENDABLE,
+                "This coupon cannot be sent in chat: it must have display type CHAT or REGULAR, "
+                "status ONGOING, be created in Seller Center and not target repeat customers.",
             )
     else:
         raise invalid(

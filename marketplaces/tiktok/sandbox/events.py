@@ -18,6 +18,7 @@ from marketplaces.tiktok.sandbox.model import (
     MESSAGE_COLUMNS,
     NEXT_STATUS,
     message_object,
+    next_action,
     order_set_status,
 )
 
@@ -25,12 +26,14 @@ _random = random.SystemRandom()
 
 EVENT_TYPES = {
     1: "ORDER_STATUS_CHANGE",
+    5: "PRODUCT_STATUS_CHANGE",
     6: "SELLER_DEAUTHORIZATION",
     7: "UPCOMING_AUTHORIZATION_EXPIRATION",
     11: "CANCELLATION_STATUS_CHANGE",
     12: "RETURN_STATUS_CHANGE",
     13: "NEW_CONVERSATION",
     14: "NEW_MESSAGE",
+    15: "PRODUCT_INFORMATION_CHANGE",
 }
 
 BUYER_LINES = (
@@ -333,7 +336,8 @@ def return_advance(conn: sqlite3.Connection, return_id: str) -> dict[str, Any]:
         if next_status is None:
             raise Invalid(f"return is {body['return_status']}")
         now = int(time.time())
-        body.update(return_status=next_status, update_time=now, seller_next_action_response=[])
+        body.update(return_status=next_status, update_time=now)
+        body["seller_next_action_response"] = next_action(body, now + 2 * 86400)
         conn.execute(
             "UPDATE returns SET status = ?, update_time = ?, body = ? WHERE id = ?",
             (next_status, now, orjson.dumps(body).decode(), return_id),
@@ -387,3 +391,66 @@ def shop_authorization_expiring(conn: sqlite3.Connection, shop_id: str, days: in
                 "expiration_time": str(expires),
             },
         )
+
+
+PRODUCT_CHANGES = ("title", "status", "quantity", "sale_price")
+
+
+def product_update(
+    conn: sqlite3.Connection, product_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change a product (title, status, every SKU's quantity or sale price) and announce it:
+    PRODUCT_STATUS_CHANGE (type 5) for a status, else PRODUCT_INFORMATION_CHANGE (type 15).
+
+    Type 15's data is not documented (§8.3 lists no fields): the sandbox sends type 5's
+    `product_id` and `update_time`.
+    """
+    unknown = set(changes) - set(PRODUCT_CHANGES)
+    if unknown:
+        raise Invalid(f"unknown product change {sorted(unknown)}")
+    with db.Transaction(conn):
+        row = conn.execute(
+            "SELECT shop_id, summary, detail FROM products WHERE id = ?", (product_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound("product")
+        summary, detail = orjson.loads(row[1]), orjson.loads(row[2])
+        now = max(int(time.time()), detail["update_time"] + 1)
+        for body in (summary, detail):
+            body["update_time"] = now
+            for key in ("title", "status"):
+                if key in changes:
+                    body[key] = changes[key]
+            if "status" in changes and "product_status" in body:
+                body["product_status"] = changes["status"]
+            for sku in body["skus"]:
+                if "quantity" in changes:
+                    for level in sku["inventory"]:
+                        level["quantity"] = int(changes["quantity"])
+                if "sale_price" in changes:
+                    sku["price"]["sale_price"] = str(changes["sale_price"])
+        conn.execute(
+            "UPDATE products SET status = ?, update_time = ?, summary = ?, detail = ? WHERE id = ?",
+            (
+                detail["status"],
+                now,
+                orjson.dumps(summary).decode(),
+                orjson.dumps(detail).decode(),
+                product_id,
+            ),
+        )
+        if "status" in changes:
+            enqueue_webhook(
+                conn,
+                row[0],
+                5,
+                {
+                    "product_id": product_id,
+                    "status": changes["status"],
+                    "suspended_reason": "",
+                    "update_time": now,
+                },
+            )
+        else:
+            enqueue_webhook(conn, row[0], 15, {"product_id": product_id, "update_time": now})
+    return detail

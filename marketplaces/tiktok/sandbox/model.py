@@ -228,3 +228,54 @@ def message_object(row: tuple[Any, ...]) -> dict[str, Any]:
 MESSAGE_COLUMNS = (
     "id, idx, create_time, type, content, is_visible, role, im_user_id, nickname, avatar"
 )
+
+
+# --- Returns waiting for the seller (see aftersale.py) ---------------------------------------
+
+# A return waiting for the seller: (next action, {decision: (new status, approve?)}).
+RETURN_STAGES: dict[str, tuple[str, dict[str, str]]] = {
+    "REFUND": (
+        "SELLER_RESPOND_REFUND",
+        {
+            "APPROVE_REFUND": "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            "REJECT_REFUND": "REFUND_OR_RETURN_REQUEST_REJECT",
+        },
+    ),
+    "RETURN_AND_REFUND": (
+        "SELLER_RESPOND_RETURN",
+        {
+            "APPROVE_RETURN": "AWAITING_BUYER_SHIP",
+            "REJECT_RETURN": "REFUND_OR_RETURN_REQUEST_REJECT",
+        },
+    ),
+    "REPLACEMENT": (
+        "SELLER_RESPOND_REPLACEMENT",
+        {
+            "APPROVE_REPLACEMENT": "REPLACEMENT_REQUEST_COMPLETE",
+            "ISSUE_REPLACEMENT_REFUND": "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+            "REJECT_REPLACEMENT": "REPLACEMENT_REQUEST_REJECT",
+        },
+    ),
+    "PACKAGE": (
+        "SELLER_RESPOND_RECEIVE_PACKAGE",
+        {
+            "APPROVE_RECEIVED_PACKAGE": "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            "REJECT_RECEIVED_PACKAGE": "REJECT_RECEIVE_PACKAGE",
+        },
+    ),
+}
+
+
+def return_stage(body: dict[str, Any]) -> str | None:
+    """Which stage a return waits in for the seller, or None when it does not wait for them."""
+    status = body["return_status"]
+    if status == "BUYER_SHIPPED_ITEM":
+        return "PACKAGE"
+    if status in ("RETURN_OR_REFUND_REQUEST_PENDING", "REPLACEMENT_REQUEST_PENDING"):
+        return body["return_type"] if body["return_type"] in RETURN_STAGES else None
+    return None
+
+
+def next_action(body: dict[str, Any], deadline: int) -> list[dict[str, Any]]:
+    stage = return_stage(body)
+    return [{"action": RETURN_STAGES[stage][0], "deadline": deadline}] if stage else []

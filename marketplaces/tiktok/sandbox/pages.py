@@ -19,7 +19,7 @@ from marketplaces.tiktok.sandbox.app import (
     json_response,
 )
 from marketplaces.tiktok.sandbox.buyer_page import BUYER_PAGE
-from marketplaces.tiktok.sandbox.model import MESSAGE_COLUMNS, message_object
+from marketplaces.tiktok.sandbox.model import MESSAGE_COLUMNS, message_object, tracking_events
 
 if TYPE_CHECKING:
     from marketplaces.tiktok.sandbox.app import SandboxApp
@@ -199,28 +199,74 @@ def buyer_shops(request: Request) -> Response:
     return json_response({"shops": shops})
 
 
+def _money_text(amount: str, currency: str) -> str:
+    return f"{amount} {currency}".strip()
+
+
+def _coupon_offer(coupon: dict[str, Any]) -> str:
+    discount = coupon.get("discount") or {}
+    if discount.get("type") == "PERCENTAGE_OFF":
+        offer = f"{discount.get('percentage')}% off"
+    else:
+        reduction = discount.get("reduction_amount") or {}
+        offer = f"{_money_text(reduction.get('amount', ''), reduction.get('currency', ''))} off"
+    spend = (coupon.get("threshold") or {}).get("min_spend") or {}
+    if spend.get("amount"):
+        offer += f" on orders over {_money_text(spend['amount'], spend.get('currency', ''))}"
+    return offer
+
+
 def _card(conn: sqlite3.Connection, shop_id: str, message: dict[str, Any]) -> dict[str, Any] | None:
+    """What the buyer's app draws for a card message: each §6.2 type as its own card."""
     try:
         content = orjson.loads(message["content"])
     except orjson.JSONDecodeError:
         return None
     if not isinstance(content, dict):
         return None
-    if "order_id" in content:
+    kind = message["type"]
+    if "order_id" in content and kind in (
+        "ORDER_CARD",
+        "LOGISTICS_CARD",
+        "RETURN_REFUND_CARD",
+        "BUYER_ENTER_FROM_ORDER",
+    ):
         row = conn.execute(
             "SELECT body FROM orders WHERE id = ? AND shop_id = ?", (content["order_id"], shop_id)
         ).fetchone()
-        if row:
-            order = orjson.loads(row[0])
-            return {
-                "kind": "order",
-                "id": order["id"],
-                "status": order["status"],
-                "total": order["payment"]["total_amount"],
-                "currency": order["payment"]["currency"],
-                "title": order["line_items"][0]["product_name"],
-                "image": order["line_items"][0]["sku_image"],
-            }
+        if row is None:
+            return None
+        order = orjson.loads(row[0])
+        lines = order["line_items"]
+        card: dict[str, Any] = {
+            "kind": "order",
+            "id": order["id"],
+            "status": order["status"],
+            "total": order["payment"]["total_amount"],
+            "currency": order["payment"]["currency"],
+            "title": lines[0]["product_name"],
+            "items": len(lines),
+            "image": lines[0]["sku_image"],
+        }
+        if kind == "LOGISTICS_CARD":
+            steps = tracking_events(order)
+            card.update(
+                kind="logistics",
+                package_id=content.get("package_id", ""),
+                carrier=order.get("shipping_provider", ""),
+                tracking_number=order.get("tracking_number", ""),
+                latest=steps[0]["description"] if steps else "Not shipped yet",
+            )
+        elif kind == "RETURN_REFUND_CARD":
+            line = next((item for item in lines if item["sku_id"] == content.get("sku_id")), None)
+            card.update(
+                kind="return_refund",
+                title=line["product_name"] if line else "",
+                sku_name=line["sku_name"] if line else "",
+                image=line["sku_image"] if line else card["image"],
+                action="Request a return or refund",
+            )
+        return card
     if "product_id" in content:
         row = conn.execute(
             "SELECT detail FROM products WHERE id = ? AND shop_id = ?",
@@ -236,6 +282,7 @@ def _card(conn: sqlite3.Connection, shop_id: str, message: dict[str, Any]) -> di
                 "total": price["sale_price"],
                 "currency": price["currency"],
                 "image": product["main_images"][0]["urls"][0],
+                "status": "" if product["status"] == "ACTIVATE" else product["status"],
             }
     if "coupon_id" in content:
         row = conn.execute(
@@ -247,7 +294,9 @@ def _card(conn: sqlite3.Connection, shop_id: str, message: dict[str, Any]) -> di
                 "kind": "coupon",
                 "id": coupon["id"],
                 "title": coupon["title"],
+                "offer": _coupon_offer(coupon),
                 "status": coupon["status"],
+                "action": "Claim",
             }
     return None
 
@@ -278,8 +327,21 @@ def buyer_thread(request: Request) -> Response:
             (shop_id, user_id),
         ).fetchall()
     ]
+    products = [
+        {"id": r[0], "title": r[1]}
+        for r in conn.execute(
+            "SELECT id, json_extract(summary, '$.title') FROM products WHERE shop_id = ? "
+            "AND status = 'ACTIVATE' ORDER BY create_time DESC LIMIT 50",
+            (shop_id,),
+        ).fetchall()
+    ]
     return json_response(
-        {"conversation_id": row[0] if row else None, "messages": messages, "orders": orders}
+        {
+            "conversation_id": row[0] if row else None,
+            "messages": messages,
+            "orders": orders,
+            "products": products,
+        }
     )
 
 
@@ -303,6 +365,12 @@ def buyer_send(request: Request) -> Response:
         ).fetchone():
             return json_response({"error": "not one of this buyer's orders"}, 400)
         content = orjson.dumps({"order_id": body["order_id"]}).decode()
+    elif kind == "PRODUCT_CARD":
+        if not conn.execute(
+            "SELECT 1 FROM products WHERE id = ? AND shop_id = ?", (body.get("product_id"), shop_id)
+        ).fetchone():
+            return json_response({"error": "not a product of this shop"}, 400)
+        content = orjson.dumps({"product_id": body["product_id"]}).decode()
     elif kind == "IMAGE":
         # Received IMAGE content carries width/height as strings (§6.3).
         content = orjson.dumps(
@@ -313,7 +381,7 @@ def buyer_send(request: Request) -> Response:
             }
         ).decode()
     else:
-        return json_response({"error": "type must be TEXT, ORDER_CARD or IMAGE"}, 400)
+        return json_response({"error": "type must be TEXT, ORDER_CARD, PRODUCT_CARD or IMAGE"}, 400)
     try:
         message = events.buyer_write(
             conn, shop_id=shop_id, user_id=user_id, mtype=kind, content=content

@@ -92,6 +92,53 @@ class Seeder(OrderSeeding):
             "INSERT INTO images (id, content_type, width, height, data) VALUES (?, ?, ?, ?, ?)",
             self.images,
         )
+        self.seed_unsendable_coupons()
+
+    def seed_unsendable_coupons(self) -> None:
+        """Two more coupons per shop that §6.2 forbids as cards for its other two reasons (a
+        repeat-customer target, a coupon not created in Seller Center). Drawn from their own
+        generator after everything else, so the rest of the seed keeps its ids."""
+        ids = Ids(random.Random(f"{self.seed}-coupons"))
+        rows = []
+        for shop_id, currency in self.conn.execute(
+            "SELECT id, currency FROM shops ORDER BY rowid"
+        ).fetchall():
+            for title, segment, source in (
+                ("Welcome back 15% off", "REPEAT_CUSTOMERS", "SELLER_CENTER"),
+                ("Partner app coupon", "ALL_BUYERS", "OPEN_API"),
+            ):
+                coupon_id = ids.make("72", 19)
+                body = {
+                    "id": coupon_id,
+                    "title": title,
+                    "display_type": "CHAT",
+                    "status": "ONGOING",
+                    "claim_duration": {
+                        "start_time": self.anchor - 5 * 86400,
+                        "end_time": self.anchor + 30 * 86400,
+                    },
+                    "redemption_duration": {
+                        "start_time": self.anchor - 5 * 86400,
+                        "end_time": self.anchor + 37 * 86400,
+                    },
+                    "target_buyer_segment": segment,
+                    "usage_limits": {"per_buyer": 1, "total": 500},
+                    "discount": {
+                        "type": "FIXED_DISCOUNT",
+                        "reduction_amount": {"amount": "3.00", "currency": currency},
+                    },
+                    "threshold": {
+                        "type": "MINIMUM_SPEND",
+                        "min_spend": {"amount": "15.00", "currency": currency},
+                    },
+                    "product_scope": "ALL_PRODUCTS",
+                    "creation_source": source,
+                    "promo_code": "",
+                }
+                rows.append(
+                    (coupon_id, shop_id, "ONGOING", "CHAT", title, orjson.dumps(body).decode())
+                )
+        self.conn.executemany("INSERT INTO coupons VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def seed_shop(
         self,

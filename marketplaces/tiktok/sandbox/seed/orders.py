@@ -10,7 +10,13 @@ from typing import Any
 
 import orjson
 
-from marketplaces.tiktok.sandbox.model import ORDER_STATUSES, money, order_payment, order_set_status
+from marketplaces.tiktok.sandbox.model import (
+    ORDER_STATUSES,
+    money,
+    next_action,
+    order_payment,
+    order_set_status,
+)
 from marketplaces.tiktok.sandbox.seed.catalog import ADDRESSES, COUNTRY_NAMES, SHIPPING, TAX_RATES
 from marketplaces.tiktok.sandbox.seed.ids import Ids
 
@@ -395,7 +401,8 @@ class OrderSeeding:
             "create_time": created,
             "update_time": created,
             "seller_next_action_response": [
-                {"action": "RESPOND_CANCELLATION", "deadline": created + 2 * 86400}
+                # lywzx SearchCancellations.ts: the one documented value.
+                {"action": "SELLER_RESPOND_CANCEL", "deadline": created + 2 * 86400}
             ]
             if status == "CANCELLATION_REQUEST_PENDING"
             else [],
@@ -477,11 +484,9 @@ class OrderSeeding:
             else "",
             "return_provider_name": "USPS" if currency == "USD" else "Royal Mail",
             "can_buyer_keep_item": return_type == "REFUND",
-            "seller_next_action_response": [
-                {"action": "RESPOND_RETURN_REQUEST", "deadline": updated + 2 * 86400}
-            ]
-            if status == "RETURN_OR_REFUND_REQUEST_PENDING"
-            else [],
+            "seller_next_action_response": next_action(
+                {"return_status": status, "return_type": return_type}, updated + 2 * 86400
+            ),
             "refund_amount": refund,
             "discount_amount": {
                 "currency": currency,
