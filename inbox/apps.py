@@ -7,4 +7,12 @@ class InboxConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the handlers for webhook types 13 and 14 with the marketplaces registry.
+        from tenants.services import register_tenant_setup
+
         from . import webhooks  # noqa: F401
+        from .snippets import starter_snippets_seed
+
+        # A new organisation starts with the starter snippet library.
+        register_tenant_setup(
+            "inbox.starter_snippets", lambda tenant: starter_snippets_seed(tenant=tenant)
+        )

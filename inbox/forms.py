@@ -17,7 +17,6 @@ from tenants.models import Membership
 from .models import TicketStatus
 from .selectors import FOLDERS
 
-REPLY_MAX_CHARS = 2000
 NEXT_STATUS_CHOICES = [
     ("", "Send"),
     (TicketStatus.PENDING, "Send & Pending"),

@@ -34,20 +34,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from marketplaces.adapter import StoreAPI, StoreUnavailableError, store_api
-from marketplaces.records import ImageContent, OutgoingContent, SenderRole, TextContent
-from marketplaces.records import Message as MessageRecord
-from marketplaces.tiktok.errors import (
+from marketplaces.adapter import StoreAPI, store_api
+from marketplaces.channel import (
+    ChannelError,
     InvalidTokenError,
     NotFoundError,
     OutcomeUnknownError,
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitedError,
-    ServerError,
-    TikTokApiError,
-    TikTokError,
+    StoreUnavailableError,
+    UnavailableError,
 )
+from marketplaces.models import Store
+from marketplaces.records import ImageContent, OutgoingContent, SenderRole, TextContent
+from marketplaces.records import Message as MessageRecord
 
 from .models import Conversation, DeliveryStatus, Message, MessageDirection, index_key
 
@@ -176,7 +177,7 @@ def _found(
 def reconcile(
     api: StoreAPI, message: Message, content: OutgoingContent, *, started_at: datetime
 ) -> dict[str, Any] | None:
-    """Our message, if TikTok has it, sent at or after `started_at` (minus clock skew)."""
+    """Our message, if the channel has it, sent at or after `started_at` (minus clock skew)."""
     since = started_at - CLOCK_SKEW
     twin = _ingested_twin(message, content, since)
     if twin is not None and twin.external_id:
@@ -235,7 +236,7 @@ def _send_once(
         found = reconcile(api, message, content, started_at=started)
         if found is not None:
             logger.info(
-                "reply %s: found on TikTok as %s after an unconfirmed send; not sent again",
+                "reply %s: found on the channel as %s after an unconfirmed send; not sent again",
                 message.pk,
                 found["id"],
             )
@@ -247,15 +248,12 @@ def _send_once(
         external_id = api.send_message(message.conversation.external_id, content=content)
     except OutcomeUnknownError:
         raise  # in_flight stays: the next attempt reconciles
-    except (TikTokError, StoreUnavailableError):
+    except ChannelError:
         state["in_flight"] = None  # a refusal: certainly not sent
         _save_state(message, attempt)
         raise
     if not external_id:
-        raise OutcomeUnknownError(
-            "TikTok Shop accepted the message without its id",
-            cause=ServerError("no message_id in the answer"),
-        )
+        raise OutcomeUnknownError("the channel accepted the message without its id")
     state["in_flight"] = None
     return _found(external_id=external_id, index=None, created_at=None, role="")
 
@@ -334,18 +332,13 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
                 if state.get(key) == found["id"]:
                     state[key] = None
             state["in_flight"] = was_in_flight
-            raise OutcomeUnknownError(
-                "the message found belongs to another reply",
-                cause=ServerError("reconcile collision"),
-            ) from None
+            raise OutcomeUnknownError("the message found belongs to another reply") from None
         if not changed:
             raise ClaimLostError
         for name, value in updates.items():
             setattr(message, name, value)
         return
-    raise OutcomeUnknownError(
-        "the platform's copy kept coming back", cause=ServerError("ingest race")
-    )
+    raise OutcomeUnknownError("the platform's copy kept coming back")
 
 
 def _deliver(message: Message, attempt: int) -> None:
@@ -403,26 +396,26 @@ def _fail(message: Message, attempt: int, *, reason: str) -> SendOutcome:
     return SendOutcome("failed", reason=reason)
 
 
-def _failure_reason(error: Exception, store_name: str) -> str:
+def _failure_reason(error: Exception, store: Store) -> str:
     """Why a reply could not be sent, in the seller's words."""
+    store_name, platform = store.name, store.get_platform_display()
     if isinstance(error, StoreUnavailableError):
-        return f"{store_name} needs to be reconnected to TikTok Shop; reconnect it, then retry."
+        return f"{store_name} needs to be reconnected to {platform}; reconnect it, then retry."
     if isinstance(error, InvalidTokenError):
         return (
-            f"TikTok Shop no longer accepts {store_name}'s access; reconnect the store, then retry."
+            f"{platform} no longer accepts {store_name}'s access; reconnect the store, then retry."
         )
     if isinstance(error, PermissionDeniedError):
         return (
-            "TikTok Shop refused to send it: the shop may not message this buyer "
-            f"({error.message})."
+            f"{platform} refused to send it: the shop may not message this buyer ({error.detail})."
         )
     if isinstance(error, NotFoundError):
-        return "TikTok Shop no longer knows this conversation."
+        return f"{platform} no longer knows this conversation."
     if isinstance(error, QuotaExceededError):
-        return "TikTok Shop's daily messaging limit is reached; retry later."
-    if isinstance(error, TikTokApiError):
+        return f"{platform}'s daily messaging limit is reached; retry later."
+    if isinstance(error, ChannelError):
         code = f" (code {error.code})" if error.code is not None else ""
-        return f"TikTok Shop refused the message: {error.message}{code}."
+        return f"{platform} refused the message: {error.detail}{code}."
     if isinstance(error, AttachmentMissingError):
         return "The attached image is no longer stored; send the image again."
     if isinstance(error, ValueError):
@@ -472,6 +465,7 @@ def reply_send(*, message_id: int) -> SendOutcome:
     message = Message.objects.select_related("store", "conversation").get(pk=message_id)
     if not isinstance(message.content, dict):
         message.content = {}
+    platform = message.store.get_platform_display()
     try:
         _deliver(message, attempt)
     except ClaimLostError:
@@ -480,26 +474,21 @@ def reply_send(*, message_id: int) -> SendOutcome:
         return _retry_or_fail(
             message,
             attempt,
-            reason="TikTok Shop did not confirm the message in time; it is checked before "
+            reason=f"{platform} did not confirm the message in time; it is checked before "
             "any new attempt, so it is never sent twice.",
         )
     except RateLimitedError as error:
         return _retry_or_fail(
             message,
             attempt,
-            reason="TikTok Shop asked us to slow down.",
+            reason=f"{platform} asked us to slow down.",
             retry_after=error.retry_after,
         )
-    except ServerError:
-        return _retry_or_fail(message, attempt, reason="TikTok Shop is not answering.")
-    except (
-        StoreUnavailableError,
-        TikTokError,
-        AttachmentMissingError,
-        ValueError,
-    ) as error:
+    except UnavailableError:
+        return _retry_or_fail(message, attempt, reason=f"{platform} is not answering.")
+    except (ChannelError, AttachmentMissingError, ValueError) as error:
         logger.warning("reply %s failed: %s", message.pk, error)
-        return _fail(message, attempt, reason=_failure_reason(error, message.store.name))
+        return _fail(message, attempt, reason=_failure_reason(error, message.store))
     return SendOutcome("sent")
 
 

@@ -18,9 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from marketplaces import records
-from marketplaces.adapter import StoreAPI, StoreUnavailableError, store_api
+from marketplaces.adapter import StoreAPI, store_api
+from marketplaces.channel import ChannelError, StoreUnavailableError
 from marketplaces.models import Store, StoreStatus
-from marketplaces.tiktok.errors import TikTokError
 
 from .ingest import Delivery, messages_ingest, messages_ingest_many
 from .models import Conversation, StoreInboxState, index_key
@@ -207,7 +207,7 @@ def store_poll(*, store_id: int) -> PollResult:
         _poll_pages(store, result)
     except StoreUnavailableError:
         result.outcome = PollOutcome.SKIPPED
-    except TikTokError as exc:
+    except ChannelError as exc:
         # Rate limits, server errors, refused tokens (counted by the adapter): what was stored
         # stays stored, the cursor of an unfinished conversation did not move, the next poll
         # carries on from there.

@@ -18,16 +18,18 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from marketplaces.adapter import StoreUnavailableError, store_api
-from marketplaces.models import Store
-from marketplaces.selectors import allowed_store_ids
-from marketplaces.tiktok.errors import (
+from marketplaces.adapter import store_api
+from marketplaces.channel import (
+    ChannelError,
     OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitedError,
-    ServerError,
-    TikTokError,
+    StoreUnavailableError,
+    UnavailableError,
+    capabilities_for,
 )
+from marketplaces.models import Store
+from marketplaces.selectors import allowed_store_ids
 from orders.models import Order
 from tenants.models import Membership, Role
 
@@ -166,7 +168,9 @@ def reply_create(
     _require_serves(membership, tenant_id=conversation.tenant_id, store_id=conversation.store_id)
     if next_status and next_status not in TicketStatus.values:
         raise ReplyInvalidError({"next_status": ["Choose Send, Send & Pending or Send & Solve."]})
-    checked = validate_reply(text=text, image=image)
+    checked = validate_reply(
+        text=text, image=image, capabilities=capabilities_for(conversation.store.platform)
+    )
     if client_token is not None:
         existing = Message.objects.filter(
             tenant_id=conversation.tenant_id, client_token=client_token
@@ -177,7 +181,8 @@ def reply_create(
             return existing
     if not conversation.can_send_message:
         raise InboxActionError(
-            "TikTok Shop does not allow sending messages in this conversation any more."
+            f"{conversation.store.get_platform_display()} does not allow sending messages in "
+            "this conversation any more."
         )
 
     now = timezone.now()
@@ -360,7 +365,7 @@ def conversation_mark_read(*, conversation_id: int) -> bool:
     except StoreUnavailableError:
         logger.info("mark read skipped: store %s is not active", conversation.store_id)
         return False
-    except TikTokError as error:
+    except ChannelError as error:
         logger.warning(
             "mark read of conversation %s (ticket %s) failed: %s",
             conversation.external_id,
@@ -375,21 +380,22 @@ def conversation_mark_read(*, conversation_id: int) -> bool:
 
 
 def _start_error(error: Exception, store: Store) -> InboxActionError:
+    platform = store.get_platform_display()
     if isinstance(error, StoreUnavailableError):
         return InboxActionError(
             f"{store.name} needs to be reconnected before you can message its buyers."
         )
     if isinstance(error, PermissionDeniedError):
         return InboxActionError(
-            "TikTok Shop lets a seller start a chat only with a buyer who ordered or chatted "
+            f"{platform} lets a seller start a chat only with a buyer who ordered or chatted "
             "recently; this buyer cannot be messaged from here."
         )
-    if isinstance(error, OutcomeUnknownError | RateLimitedError | ServerError):
+    if isinstance(error, OutcomeUnknownError | RateLimitedError | UnavailableError):
         return InboxActionError(
-            "TikTok Shop did not answer in time. Try again in a moment: the same conversation "
+            f"{platform} did not answer in time. Try again in a moment: the same conversation "
             "is opened, never a second one."
         )
-    return InboxActionError(f"TikTok Shop refused to open the conversation: {error}")
+    return InboxActionError(f"{platform} refused to open the conversation: {error}")
 
 
 def _ticket_of_new_conversation(*, store: Store, conversation_id: str) -> Conversation:
@@ -399,7 +405,7 @@ def _ticket_of_new_conversation(*, store: Store, conversation_id: str) -> Conver
 
     try:
         conversation, _ = polling.conversation_refresh(store=store, conversation_id=conversation_id)
-    except (StoreUnavailableError, TikTokError) as error:
+    except ChannelError as error:
         logger.info("new conversation %s not read yet: %s", conversation_id, error)
         conversation = ingest.conversation_ingest(store=store, external_id=conversation_id)
     return conversation
@@ -415,10 +421,12 @@ def conversation_start_from_order(*, membership: Membership, order: Order) -> Co
     api = store_api(store)
     try:
         conversation_id = api.create_conversation(order.buyer_user_id)
-    except (StoreUnavailableError, TikTokError) as error:
+    except ChannelError as error:
         raise _start_error(error, store) from error
     if not conversation_id:
-        raise InboxActionError("TikTok Shop did not say which conversation it opened.")
+        raise InboxActionError(
+            f"{store.get_platform_display()} did not say which conversation it opened."
+        )
 
     conversation = Conversation.objects.filter(store=store, external_id=conversation_id).first()
     if conversation is None:

@@ -108,14 +108,15 @@ def placeholders_of(body: str) -> list[str]:
 
 def validate_body(body: str) -> str:
     """The body to store, or SnippetError (empty, too long, or a placeholder mistake)."""
-    from .validation import REPLY_MAX_CHARS, normalise_text
+    from .validation import normalise_text, shortest_text_limit
 
     clean = normalise_text(body).strip()
     if not clean:
         raise SnippetError("A snippet needs some text.")
-    if len(clean) > REPLY_MAX_CHARS:
+    max_chars = shortest_text_limit()
+    if len(clean) > max_chars:
         raise SnippetError(
-            f"A snippet is limited to {REPLY_MAX_CHARS:,} characters, like a reply; "
+            f"A snippet is limited to {max_chars:,} characters, like a reply; "
             f"this one has {len(clean):,}."
         )
     parse(clean)

@@ -11,12 +11,12 @@ from typing import Any
 from celery import shared_task
 
 from marketplaces import records
-from marketplaces.adapter import StoreUnavailableError, store_api
-from marketplaces.tiktok.errors import (
-    ORDER_NOT_OWNED,
-    PermissionDeniedError,
+from marketplaces.adapter import store_api
+from marketplaces.channel import (
+    NotFoundError,
     RateLimitedError,
-    ServerError,
+    StoreUnavailableError,
+    UnavailableError,
 )
 
 from . import polling
@@ -45,7 +45,7 @@ def poll_store(store_id: int) -> str:
     bind=True,
     name="inbox.link_orders_live",
     ignore_result=True,
-    autoretry_for=(RateLimitedError, ServerError),
+    autoretry_for=(RateLimitedError, UnavailableError),
     retry_backoff=10,
     retry_backoff_max=300,
     max_retries=5,
@@ -65,7 +65,7 @@ def link_orders_live_many(checks: list[tuple[int, list[str]]]) -> int:
     for conversation_id, order_ids in checks:
         try:
             linked += len(_orders_link_live(conversation_id, order_ids))
-        except (RateLimitedError, ServerError):
+        except (RateLimitedError, UnavailableError):
             link_orders_live.apply_async((conversation_id, order_ids), countdown=10)
     return linked
 
@@ -79,9 +79,8 @@ def _orders_link_live(conversation_id: int, order_ids: list[str]) -> list[str]:
     for order_id in order_ids:
         try:
             fetched += api.orders_by_id([order_id])
-        except PermissionDeniedError as exc:
-            if exc.code != ORDER_NOT_OWNED:
-                raise
+        except NotFoundError:
+            pass  # another shop's order: not one of this store's
         except StoreUnavailableError:
             return []
     return conversation_orders_link_live(
@@ -106,7 +105,7 @@ def send_reply(message_id: int) -> str:
 
 @shared_task(name="inbox.mark_conversation_read", ignore_result=True)
 def mark_conversation_read(conversation_id: int) -> bool:
-    """Tells TikTok an agent read the ticket; failures are logged, never raised."""
+    """Tells the channel an agent read the ticket; failures are logged, never raised."""
     from . import services
 
     return services.conversation_mark_read(conversation_id=conversation_id)

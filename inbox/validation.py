@@ -1,11 +1,11 @@
 """The composer's rules, shared by the reply service and the composer form.
 
-A reply is checked here before anything is stored or sent: text at most 2,000 characters (the
-platform's limit for a TEXT message, contract §6.2), not empty unless an image is attached, and an
-image of at most 15 MB that really is a JPEG, PNG, GIF or WEBP — decided by opening it with
-Pillow, never by its file name or the type the browser declared, so a renamed executable is
-refused. Errors carry one list of messages per form field, so the form shows them next to the
-composer and keeps the draft.
+A reply is checked here before anything is stored or sent, against the limits its channel
+declares (`ChannelCapabilities`; TikTok Shop: text at most 2,000 characters, an image of at most
+15 MB that is a JPEG, PNG, GIF or WEBP): text not empty unless an image is attached, and an image
+decided by opening it with Pillow, never by its file name or the type the browser declared, so a
+renamed executable is refused. Errors carry one list of messages per form field, so the form
+shows them next to the composer and keeps the draft.
 """
 
 from __future__ import annotations
@@ -16,12 +16,7 @@ from typing import IO
 
 from django.core.files.uploadedfile import UploadedFile
 
-from marketplaces.records import TEXT_MAX_CHARS
-from marketplaces.tiktok.client import IMAGE_ACCEPT_LIMIT, IMAGE_FORMATS
-
-REPLY_MAX_CHARS = TEXT_MAX_CHARS  # 2,000
-IMAGE_MAX_BYTES = IMAGE_ACCEPT_LIMIT  # 15 MB
-IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+from marketplaces.channel import ChannelCapabilities, ImageLimits, registered_channels
 
 ImageInput = UploadedFile | IO[bytes] | bytes
 
@@ -52,19 +47,23 @@ class CheckedReply:
     image: CheckedImage | None
 
 
+def shortest_text_limit() -> int:
+    """The smallest text limit of any channel: what a snippet (usable on every channel) may hold."""
+    return min(channel.capabilities.text_max_chars for channel in registered_channels())
+
+
 def normalise_text(text: str | None) -> str:
     """Browsers submit a textarea's line breaks as CRLF; the composer's counter (and TikTok) count
     a line break as one character, so the limit is applied to the text as the buyer will see it."""
     return (text or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def check_text(text: str | None, *, has_image: bool) -> tuple[str, list[str]]:
+def check_text(text: str | None, *, has_image: bool, max_chars: int) -> tuple[str, list[str]]:
     """The text to send ("" for an image alone) and the errors found."""
     normalised = normalise_text(text)
-    if len(normalised) > REPLY_MAX_CHARS:
+    if len(normalised) > max_chars:
         return normalised, [
-            f"A reply is limited to {REPLY_MAX_CHARS:,} characters; "
-            f"this one has {len(normalised):,}."
+            f"A reply is limited to {max_chars:,} characters; this one has {len(normalised):,}."
         ]
     if not normalised.strip():
         if has_image:
@@ -80,58 +79,75 @@ def _size_of(image: ImageInput) -> int | None:
     return int(size) if isinstance(size, int) else None
 
 
-def _read(image: ImageInput) -> bytes:
+def _read(image: ImageInput, max_bytes: int) -> bytes:
     if isinstance(image, bytes):
         return image
     if hasattr(image, "seek"):
         image.seek(0)
     # One byte past the limit is enough to know it is too big, whatever the declared size says.
-    data = image.read(IMAGE_MAX_BYTES + 1)
+    data = image.read(max_bytes + 1)
     if hasattr(image, "seek"):
         image.seek(0)
     return bytes(data)
 
 
-def check_image(image: ImageInput) -> tuple[CheckedImage | None, list[str]]:
+def _format_names(limits: ImageLimits) -> str:
+    names = list(limits.formats)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def check_image(image: ImageInput, limits: ImageLimits) -> tuple[CheckedImage | None, list[str]]:
     """Open the file as an image: its content decides, never its name or declared type."""
     from PIL import Image as PILImage
 
     declared = _size_of(image)
-    if declared is not None and declared > IMAGE_MAX_BYTES:
-        return None, [_too_big(declared)]
-    data = _read(image)
-    if len(data) > IMAGE_MAX_BYTES:
-        return None, [_too_big(len(data))]
+    if declared is not None and declared > limits.max_bytes:
+        return None, [_too_big(declared, limits)]
+    data = _read(image, limits.max_bytes)
+    if len(data) > limits.max_bytes:
+        return None, [_too_big(len(data), limits)]
     if not data:
         return None, ["The attached file is empty."]
-    refused = "Only JPEG, PNG, GIF and WEBP images can be sent; this file is not one of them."
+    refused = f"Only {_format_names(limits)} images can be sent; this file is not one of them."
     try:
         with PILImage.open(io.BytesIO(data)) as opened:
             kind = opened.format or ""
             width, height = opened.size
-            if kind not in IMAGE_FORMATS:
+            if kind not in limits.formats:
                 return None, [refused]
             opened.verify()  # a truncated or corrupt file fails here, not at TikTok
     except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError):
         return None, [refused]
-    return CheckedImage(data, IMAGE_FORMATS[kind], IMAGE_EXTENSIONS[kind], width, height), []
+    return (
+        CheckedImage(data, limits.formats[kind], limits.extensions[kind], width, height),
+        [],
+    )
 
 
-def _too_big(size: int) -> str:
-    return f"Images are limited to 15 MB; this one is {size / (1024 * 1024):.1f} MB."
+def _too_big(size: int, limits: ImageLimits) -> str:
+    megabytes = limits.max_bytes // (1024 * 1024)
+    return f"Images are limited to {megabytes} MB; this one is {size / (1024 * 1024):.1f} MB."
 
 
-def validate_reply(*, text: str | None, image: ImageInput | None = None) -> CheckedReply:
-    """The reply as it will be stored, or ReplyInvalidError with every problem found."""
+def validate_reply(
+    *, text: str | None, image: ImageInput | None = None, capabilities: ChannelCapabilities
+) -> CheckedReply:
+    """The reply as it will be stored on a channel with these capabilities, or
+    ReplyInvalidError with every problem found."""
     errors: dict[str, list[str]] = {}
     checked_image: CheckedImage | None = None
     if image is not None:
-        checked_image, image_errors = check_image(image)
-        if image_errors:
-            errors["image"] = image_errors
+        if capabilities.image is None or not capabilities.can_send("IMAGE"):
+            errors["image"] = [f"{capabilities.name} does not take images."]
+        else:
+            checked_image, image_errors = check_image(image, capabilities.image)
+            if image_errors:
+                errors["image"] = image_errors
     # With an image attached (even a refused one) an empty text is not reported as well: the
     # image's own error is the one to fix.
-    clean_text, text_errors = check_text(text, has_image=image is not None)
+    clean_text, text_errors = check_text(
+        text, has_image=image is not None, max_chars=capabilities.text_max_chars
+    )
     if text_errors:
         errors["text"] = text_errors
     if errors:

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from marketplaces.channel import capabilities_for
 from marketplaces.selectors import stores_visible_to
 from orders.models import Cancellation, Return
 from orders.services import order_lookup
@@ -31,7 +32,6 @@ from tenants.models import Membership
 
 from . import display, selectors, services, snippets
 from .forms import (
-    REPLY_MAX_CHARS,
     AssignForm,
     ComposerForm,
     ListFilterForm,
@@ -525,7 +525,7 @@ def _ticket_context(
         "members": selectors.assignable_members(tenant=tenant, conversation=conversation),
         "me": membership,
         "composer": composer or ComposerForm(initial={"mode": ComposerForm.MODE_REPLY}),
-        "max_chars": REPLY_MAX_CHARS,
+        "max_chars": capabilities_for(conversation.store.platform).text_max_chars,
         "orders": [order_summary(card, zone=zone) for card in sidebar_orders],
         "order_search": order_search,
         "snippets": list(Snippet.objects.filter(tenant=tenant).order_by("title")),

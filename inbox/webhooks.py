@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from marketplaces.adapter import StoreUnavailableError, webhook_record
+from marketplaces.adapter import webhook_record
+from marketplaces.channel import ChannelError
 from marketplaces.models import Store, StoreStatus, WebhookEvent
 from marketplaces.records import Message, NewMessage, WebhookType
 from marketplaces.services import register_webhook_batch_handler, register_webhook_handler
-
-# The stored payload is TikTok's JSON; its mapping turns it into the adapter's records.
-# (marketplaces/ has no platform-neutral "event -> record" function yet; see the report.)
-from marketplaces.tiktok.errors import TikTokError
 
 from .ingest import Delivery, IngestResult, messages_ingest, messages_ingest_many
 from .models import Conversation
@@ -35,7 +32,7 @@ def _conversation_id(event: WebhookEvent) -> str:
 @register_webhook_handler(WebhookType.NEW_MESSAGE)
 def new_message(event: WebhookEvent, store: Store) -> str:
     conversation_id = _conversation_id(event)
-    data = webhook_record(event.payload).data
+    data = webhook_record(event).data
     if not isinstance(data, NewMessage):
         raise ValueError("The notification carries no message.")
     message = data.message
@@ -47,7 +44,7 @@ def new_message(event: WebhookEvent, store: Store) -> str:
         # whole history (this message included) from the messages API.
         try:
             ticket, new = conversation_refresh(store=store, conversation_id=conversation_id)
-        except (StoreUnavailableError, TikTokError) as exc:
+        except ChannelError as exc:
             # The platform cannot be asked now: the message is not held back for it. The ticket
             # starts without its buyer and the earlier messages; the next poll brings both.
             result = messages_ingest(
@@ -81,7 +78,7 @@ def new_messages(events: Sequence[WebhookEvent], store: Store) -> dict[int, str]
     for event in events:
         try:
             conversation_id = _conversation_id(event)
-            data = webhook_record(event.payload).data
+            data = webhook_record(event).data
         except ValueError:
             continue
         if isinstance(data, NewMessage):

@@ -19,9 +19,9 @@ from django.utils import timezone
 from tenants.models import AuditEvent, Membership, Role, Tenant, User
 
 from . import services
-from .adapter import default_client
 from .models import Market, Platform, Store, StoreStatus, SyncJob, SyncJobStatus
 from .records import Shop, TokenGrant
+from .tiktok.adapter import default_client
 from .tiktok.client import TikTokClient
 from .tiktok.errors import InvalidAuthCodeError, RateLimitedError, ServerError, TikTokError
 

@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from marketplaces import records
 from marketplaces.adapter import StoreAPI, coupon_card_problems, store_api
+from marketplaces.channel import NotFoundError
 from marketplaces.models import Store, StoreStatus
-from marketplaces.tiktok.errors import NotFoundError
 
 from .models import CatalogSync, Coupon, Product, ProductSku
 

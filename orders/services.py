@@ -18,15 +18,16 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from marketplaces.adapter import StoreUnavailableError, store_api
+from marketplaces.adapter import store_api
+from marketplaces.channel import (
+    ChannelError,
+    InvalidTokenError,
+    NotFoundError,
+    PermissionDeniedError,
+    StoreUnavailableError,
+)
 from marketplaces.models import Store, StoreStatus
 from marketplaces.selectors import stores_visible_to
-from marketplaces.tiktok.errors import (
-    ORDER_NOT_OWNED,
-    InvalidTokenError,
-    PermissionDeniedError,
-    TikTokError,
-)
 from tenants.models import AuditEvent, Membership
 
 from . import selectors
@@ -147,22 +148,26 @@ def order_lookup(*, membership: Membership, external_id: str) -> OrderLookup:
             continue
         try:
             found = store_api(store).orders_by_id([external_id])
+        except NotFoundError:
+            continue  # another shop's order: simply not in this store
         except PermissionDeniedError as exc:
-            if exc.code == ORDER_NOT_OWNED:
-                continue  # another shop's order: simply not in this store
             logger.warning("Order lookup refused by store %s: %s", store.pk, exc)
-            lookup.unreachable.append((store, "TikTok Shop refused the request"))
+            lookup.unreachable.append(
+                (store, f"{store.get_platform_display()} refused the request")
+            )
             continue
         except StoreUnavailableError:
             lookup.unreachable.append((store, f"it {_store_problem(store)}"))
             continue
         except InvalidTokenError:
             # The adapter counted it; enough of these pause the store for re-authorization.
-            lookup.unreachable.append((store, "TikTok Shop refused the store's access"))
+            lookup.unreachable.append(
+                (store, f"{store.get_platform_display()} refused the store's access")
+            )
             continue
-        except TikTokError as exc:
+        except ChannelError as exc:
             logger.warning("Order lookup failed for store %s: %s", store.pk, exc)
-            lookup.unreachable.append((store, "TikTok Shop did not answer"))
+            lookup.unreachable.append((store, f"{store.get_platform_display()} did not answer"))
             continue
         found = [order for order in found if order.external_id == external_id]
         if not found:
@@ -187,7 +192,7 @@ def _after_sales_fetch(*, store: Store, external_id: str) -> None:
             returns_upsert(store=store, returns=page.items)
         for page in api.cancellation_pages(order_ids=[external_id]):
             cancellations_upsert(store=store, cancellations=page.items)
-    except (StoreUnavailableError, TikTokError) as exc:
+    except ChannelError as exc:
         logger.warning("After-sales fetch failed for store %s: %s", store.pk, exc)
 
 
@@ -205,7 +210,7 @@ def _tracking_cache_key(order: Order) -> str:
 
 
 def order_tracking(*, order: Order) -> list[TrackingStep]:
-    """Tracking events of `order`, newest first, from TikTok Shop (cached for a few minutes).
+    """Tracking events of `order`, newest first, from its channel (cached for a few minutes).
 
     Raises TrackingUnavailableError with a sentence for the agent; failures are not cached, so
     the next view tries again.
@@ -229,13 +234,15 @@ def order_tracking(*, order: Order) -> list[TrackingStep]:
         ) from exc
     except InvalidTokenError as exc:
         raise TrackingUnavailableError(
-            f"TikTok Shop refused Sellerdesk's access to {order.store.name}. If this keeps "
+            f"{order.store.get_platform_display()} refused Sellerdesk's access to "
+            f"{order.store.name}. If this keeps "
             "happening, reconnect the store on the Stores page."
         ) from exc
-    except TikTokError as exc:
+    except ChannelError as exc:
         logger.warning("Tracking fetch failed for order %s: %s", order.pk, exc)
         raise TrackingUnavailableError(
-            "TikTok Shop did not answer with the tracking just now. Try again in a minute."
+            f"{order.store.get_platform_display()} did not answer with the tracking just now. "
+            "Try again in a minute."
         ) from exc
     steps = sorted(
         (TrackingStep(event.description, event.occurred_at) for event in events),

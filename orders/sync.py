@@ -45,7 +45,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from marketplaces import records
-from marketplaces.adapter import StoreAPI, StoreUnavailableError, as_timestamp, store_api
+from marketplaces.adapter import StoreAPI, as_timestamp, store_api
+from marketplaces.channel import (
+    InvalidTokenError,
+    QuotaExceededError,
+    RateLimitedError,
+    StoreUnavailableError,
+    UnavailableError,
+)
 from marketplaces.models import (
     Store,
     StoreStatus,
@@ -55,12 +62,6 @@ from marketplaces.models import (
     SyncMode,
 )
 from marketplaces.services import store_record_error, store_record_sync_success
-from marketplaces.tiktok.errors import (
-    InvalidTokenError,
-    QuotaExceededError,
-    RateLimitedError,
-    ServerError,
-)
 
 from . import ingest
 
@@ -86,7 +87,7 @@ RETRY_CAP_SECONDS = 30 * 60
 
 KINDS = (SyncKind.ORDERS, SyncKind.RETURNS, SyncKind.CANCELLATIONS)
 
-TRANSIENT_ERRORS = (RateLimitedError, ServerError, QuotaExceededError, InvalidTokenError)
+TRANSIENT_ERRORS = (RateLimitedError, UnavailableError, QuotaExceededError, InvalidTokenError)
 
 CheckpointHook = Callable[[SyncJob], None]
 

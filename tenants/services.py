@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,14 +36,29 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+# What the apps above this one add to a new organisation (the mailbox: its starter snippets). An
+# explicit list, filled from their AppConfig.ready(): tenants/ imports no app above it, and a
+# setup step is a plain function called here, not a signal handler.
+TenantSetupStep = Callable[[Tenant], None]
+_TENANT_SETUP_STEPS: dict[str, TenantSetupStep] = {}
+
+
+def register_tenant_setup(name: str, step: TenantSetupStep) -> None:
+    """Adds a step run once for every organisation created, after its creation commits."""
+    _TENANT_SETUP_STEPS[name] = step
+
+
+def _tenant_setup(tenant: Tenant) -> None:
+    for step in _TENANT_SETUP_STEPS.values():
+        step(tenant)
+
+
 @transaction.atomic
 def tenant_create(*, name: str, owner: User, time_zone: str = "UTC") -> Tenant:
     tenant = Tenant.objects.create(name=name.strip(), slug=_unique_slug(name), time_zone=time_zone)
     Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
     _audit(tenant=tenant, actor=owner, action="tenant.created", name=tenant.name)
-    from inbox.snippets import starter_snippets_seed  # inbox depends on tenants, not the reverse
-
-    transaction.on_commit(lambda: starter_snippets_seed(tenant=tenant))
+    transaction.on_commit(lambda: _tenant_setup(tenant))
     return tenant
 
 

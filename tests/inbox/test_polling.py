@@ -18,8 +18,9 @@ from inbox.models import (
     index_key,
 )
 from inbox.polling import PollOutcome, poll_lease_claim, store_poll
-from marketplaces.adapter import StoreAPI, reset_default_client, store_api
+from marketplaces.adapter import reset_default_client, store_api
 from marketplaces.models import StoreStatus
+from marketplaces.tiktok.adapter import TikTokStoreAPI
 from tests.factories_marketplaces import StoreFactory
 from tests.sandbox_stores import connect_store, point_settings_at
 
@@ -41,13 +42,13 @@ def sandbox(tiktok_sandbox_factory, settings):
 def message_reads(monkeypatch) -> list[tuple[str, str | None]]:
     """Every messages() call the product makes: (conversation id, after_index)."""
     calls: list[tuple[str, str | None]] = []
-    original = StoreAPI.messages
+    original = TikTokStoreAPI.messages
 
     def recording(self, conversation_id, *, after_index=None):
         calls.append((conversation_id, after_index))
         return original(self, conversation_id, after_index=after_index)
 
-    monkeypatch.setattr(StoreAPI, "messages", recording)
+    monkeypatch.setattr(TikTokStoreAPI, "messages", recording)
     return calls
 
 

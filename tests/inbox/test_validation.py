@@ -17,6 +17,7 @@ from PIL import Image
 from inbox import services
 from inbox.models import Conversation, Message, TicketEvent, TicketStatus
 from inbox.validation import ReplyInvalidError, validate_reply
+from marketplaces.tiktok.adapter import CAPABILITIES as TIKTOK
 from tenants.models import Membership
 from tests.factories_inbox import ConversationFactory
 from tests.factories_marketplaces import StoreFactory
@@ -111,12 +112,12 @@ def test_2001_characters_are_refused(
 
 
 def test_2000_characters_are_accepted_and_crlf_counts_as_one():
-    assert validate_reply(text="a" * 2000).text == "a" * 2000
+    assert validate_reply(text="a" * 2000, capabilities=TIKTOK).text == "a" * 2000
     # 1,000 lines from a browser textarea: 2,998 characters as submitted, 1,999 for the buyer
     # (and the composer's counter), since CRLF is one line break.
     submitted = "\r\n".join(["a"] * 1000)
     assert len(submitted) == 2998
-    checked = validate_reply(text=submitted)
+    checked = validate_reply(text=submitted, capabilities=TIKTOK)
     assert len(checked.text) == 1999
     assert "\r" not in checked.text
 
@@ -163,7 +164,9 @@ def test_an_image_of_another_format_is_refused():
     buffer = io.BytesIO()
     Image.new("RGB", (10, 10)).save(buffer, format="BMP")
     with pytest.raises(ReplyInvalidError) as caught:
-        validate_reply(text="", image=SimpleUploadedFile("x.png", buffer.getvalue()))
+        validate_reply(
+            text="", image=SimpleUploadedFile("x.png", buffer.getvalue()), capabilities=TIKTOK
+        )
     assert caught.value.errors == {
         "image": ["Only JPEG, PNG, GIF and WEBP images can be sent; this file is not one of them."]
     }
@@ -172,7 +175,7 @@ def test_an_image_of_another_format_is_refused():
 def test_a_truncated_png_is_refused():
     data = png_bytes((300, 300))
     with pytest.raises(ReplyInvalidError) as caught:
-        validate_reply(text="", image=data[: len(data) // 2])
+        validate_reply(text="", image=data[: len(data) // 2], capabilities=TIKTOK)
     assert list(caught.value.errors) == ["image"]
 
 
@@ -198,7 +201,7 @@ def test_an_empty_reply_is_refused(
 def test_each_supported_format_is_recognised_by_content(fmt, content_type, extension):
     # Named ".txt" with a wrong declared type: the content decides.
     upload = SimpleUploadedFile("notes.txt", png_bytes((64, 48), fmt), content_type="text/plain")
-    checked = validate_reply(text="  ", image=upload)
+    checked = validate_reply(text="  ", image=upload, capabilities=TIKTOK)
     assert checked.text == ""
     assert checked.image is not None
     assert (checked.image.content_type, checked.image.extension) == (content_type, extension)

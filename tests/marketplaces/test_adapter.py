@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from marketplaces.adapter import StoreUnavailableError, store_api
+from marketplaces.channel import InvalidTokenError
 from marketplaces.models import Store, StoreStatus
 from marketplaces.services import STORE_TOKEN_ERROR_LIMIT
-from marketplaces.tiktok.errors import InvalidTokenError
 from tests.sandbox_stores import connect_store, point_settings_at
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,10 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from marketplaces.adapter import StoreAPI, store_api
+from marketplaces.adapter import store_api
 from marketplaces.models import Store, StoreAccess, StoreStatus
 from marketplaces.records import Order as OrderRecord
+from marketplaces.tiktok.adapter import TikTokStoreAPI
 from orders.ingest import orders_upsert
 from orders.models import Order
 from tenants.models import Role
@@ -59,14 +60,14 @@ def calls(monkeypatch) -> Callable[[str], list[Any]]:
     seen: dict[str, list[Any]] = {}
 
     def spy(name: str) -> list[Any]:
-        real = getattr(StoreAPI, name)
+        real = getattr(TikTokStoreAPI, name)
         seen[name] = []
 
-        def counted(api: StoreAPI, *args: Any, **kwargs: Any) -> Any:
+        def counted(api: TikTokStoreAPI, *args: Any, **kwargs: Any) -> Any:
             seen[name].append(api.store.name)
             return real(api, *args, **kwargs)
 
-        monkeypatch.setattr(StoreAPI, name, counted)
+        monkeypatch.setattr(TikTokStoreAPI, name, counted)
         return seen[name]
 
     return spy

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from marketplaces.adapter import StoreAPI, store_api
-from marketplaces.models import StoreAccess, StoreStatus
-from marketplaces.tiktok.errors import (
-    ACCESS_DENIED,
-    ORDER_NOT_OWNED,
+from marketplaces.adapter import store_api
+from marketplaces.channel import (
     InvalidTokenError,
+    NotFoundError,
     PermissionDeniedError,
-    ServerError,
+    UnavailableError,
 )
+from marketplaces.models import StoreAccess, StoreStatus
+from marketplaces.tiktok.adapter import TikTokStoreAPI
 from orders import services
 from orders.ingest import orders_upsert
 from orders.models import Order, Return
@@ -158,9 +158,9 @@ def test_lookup_names_stores_that_could_not_answer(owner_membership, tenant, mon
     StoreFactory(tenant=tenant, name="Omega", status=StoreStatus.DISCONNECTED)
     stores = ScriptedStores(
         {
-            "Alpha": ServerError("Internal error", code=36009003),
-            "Beta": PermissionDeniedError("Not this seller's order", code=ORDER_NOT_OWNED),
-            "Gamma": PermissionDeniedError("Scope missing", code=ACCESS_DENIED),
+            "Alpha": UnavailableError("Internal error", code=36009003),
+            "Beta": NotFoundError("Not this seller's order", code=21008111),
+            "Gamma": PermissionDeniedError("Scope missing", code=105005),
             "Epsilon": InvalidTokenError("Invalid access token", code=105001),
         }
     )
@@ -225,13 +225,13 @@ def test_tracking_is_cached_until_the_order_changes(connect_sandbox_store, tenan
     orders_upsert(store=store, orders=[record])
     order = Order.objects.select_related("store").get(store=store, external_id=record.external_id)
     fetched: list[str] = []
-    real = StoreAPI.tracking
+    real = TikTokStoreAPI.tracking
 
-    def counted(api: StoreAPI, order_id: str) -> Any:
+    def counted(api: TikTokStoreAPI, order_id: str) -> Any:
         fetched.append(order_id)
         return real(api, order_id)
 
-    monkeypatch.setattr(StoreAPI, "tracking", counted)
+    monkeypatch.setattr(TikTokStoreAPI, "tracking", counted)
 
     first = services.order_tracking(order=order)
     second = services.order_tracking(order=order)

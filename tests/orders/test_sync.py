@@ -16,6 +16,7 @@ import pytest
 from marketplaces import adapter
 from marketplaces.adapter import store_api
 from marketplaces.models import Store, StoreStatus, SyncJob, SyncJobStatus, SyncKind, SyncMode
+from marketplaces.tiktok import adapter as tiktok_adapter
 from marketplaces.tiktok.client import TikTokClient
 from orders import sync
 from orders.models import Cancellation, CancellationLine, Order, OrderLine, Return, ReturnLine
@@ -242,7 +243,7 @@ def test_a_429_storm_slows_the_backfill_down_but_it_completes(
     want = expected(store)
     sleeps: list[float] = []
     # The client's backoff sleeps are recorded instead of slept: same behaviour, no wall time.
-    adapter._local.client = TikTokClient.from_settings(sleep=sleeps.append)
+    tiktok_adapter._local.client = TikTokClient.from_settings(sleep=sleeps.append)
     sandbox.set_faults(rate_limit_ratio=0.6)
 
     runs = []
@@ -265,7 +266,7 @@ def test_a_rate_limit_that_outlasts_the_retries_pauses_the_job_with_a_backoff(
     sandbox = tiktok_sandbox_factory()
     point_settings_at(settings, sandbox)
     store = connect_store(sandbox, tenant=tenant)
-    adapter._local.client = TikTokClient.from_settings(sleep=lambda seconds: None)
+    tiktok_adapter._local.client = TikTokClient.from_settings(sleep=lambda seconds: None)
     sandbox.set_faults(rate_limit_ratio=1.0)
     [job, *_] = sync.backfill_jobs_create(store=store)
 
@@ -417,7 +418,7 @@ def test_the_run_task_retries_later_when_rate_limited(
     sandbox = tiktok_sandbox_factory()
     point_settings_at(settings, sandbox)
     store = connect_store(sandbox, tenant=tenant)
-    adapter._local.client = TikTokClient.from_settings(sleep=lambda seconds: None)
+    tiktok_adapter._local.client = TikTokClient.from_settings(sleep=lambda seconds: None)
     sandbox.set_faults(rate_limit_ratio=1.0)
     [job, *_] = sync.backfill_jobs_create(store=store)
     countdowns: list[float] = []
