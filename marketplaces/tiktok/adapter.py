@@ -153,6 +153,16 @@ class TikTokStoreAPI:
                 ) from exc
             raise channel_error(exc) from exc
 
+    def _recover(self, exc: errors.TikTokError, *, refreshed: bool) -> None:
+        """After a failed call: an expired token is refreshed once and the caller tries again;
+        anything else leaves as the channel's error (token refusals counted first)."""
+        if isinstance(exc, errors.TokenExpiredError) and not refreshed:
+            self._refresh()
+            return
+        if isinstance(exc, errors.InvalidTokenError):
+            self._on_token_error(exc)
+        raise channel_error(exc) from exc
+
     def call(self, operation: Callable[..., T], **kwargs: Any) -> T:
         """Run one client operation with this store's credentials; refresh once on expiry."""
         self._check_active()
@@ -160,17 +170,9 @@ class TikTokStoreAPI:
         while True:
             try:
                 result = operation(**self._credentials(), **kwargs)
-            except errors.TokenExpiredError as exc:
-                if refreshed:
-                    self._on_token_error(exc)
-                    raise channel_error(exc) from exc
-                self._refresh()
-                refreshed = True
-            except errors.InvalidTokenError as exc:
-                self._on_token_error(exc)
-                raise channel_error(exc) from exc
             except errors.TikTokError as exc:
-                raise channel_error(exc) from exc
+                self._recover(exc, refreshed=refreshed)
+                refreshed = True
             else:
                 self._on_success()
                 return result
@@ -195,17 +197,9 @@ class TikTokStoreAPI:
                     if page_token is None:
                         return
                 return
-            except errors.TokenExpiredError as exc:
-                if refreshed:
-                    self._on_token_error(exc)
-                    raise channel_error(exc) from exc
-                self._refresh()
-                refreshed = True
-            except errors.InvalidTokenError as exc:
-                self._on_token_error(exc)
-                raise channel_error(exc) from exc
             except errors.TikTokError as exc:
-                raise channel_error(exc) from exc
+                self._recover(exc, refreshed=refreshed)
+                refreshed = True
 
     # --- Orders, returns, cancellations -------------------------------------------------------
 
