@@ -48,6 +48,8 @@ app.conf.beat_schedule = {
     # Replies left behind (worker killed mid-send, task lost): back to the queue; a reply whose
     # send may have happened is reconciled with the conversation first, never sent twice.
     "inbox-resume-replies": {"task": "inbox.resume_replies", "schedule": 60.0},
+    # SLA clocks that passed their due time become "Service level missed" history entries.
+    "sla-record-breaches": {"task": "sla.record_breaches", "schedule": 60.0},
 }
 
 

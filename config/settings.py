@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "marketplaces",
     "orders",
     "inbox",
+    "sla",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +306,8 @@ INBOX_SEND_BACKOFF_BASE_SECONDS = _setting(
 INBOX_SEND_BACKOFF_CAP_SECONDS = _setting(
     "INBOX_SEND_BACKOFF_CAP_SECONDS", env.float, default=600.0
 )
+# SLA: a clock due within this many minutes puts its ticket in "Due soon" (amber badge).
+SLA_DUE_SOON_MINUTES = _setting("SLA_DUE_SOON_MINUTES", env.int, default=60)
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("mailbox/", include("inbox.urls")),
     path("", include("inbox.snippet_urls")),  # /settings/snippets/…, /orders/<id>/message-buyer/
+    path("", include("sla.urls")),  # /settings/sla/…
     path("orders/", include("orders.urls")),
     path("stores/", include("marketplaces.urls")),
     path("webhooks/", include("marketplaces.webhook_urls")),

@@ -236,6 +236,7 @@ class TicketRow:
     assignee_name: str
     assignee_initials: str
     current: bool  # the open ticket: highlighted (aria-current)
+    sla_badge: str = ""  # the soonest SLA clock, ready HTML (sla.display.badge), or ""
 
 
 def month_names() -> list[str]:
@@ -291,6 +292,9 @@ def ticket_rows(
 ) -> list[TicketRow]:
     """The list's rows. A ticket's link is `href_prefix + public id + href_suffix` (the URL is
     reversed once per page, not once per row); `selected` is the pk of the open ticket."""
+    from sla import display as sla_display  # sla.display draws with this module's helpers
+
+    now = timezone.now()
     months = month_names()
     assignees: dict[int, tuple[str, str]] = {}
     rows = []
@@ -311,6 +315,16 @@ def ticket_rows(
                 assignees[ticket.assignee_id] = (person.display_name, person.initials)
             name, initials = assignees[ticket.assignee_id]
         public_id = str(ticket.public_id)
+        due = (
+            sla_display.soonest(
+                platform_due_at=ticket.platform_due_at,
+                sla_reply_due_at=ticket.sla_reply_due_at,
+                sla_resolution_due_at=ticket.sla_resolution_due_at,
+                first_response_at=ticket.first_response_at,
+            )
+            if ticket.sla_due_at is not None
+            else None
+        )
         rows.append(
             TicketRow(
                 dom_id=f"ticket-{public_id}",
@@ -333,6 +347,11 @@ def ticket_rows(
                 assignee_name=name,
                 assignee_initials=initials,
                 current=ticket.pk == selected,
+                sla_badge=(
+                    sla_display.badge(due, now=now, zone=zone, months=months)
+                    if due is not None
+                    else ""
+                ),
             )
         )
     return rows

@@ -15,7 +15,7 @@ from marketplaces.models import Store
 from tenants.models import Membership
 
 from .models import TicketStatus
-from .selectors import FOLDERS
+from .selectors import FOLDERS, SORTS
 
 NEXT_STATUS_CHOICES = [
     ("", "Send"),
@@ -25,8 +25,8 @@ NEXT_STATUS_CHOICES = [
 
 
 class ListFilterForm(forms.Form):
-    """?folder=open&store=<uuid>&assignee=<uuid>&q=... — every field optional; bad values are
-    ignored rather than failing the page."""
+    """?folder=open&store=<uuid>&assignee=<uuid>&q=...&sort=urgent — every field optional; bad
+    values are ignored rather than failing the page."""
 
     folder = forms.ChoiceField(choices=list(FOLDERS.items()), required=False)
     store = forms.ModelChoiceField(
@@ -36,6 +36,7 @@ class ListFilterForm(forms.Form):
         queryset=Membership.objects.none(), to_field_name="public_id", required=False
     )
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
+    sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
 
     def __init__(self, *args: Any, stores: Any, members: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -32,6 +32,7 @@ from config.db import rows_insert_new, rows_update
 from marketplaces import records
 from marketplaces.models import Store
 from orders.models import Order
+from sla.clocks import ClockConfig, clock_config, ticket_moved
 
 from .display import message_preview
 from .models import (
@@ -89,6 +90,7 @@ def _needs_reply(message: Message) -> bool:
 
 
 _NEEDS_REPLY = Q(direction=MessageDirection.INBOUND, is_visible=True) & ~Q(type__in=ENTRY_TYPES)
+NEEDS_REPLY = _NEEDS_REPLY  # the same rule for the SLA clocks (sla.services)
 
 
 def order_ids_in_text(text: str) -> list[str]:
@@ -560,15 +562,19 @@ def _update_ticket(
     stored: dict[str, str | None],
     echoes: Sequence[Message],
     events: list[TicketEvent],
+    clock: ClockConfig,
 ) -> set[str]:
     """Moves the ticket's denormalised fields by its new messages, in index order.
 
     `stored` holds the newest visible index and the newest seller reply as stored now; the buyer
     messages still waiting are counted in the database only when a new reply arrived (otherwise
     they follow from the ticket's own fields and the new messages). Returns the fields it changed
-    (saved by the caller); a reopening adds its history event to `events`.
+    (saved by the caller); a reopening adds its history event to `events`. The SLA clocks move
+    with it (`sla.clocks`, by the store's `clock` configuration).
     """
     conversation, new = result.conversation, result.new_messages
+    previous_status = conversation.status
+    reached: tuple[datetime, datetime | None] | None = None
     changed: set[str] = set()
     last_reply: str | None = stored.get("last_reply")
     visible = [m for m in new if m.is_visible]
@@ -595,6 +601,8 @@ def _update_ticket(
             .aggregate(since=Min("sent_at"), count=Count("id"))
         )
         awaiting, unread = waiting["since"], waiting["count"]
+        # A seller message on the platform has reached the buyer: both clocks stop there.
+        reached = (max(m.sent_at for m in new_replies), awaiting)
     else:
         # Buyer messages before the newest reply were answered; the ones after it wait.
         times = [m.sent_at for m in new_buyer]
@@ -627,6 +635,14 @@ def _update_ticket(
                 )
             )
             result.reopened = True
+    changed |= ticket_moved(
+        conversation,
+        clock,
+        now=timezone.now(),
+        previous_status=previous_status,
+        reached=reached,
+        buyer_since=min((m.sent_at for m in new_buyer), default=None) if reached is None else None,
+    )
     return changed
 
 
@@ -697,11 +713,13 @@ def messages_ingest_many(
             wanted=[(result, *_order_links_of(result.new_messages)) for result in moved],
         )
         marks = _stored_marks(result.conversation.pk for result in moved) if moved else {}
+        clock = clock_config(store.pk) if moved else None
         events: list[TicketEvent] = []
         for result in moved:
             ticket = result.conversation
+            assert clock is not None
             changed[ticket.external_id] |= _update_ticket(
-                result, marks.get(ticket.pk, {}), echoes_of.get(ticket.pk, ()), events
+                result, marks.get(ticket.pk, {}), echoes_of.get(ticket.pk, ()), events, clock
             )
         TicketEvent.objects.bulk_create(events)
         for external_id, delivery in merged.items():

@@ -112,6 +112,31 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     solved_at = models.DateTimeField(null=True, blank=True)
 
+    # Service levels, kept by sla.clocks whenever ingest, a reply or a status moves the ticket.
+    # The buyer's oldest message that no reply has REACHED yet (a queued or failed reply has not):
+    # starts TikTok's clock and the team's reply clock.
+    reply_wait_since = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the first reply reached the buyer."
+    )
+    platform_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="TikTok's reply window."
+    )
+    sla_reply_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Team SLA: first or next response (None while Pending)."
+    )
+    sla_resolution_started_at = models.DateTimeField(null=True, blank=True)
+    sla_resolution_due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True, help_text="Pending since.")
+    sla_reply_paused_seconds = models.PositiveIntegerField(default=0, db_default=0)
+    sla_resolution_paused_seconds = models.PositiveIntegerField(default=0, db_default=0)
+    # The soonest of the three due times: the Due soon / Overdue folders and "most urgent first".
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    # Clocks whose breach is already in the history (sla.clocks.BREACH_*), and the next due time
+    # not yet recorded as missed (the breach sweeper's index).
+    sla_breached = models.PositiveSmallIntegerField(default=0, db_default=0)
+    sla_check_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["store", "external_id"], name="conversation_store_ext"),
@@ -132,6 +157,14 @@ class Conversation(models.Model):
             ),
             # The mailbox's change stamp: "anything new?" from polling lists is one index probe.
             models.Index(fields=["tenant", "-updated_at"], name="conv_tenant_updated"),
+            # Due soon / Overdue and "most urgent first" (NULLS LAST, as ascending btrees keep).
+            models.Index(fields=["tenant", "sla_due_at"], name="conv_tenant_due"),
+            models.Index(fields=["tenant", "store", "sla_due_at"], name="conv_tenant_store_due"),
+            models.Index(
+                fields=["sla_check_at"],
+                condition=Q(sla_check_at__isnull=False),
+                name="conv_sla_check",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -221,6 +254,7 @@ class TicketEventKind(models.TextChoices):
     ORDER_LINKED = "order_linked", "Order linked"
     REOPENED = "reopened", "Reopened by the buyer"
     CREATED = "created", "Ticket created"
+    SLA_BREACH = "sla_breach", "Service level missed"
 
 
 class TicketEvent(models.Model):

@@ -49,6 +49,7 @@ from marketplaces.channel import (
 from marketplaces.models import Store
 from marketplaces.records import ImageContent, OutgoingContent, SenderRole, TextContent
 from marketplaces.records import Message as MessageRecord
+from sla import services as sla_services
 
 from .models import Conversation, DeliveryStatus, Message, MessageDirection, index_key
 
@@ -304,6 +305,8 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
     for _ in range(3):
         try:
             with transaction.atomic():
+                # The ticket first, as ingest locks it: its clocks stop in this transaction.
+                ticket = sla_services.ticket_lock(message.conversation_id)
                 # Ingest may have stored the platform's copy of our message first (webhook or poll
                 # faster than this write): ours replaces it and takes its place in the thread.
                 # Otherwise ingest gives ours its index when the copy comes back (same id).
@@ -322,6 +325,12 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
                         )
                 copies.delete()
                 changed = _mine(message, attempt).update(**updates)
+                if changed:  # it reached the buyer: TikTok's clock and the team's stop
+                    sla_services.ticket_reply_reached(
+                        conversation=ticket,
+                        reply_created_at=message.created_at,
+                        reached_at=updates["sent_at"],
+                    )
         except IntegrityError:
             if not _holder_is_a_reply(message, found["id"]):
                 continue  # a copy ingested between our delete and our update: once more

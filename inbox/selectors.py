@@ -15,9 +15,10 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import (
@@ -34,6 +35,7 @@ from django.db.models import (
 )
 from django.db.models.functions import SHA256, Cast, Concat
 from django.http import Http404
+from django.utils import timezone
 
 from marketplaces.models import Store, StoreAccess
 from marketplaces.selectors import allowed_store_ids
@@ -56,15 +58,21 @@ from .models import (
     TicketStatus,
 )
 
-Folder = Literal["open", "pending", "solved", "mine", "unassigned", "all"]
+Folder = Literal["open", "pending", "solved", "mine", "unassigned", "due_soon", "overdue", "all"]
 FOLDERS: dict[str, str] = {
     "open": "Open",
     "pending": "Pending",
     "solved": "Solved",
     "mine": "Mine",
     "unassigned": "Unassigned",
+    "due_soon": "Due soon",
+    "overdue": "Overdue",
     "all": "All",
 }
+# Folders of tickets by their SLA due time (sla.clocks): listed most urgent first, and what they
+# hold changes with the clock as well as with the tickets.
+DUE_FOLDERS = frozenset({"due_soon", "overdue"})
+SORTS = {"": "Newest first", "urgent": "Most urgent first"}
 DEFAULT_FOLDER: Folder = "open"
 COUNTS_TTL = 60  # seconds
 FOLDER_COUNT_CAP = 1000
@@ -124,16 +132,50 @@ class ListFilters:
     store: Store | None = None
     assignee: Membership | None = None  # a teammate's tickets (any status unless a folder says)
     search: str = ""
+    sort: str = ""  # "" newest activity first, "urgent" soonest due first (SORTS)
+
+    @property
+    def urgent(self) -> bool:
+        return self.sort == "urgent" or self.folder in DUE_FOLDERS
 
 
-def _folder_q(folder: str, membership: Membership) -> Q:
+def due_soon_window() -> timedelta:
+    return timedelta(minutes=int(settings.SLA_DUE_SOON_MINUTES))
+
+
+# "Now" in SQL compiled for reuse (the folder counts): replaced by the time of each execution
+# (`_at_now`), the application's clock, as the rows and badges use it.
+_COMPILED_NOW = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+
+
+def _folder_q(folder: str, membership: Membership, *, now: datetime | None = None) -> Q:
+    """The folder's filter; the due folders compare with `now` (default: this moment)."""
     if folder in (TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED):
         return Q(status=folder)
     if folder == "mine":
         return Q(assignee_id=membership.user_id) & ~Q(status=TicketStatus.SOLVED)
     if folder == "unassigned":
         return Q(assignee__isnull=True) & ~Q(status=TicketStatus.SOLVED)
+    if folder in DUE_FOLDERS:
+        now = now or timezone.now()
+        if folder == "overdue":
+            return Q(sla_due_at__lte=now)
+        return Q(sla_due_at__gt=now, sla_due_at__lte=now + due_soon_window())
     return Q()
+
+
+def _at_now(params: tuple[Any, ...], alias: str) -> list[Any]:
+    """The parameters of compiled SQL with `_COMPILED_NOW` (and the due-soon bound after it)
+    replaced by this moment's, in the form the database's driver was given them."""
+    adapt = connections[alias].ops.adapt_datetimefield_value
+    now = timezone.now()
+    swap = {
+        adapt(_COMPILED_NOW): adapt(now),
+        adapt(_COMPILED_NOW + due_soon_window()): adapt(now + due_soon_window()),
+    }
+    return [
+        swap.get(param, param) if isinstance(param, datetime | str) else param for param in params
+    ]
 
 
 def folder_counts(
@@ -151,7 +193,7 @@ def folder_counts(
     """
     sql, params, alias = _folder_counts_sql(tenant=tenant, membership=membership, store=store)
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _at_now(params, alias))
         row = cursor.fetchone()
     counted = [name for name in FOLDERS if name != "all"]
     counts = {name: int(count) for name, count in zip(counted, row, strict=True)}
@@ -205,6 +247,7 @@ def _folder_counts_sql(
             "counts",
             *_viewer_key(tenant=tenant, membership=membership, store=store),
             FOLDER_COUNT_CAP,
+            settings.SLA_DUE_SOON_MINUTES,
         ),
         lambda: _compile_folder_counts(tenant=tenant, membership=membership, store=store),
     )
@@ -221,7 +264,7 @@ def _compile_folder_counts(
     selects: list[str] = []
     params: list[Any] = []
     for name in counted:
-        folder = conversations.filter(_folder_q(name, membership))
+        folder = conversations.filter(_folder_q(name, membership, now=_COMPILED_NOW))
         # A status folder is counted along its own index, newest first like the list reads it
         # ((tenant, [store,] status, -last_message_at)): the count stops after CAP entries of
         # that index. Unordered, a tenant that holds most of the table gets a sequential scan
@@ -229,6 +272,8 @@ def _compile_folder_counts(
         # "Unassigned" span two statuses, which that order cannot follow: left to the planner.
         if name in TicketStatus.values:
             folder = folder.order_by("-last_message_at")
+        elif name in DUE_FOLDERS:  # along (tenant, [store,] sla_due_at)
+            folder = folder.order_by("sla_due_at")
         else:
             folder = folder.order_by()
         capped = folder.values("pk")[:FOLDER_COUNT_CAP]
@@ -359,6 +404,10 @@ def mailbox_conversations(
                 )
             )
         ).filter(_search_q(filters.search))
+    if filters.urgent:
+        return conversations.order_by(
+            F("sla_due_at").asc(nulls_last=True), "-last_message_at", "-id"
+        )
     return conversations.order_by("-last_message_at", "-id")
 
 
@@ -387,6 +436,12 @@ class ListTicket:
     assignee_first_name: str | None
     assignee_last_name: str | None
     assignee_email: str | None
+    # The SLA clocks (sla.display draws the soonest as the row's badge).
+    sla_due_at: datetime | None = None
+    platform_due_at: datetime | None = None
+    sla_reply_due_at: datetime | None = None
+    sla_resolution_due_at: datetime | None = None
+    first_response_at: datetime | None = None
 
 
 LIST_TICKET_COLUMNS = (
@@ -406,6 +461,11 @@ LIST_TICKET_COLUMNS = (
     "assignee__first_name",
     "assignee__last_name",
     "assignee__email",
+    "sla_due_at",
+    "platform_due_at",
+    "sla_reply_due_at",
+    "sla_resolution_due_at",
+    "first_response_at",
 )
 
 
@@ -415,8 +475,12 @@ class ListPage:
     next_cursor: str  # "" on the last page
 
 
-def encode_cursor(conversation: Conversation | ListTicket) -> str:
-    return f"{conversation.last_message_at.isoformat()}~{conversation.pk}"
+def encode_cursor(conversation: Conversation | ListTicket, *, urgent: bool = False) -> str:
+    position = f"{conversation.last_message_at.isoformat()}~{conversation.pk}"
+    if not urgent:
+        return position
+    due = conversation.sla_due_at
+    return f"u~{due.isoformat() if due is not None else '-'}~{position}"
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
@@ -427,24 +491,55 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
+def _after_urgent(cursor: str) -> Q | None:
+    """Rows after `cursor` in "most urgent first" order: soonest due first, tickets without a
+    due time last, newest activity first among equals (see mailbox_conversations)."""
+    _, _, rest = cursor.partition("~")
+    due_text, _, position = rest.partition("~")
+    decoded = _decode_cursor(position)
+    if decoded is None:
+        return None
+    moment, pk = decoded
+    older = Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
+    if due_text == "-":
+        return Q(sla_due_at__isnull=True) & older
+    try:
+        due = datetime.fromisoformat(due_text)
+    except ValueError:
+        return None
+    return Q(sla_due_at__gt=due) | Q(sla_due_at=due) & older | Q(sla_due_at__isnull=True)
+
+
 def list_page(
-    conversations: QuerySet[Conversation], *, cursor: str = "", size: int = 50
+    conversations: QuerySet[Conversation],
+    *,
+    cursor: str = "",
+    size: int = 50,
+    urgent: bool = False,
 ) -> ListPage:
-    """One keyset page (rows older than `cursor`): one query whatever the page number, and rows
-    that arrive meanwhile never shift what the next page shows."""
-    position = _decode_cursor(cursor) if cursor else None
-    if position is not None:
-        moment, pk = position
-        conversations = conversations.filter(
-            Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
-        )
+    """One keyset page (rows after `cursor` in the list's order: newest activity first, or
+    soonest due first when `urgent`): one query whatever the page number, and rows that arrive
+    meanwhile never shift what the next page shows."""
+    if cursor and urgent and cursor.startswith("u~"):
+        after = _after_urgent(cursor)
+        if after is not None:
+            conversations = conversations.filter(after)
+    elif cursor and not urgent:
+        position = _decode_cursor(cursor)
+        if position is not None:
+            moment, pk = position
+            conversations = conversations.filter(
+                Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
+            )
     rows = [
         ListTicket(*values)
         for values in conversations.values_list(*LIST_TICKET_COLUMNS)[: size + 1]
     ]
     more = len(rows) > size
     rows = rows[:size]
-    return ListPage(rows=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else "")
+    return ListPage(
+        rows=rows, next_cursor=encode_cursor(rows[-1], urgent=urgent) if more and rows else ""
+    )
 
 
 # --- One ticket ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from marketplaces.channel import (
 from marketplaces.models import Store
 from marketplaces.selectors import allowed_store_ids
 from orders.models import Order
+from sla import clocks as sla_clocks
 from tenants.models import Membership, Role
 
 from .models import (
@@ -132,7 +133,19 @@ def _apply_status(
         actor=actor,
         data={"from": previous, "to": status},
     )
-    return {"status": status, "status_changed_at": now, "solved_at": conversation.solved_at}
+    # The team's SLA clocks stand still unless the ticket is Open (sla.clocks).
+    clocks = sla_clocks.ticket_moved(
+        conversation,
+        sla_clocks.clock_config(conversation.store_id),
+        now=now,
+        previous_status=previous,
+    )
+    return {
+        "status": status,
+        "status_changed_at": now,
+        "solved_at": conversation.solved_at,
+        **sla_clocks.changed_values(conversation, clocks),
+    }
 
 
 def _copy_fields(target: Conversation, source: Conversation, names: list[str]) -> None:

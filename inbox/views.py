@@ -20,6 +20,7 @@ from django.contrib import messages as flash
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplaces.channel import capabilities_for
@@ -27,6 +28,7 @@ from marketplaces.selectors import stores_visible_to
 from orders.models import Cancellation, Return
 from orders.services import order_lookup
 from orders.views import STATUS_PILLS, money, readable
+from sla import display as sla_display
 from tenants.decorators import tenant_required
 from tenants.models import Membership
 
@@ -343,8 +345,12 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
         store=form.value("store"),
         assignee=form.value("assignee"),
         search=form.value("q") or "",
+        sort=form.value("sort") or "",
     )
     version = selectors.list_stamp(tenant=tenant, membership=membership, store=filters.store)
+    if filters.urgent:
+        # Tickets enter Due soon and Overdue as time passes, not only when they change.
+        version = f"{version}-{sla_display.clock_minute()}"
     folder_counts = (
         selectors.folder_counts_cached(
             tenant=tenant, membership=membership, store=filters.store, stamp=version
@@ -358,6 +364,7 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
             selectors.mailbox_conversations(tenant=tenant, membership=membership, filters=filters),
             cursor=cursor,
             size=LIST_PAGE_SIZE,
+            urgent=filters.urgent,
         )
         if rows
         else selectors.ListPage(rows=[], next_cursor="")
@@ -516,6 +523,7 @@ def _ticket_context(
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
     return {
         "conversation": conversation,
+        "sla_badges": sla_display.ticket_badges(conversation, now=timezone.now(), zone=zone),
         "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
         "entries": entries,
         "hidden_count": hidden,

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from inbox import display, selectors
 from inbox.models import (
@@ -74,13 +75,14 @@ def test_folder_counts_are_exact_and_one_query(
     tenant, store, owner, owner_membership, django_assert_num_queries
 ):
     teammate = member(tenant, Role.AGENT).user
-    ticket(store, status=TicketStatus.OPEN, assignee=owner)
-    ticket(store, status=TicketStatus.OPEN, assignee=teammate)
-    ticket(store, status=TicketStatus.OPEN)
-    ticket(store, status=TicketStatus.PENDING, assignee=owner)
+    now = timezone.now()
+    ticket(store, status=TicketStatus.OPEN, assignee=owner, sla_due_at=now - timedelta(hours=3))
+    ticket(store, status=TicketStatus.OPEN, assignee=teammate, sla_due_at=now + timedelta(hours=3))
+    ticket(store, status=TicketStatus.OPEN, sla_due_at=now + timedelta(minutes=20))
+    ticket(store, status=TicketStatus.PENDING, assignee=owner, sla_due_at=now - timedelta(days=2))
     ticket(store, status=TicketStatus.PENDING)
     ticket(store, status=TicketStatus.SOLVED, assignee=owner)
-    ticket(StoreFactory(), status=TicketStatus.OPEN)  # another tenant's
+    ticket(StoreFactory(), status=TicketStatus.OPEN, sla_due_at=now)  # another tenant's
 
     with django_assert_num_queries(1):
         counts = selectors.folder_counts(tenant=tenant, membership=owner_membership)
@@ -91,6 +93,8 @@ def test_folder_counts_are_exact_and_one_query(
         "solved": 1,
         "mine": 2,
         "unassigned": 2,
+        "due_soon": 1,  # within SLA_DUE_SOON_MINUTES (60)
+        "overdue": 2,
         "all": 6,
     }
 

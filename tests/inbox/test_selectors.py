@@ -211,13 +211,23 @@ def test_thread_version_changes_with_messages_events_and_delivery(tenant, store,
 
 def test_folder_counts_stop_at_the_cap_and_say_so(tenant, store, owner_membership, monkeypatch):
     monkeypatch.setattr(selectors, "FOLDER_COUNT_CAP", 3)
+    overdue = timezone.now() - timedelta(minutes=5)
     for _ in range(5):
-        ConversationFactory(store=store, tenant=tenant)
+        ConversationFactory(store=store, tenant=tenant, sla_due_at=overdue)
     ConversationFactory(store=store, tenant=tenant, status="pending")
 
     counts = selectors.folder_counts(tenant=tenant, membership=owner_membership)
 
-    assert counts == {"open": 3, "pending": 1, "solved": 0, "mine": 0, "unassigned": 3, "all": 3}
+    assert counts == {
+        "open": 3,
+        "pending": 1,
+        "solved": 0,
+        "mine": 0,
+        "unassigned": 3,
+        "due_soon": 0,
+        "overdue": 3,
+        "all": 3,
+    }
     assert [selectors.folder_count_label(counts[name]) for name in ("open", "pending")] == [
         "3+",
         "1",
