@@ -157,9 +157,12 @@ class Conversation(models.Model):
             ),
             # The mailbox's change stamp: "anything new?" from polling lists is one index probe.
             models.Index(fields=["tenant", "-updated_at"], name="conv_tenant_updated"),
-            # Due soon / Overdue and "most urgent first" (NULLS LAST, as ascending btrees keep).
-            models.Index(fields=["tenant", "sla_due_at"], name="conv_tenant_due"),
-            models.Index(fields=["tenant", "store", "sla_due_at"], name="conv_tenant_store_due"),
+            # Due soon / Overdue and "most urgent first": soonest due first, tickets without a
+            # due time last (NULLS LAST, as ascending btrees keep them), newest first among
+            # equals. A store filter reads it too (a tenant has a few stores, not thousands).
+            models.Index(
+                fields=["tenant", "sla_due_at", "-last_message_at"], name="conv_tenant_due"
+            ),
             models.Index(
                 fields=["sla_check_at"],
                 condition=Q(sla_check_at__isnull=False),
