@@ -13,6 +13,7 @@ import enum
 import functools
 import hashlib
 import html
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -217,13 +218,26 @@ NO_BUYER = "TikTok Shop Customer"
 
 
 @dataclass(frozen=True, slots=True)
+class RowBadge:
+    """A small label in a row's badge slot (an SLA clock, a tag): `css` is its class
+    ("pill-overdue", "badge-accent"), `text` its word, `title` the longer explanation."""
+
+    css: str
+    text: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TicketRow:
     """What one row of the list prints, every string ready."""
 
     dom_id: str  # "ticket-<public id>"
     href: str  # the ticket, with the list's filters
     unread_count: int
-    buyer: str
+    buyer: str  # the full masked label ("TikTok Shop Customer 1b0431…"), the row's tooltip
+    buyer_short: str  # "Customer 1b0431", what the row shows
+    buyer_initials: str  # "1B", in the buyer's avatar
+    buyer_hue: int  # the avatar's colour class, hue-<n>
     at_iso: str  # <time datetime>: the tenant's zone, as `|date:"c"`
     at_text: str  # the exact time, as `|date:"j M Y, H:i"` (app.js shows "4m", this on hover)
     preview: str
@@ -237,6 +251,9 @@ class TicketRow:
     assignee_initials: str
     current: bool  # the open ticket: highlighted (aria-current)
     sla_badge: str = ""  # the soonest SLA clock, ready HTML (sla.display.badge), or ""
+    store_hue: int = 0  # the store's dot colour, as in the rail
+    # Badges drawn between the buyer and the time (SLA clocks, tags): features add theirs here.
+    badges: tuple[RowBadge, ...] = ()
 
 
 def month_names() -> list[str]:
@@ -251,11 +268,13 @@ def _month_names(language: str | None) -> list[str]:
 
 
 def exact_time(moment: datetime, zone: tzinfo, months: list[str]) -> tuple[str, str]:
-    """(ISO 8601, "12 Sep 2026, 09:00") in `zone`: what `|date:"c"` and `|date:"j M Y, H:i"`
-    print inside `{% timezone zone %}`, without the filter machinery."""
+    """(ISO 8601, "12 Sep 2026, 09:00 BST") in `zone`: what `|date:"c"` and
+    `|date:"j M Y, H:i T"` print inside `{% timezone zone %}`, without the filter machinery.
+    Every exact time names its zone (the organisation's), so it cannot be read as the reader's."""
     local = timezone.localtime(moment, zone)
     text = (
-        f"{local.day} {months[local.month]} {local.year:04d}, {local.hour:02d}:{local.minute:02d}"
+        f"{local.day} {months[local.month]} {local.year:04d}, "
+        f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
     )
     return local.isoformat(), text
 
@@ -278,8 +297,54 @@ def exact_day(moment: datetime | None, zone: tzinfo) -> tuple[str, str]:
 
 def buyer_label(store_id: int, buyer_user_id: str) -> str:
     """The masked buyer label, as `Customer.display_name` draws it, without a model instance."""
+    return buyer_identity(store_id, buyer_user_id).label
+
+
+# Avatar colours: `hue-0` … `hue-11` in app.css, each with AA contrast for its letters.
+HUES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerIdentity:
+    """How one buyer is told apart at a glance: TikTok masks names, so every buyer label starts
+    alike; the code, the avatar's letters and its colour come from the buyer id."""
+
+    label: str  # "TikTok Shop Customer 1b0431…" (Customer.display_name)
+    short: str  # "Customer 1b0431": what a list row has room for
+    initials: str  # "1B": the avatar's letters
+    hue: int  # 0 … HUES - 1: the avatar's colour
+
+
+NO_BUYER_IDENTITY = BuyerIdentity(NO_BUYER, "Customer", "?", 0)
+
+
+def buyer_identity(store_id: int | None, buyer_user_id: str | None) -> BuyerIdentity:
+    if store_id is None or buyer_user_id is None:
+        return NO_BUYER_IDENTITY
     digest = hashlib.sha256(f"{store_id}:{buyer_user_id}".encode()).hexdigest()
-    return f"{NO_BUYER} {digest[:6]}…"
+    code = digest[:6]
+    return BuyerIdentity(
+        label=f"{NO_BUYER} {code}…",
+        short=f"Customer {code}",
+        initials=code[:2].upper(),
+        hue=int(digest[6:10], 16) % HUES,
+    )
+
+
+def store_hue(store_name: str) -> int:
+    """The colour of a store's dot, the same in the rail and in every row."""
+    return zlib.crc32(store_name.encode()) % HUES
+
+
+def line_label(product_name: str, sku_name: str) -> str:
+    """ "Mug (White)"; the product alone when its name already says the variant ("Sheet Masks
+    (5 pack)" with variant "5 pack", not "… (5 pack) (5 pack)")."""
+    product, variant = product_name.strip(), sku_name.strip()
+    if not variant or variant.casefold() in product.casefold():
+        return product or variant or "Item"
+    if not product:
+        return variant
+    return f"{product} ({variant})"
 
 
 def ticket_rows(
@@ -297,6 +362,7 @@ def ticket_rows(
     now = timezone.now()
     months = month_names()
     assignees: dict[int, tuple[str, str]] = {}
+    store_hues: dict[str, int] = {}
     rows = []
     for ticket in tickets:
         at_iso, at_text = exact_time(ticket.last_message_at, zone, months)
@@ -325,16 +391,18 @@ def ticket_rows(
             if ticket.sla_due_at is not None
             else None
         )
+        buyer = buyer_identity(ticket.buyer_store_id, ticket.buyer_user_id)
+        if ticket.store_name not in store_hues:
+            store_hues[ticket.store_name] = store_hue(ticket.store_name)
         rows.append(
             TicketRow(
                 dom_id=f"ticket-{public_id}",
                 href=f"{href_prefix}{public_id}{href_suffix}",
                 unread_count=ticket.unread_count,
-                buyer=(
-                    buyer_label(ticket.buyer_store_id, ticket.buyer_user_id)
-                    if ticket.buyer_store_id is not None and ticket.buyer_user_id is not None
-                    else NO_BUYER
-                ),
+                buyer=buyer.label,
+                buyer_short=buyer.short,
+                buyer_initials=buyer.initials,
+                buyer_hue=buyer.hue,
                 at_iso=at_iso,
                 at_text=at_text,
                 preview=preview or "No messages yet",
@@ -352,6 +420,7 @@ def ticket_rows(
                     if due is not None
                     else ""
                 ),
+                store_hue=store_hues[ticket.store_name],
             )
         )
     return rows

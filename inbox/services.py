@@ -260,8 +260,10 @@ def reply_create(
 
 
 def reply_retry(*, membership: Membership, message: Message) -> Message:
-    """The Retry button: a FAILED reply goes back to the queue with a fresh attempt budget. If an
-    earlier attempt may have reached TikTok, the sender reconciles before sending again."""
+    """The Retry button. A FAILED reply goes back to the queue with a fresh attempt budget; a
+    reply waiting for its next attempt after a transient error ("Retry now") is tried at once,
+    its attempts so far still counted. If an earlier attempt may have reached TikTok, the sender
+    reconciles before sending again."""
     _require_serves(membership, tenant_id=message.tenant_id, store_id=message.store_id)
     if message.direction != MessageDirection.OUTBOUND or not message.delivery_status:
         raise InboxActionError("Only a reply written here can be retried.")
@@ -275,6 +277,15 @@ def reply_retry(*, membership: Membership, message: Message) -> Message:
             next_attempt_at=now,
             failure_reason="",
         )
+        if not claimed:
+            # Waiting out a backoff: due now. (The task already scheduled for later finds it
+            # sent, or claims it if this one has not: a claim is a conditional update.)
+            claimed = Message.objects.filter(
+                pk=message.pk,
+                delivery_status=DeliveryStatus.QUEUED,
+                attempts__gt=0,
+                next_attempt_at__gt=now,
+            ).update(next_attempt_at=now)
         if not claimed:
             raise InboxActionError("This reply is not waiting for a retry.")
         _on_commit_task("send_reply", message.pk)

@@ -40,7 +40,7 @@ PLACEHOLDERS: dict[str, str] = {
     "order.carrier": "Shipping carrier",
     "order.tracking_number": "Tracking number",
     "order.delivery_option": "Delivery option",
-    "buyer.name": "The buyer's masked name",
+    "buyer.name": 'The buyer\'s name; "there" while TikTok Shop keeps names private ("Hi there")',
     "store.name": "Store name",
     "agent.first_name": "Your first name",
     "agent.name": "Your full name",
@@ -52,6 +52,9 @@ GROUP_NEEDS = {
     "agent": "This snippet uses your name, which is not known here.",
 }
 NOT_AVAILABLE = "not available yet"
+# TikTok Shop shows sellers a masked label, not a name ("TikTok Shop Customer 1b0431…"), and the
+# mailbox keeps no nickname: a message the buyer reads greets them as "there", never by that label.
+BUYER_NAME_FALLBACK = "there"
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
@@ -197,7 +200,7 @@ def snippet_context(
         context["order"] = order_values(order, tenant=tenant)
         store_name = store_name or order.store.name
     if customer is not None:
-        context["buyer"] = {"name": customer.display_name}
+        context["buyer"] = {"name": BUYER_NAME_FALLBACK}
     if store_name:
         context["store"] = {"name": store_name}
     if agent is not None:

@@ -16,6 +16,7 @@ from datetime import tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -51,15 +52,41 @@ from .models import (
     TicketEventKind,
     TicketStatus,
 )
+from .sidebar import SIDEBAR_TABS
 from .validation import ReplyInvalidError
 
 LIST_PAGE_SIZE = 50
+NEAR_SHARE = 0.9  # the composer's counter turns amber from this share of the channel's limit
 POLL_SECONDS = 3
 THREAD_WINDOW = 50
 TICKET_PILLS = {
     TicketStatus.OPEN: "pill-open",
     TicketStatus.PENDING: "pill-pending",
     TicketStatus.SOLVED: "pill-solved",
+}
+# The status menu: (value, label, data-action its shortcut clicks, the key).
+STATUS_CHOICES = [
+    (TicketStatus.OPEN, TicketStatus.OPEN.label, "reopen", ""),
+    (TicketStatus.PENDING, TicketStatus.PENDING.label, "pending", "p"),
+    (TicketStatus.SOLVED, TicketStatus.SOLVED.label, "solve", "e"),
+]
+# What an empty folder says: (title, what to do). Folders not named here get a plain sentence.
+EMPTY_FOLDERS = {
+    "open": ("No open tickets", "All caught up. New buyer messages appear here within seconds."),
+    "pending": (
+        "No pending tickets",
+        "Tickets waiting for the buyer's answer wait here; set one to Pending with p.",
+    ),
+    "solved": (
+        "No solved tickets",
+        "Solved tickets land here; a buyer's new message reopens them.",
+    ),
+    "mine": (
+        "No tickets assigned to you",
+        "Take a ticket with Assign to me (or a) and it shows here.",
+    ),
+    "unassigned": ("No unassigned tickets", "Every ticket has someone on it."),
+    "all": ("No tickets yet", "Buyer messages from your stores land here as tickets."),
 }
 
 
@@ -100,7 +127,13 @@ class EntryView:
     dom_id: str = ""  # "message-<public id>" for a message, else ""
     delivery_class: str = ""  # "delivery-queued" | "delivery-sent" | "delivery-failed" | ""
     delivery_text: str = ""  # "Queued", "Sending…", "Sent", "Failed: <reason>"
-    retry_url: str = ""  # a failed reply's Retry form action
+    retry_url: str = ""  # a failed or retrying reply's Retry form action
+    # A reply that has not gone: why, which attempt, when the next one is (`next_*`: the
+    # tenant's zone), and what its button says ("Retry now" while retrying, "Retry" once failed).
+    problem: str = ""
+    next_iso: str = ""
+    next_text: str = ""
+    retry_label: str = ""
 
     @property
     def delivery(self) -> str:
@@ -202,7 +235,7 @@ def entry_views(
             continue
         view.dom_id = f"message-{message.public_id}"
         view.delivery_class, view.delivery_text = _delivery(message)
-        if message.delivery_status == DeliveryStatus.FAILED:
+        if _delivery_problem(view, message, zone, months):
             if not retry_prefix:
                 # One reverse() for the thread: each Retry is the same URL around its reply's id.
                 placeholder = str(uuid.UUID(int=0))
@@ -219,12 +252,46 @@ DELIVERY_SHOWN = {
 }
 
 
+RETRYING_PREFIX = "Retrying: "  # how inbox.outbox words the reason of an attempt to be repeated
+
+
+def _retrying(message: Message) -> bool:
+    return (
+        message.delivery_status in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+        and message.attempts > 0
+        and message.failure_reason.startswith(RETRYING_PREFIX)
+    )
+
+
 def _delivery(message: Message) -> tuple[str, str]:
     """(class, words) of a reply's delivery state; ("", "") for anything else."""
     if message.delivery_status == DeliveryStatus.FAILED:
         reason = message.failure_reason or "TikTok Shop did not accept it"
         return "delivery-failed", f"Failed: {reason}"
+    if _retrying(message):
+        if message.delivery_status == DeliveryStatus.SENDING:
+            return "delivery-queued", f"Sending again (attempt {message.attempts + 1})"
+        return "delivery-queued", "Not sent yet"
     return DELIVERY_SHOWN.get(message.delivery_status, ("", ""))
+
+
+def _delivery_problem(view: EntryView, message: Message, zone: tzinfo, months: list[str]) -> bool:
+    """Fills in why a reply has not gone and when it is tried again; True when it offers Retry
+    (failed, or waiting for its next attempt: "Retry now")."""
+    if message.delivery_status == DeliveryStatus.FAILED:
+        view.retry_label = "Retry"
+        return True
+    if not _retrying(message):
+        return False
+    reason = message.failure_reason.removeprefix(RETRYING_PREFIX).strip()
+    limit = int(settings.INBOX_SEND_MAX_ATTEMPTS)
+    view.problem = f"{reason} Attempt {message.attempts} of {limit} did not go through."
+    if message.delivery_status == DeliveryStatus.SENDING:
+        return False  # being sent right now: nothing to press
+    if message.next_attempt_at is not None:
+        view.next_iso, view.next_text = display.exact_time(message.next_attempt_at, zone, months)
+    view.retry_label = "Retry now"
+    return True
 
 
 @dataclass
@@ -251,9 +318,7 @@ def order_summary(card: selectors.SidebarOrder, *, zone: tzinfo) -> OrderCard:
     lines = list(order.lines.all())
     counted: dict[str, int] = {}
     for line in lines:
-        name = line.product_name or line.sku_name or "Item"
-        if line.sku_name and line.product_name:
-            name = f"{line.product_name} ({line.sku_name})"
+        name = display.line_label(line.product_name, line.sku_name)
         counted[name] = counted.get(name, 0) + 1  # one line per unit
     items = [(count, name) for name, count in counted.items()]
     total = money(order.total_amount, order.currency)
@@ -314,6 +379,29 @@ class ListState:
     @property
     def folder_label(self) -> str:
         return selectors.FOLDERS[self.filters.folder]
+
+    @property
+    def mixed_statuses(self) -> bool:
+        """Whether the rows need their status: not in a folder of one status."""
+        return self.filters.folder not in TicketStatus.values
+
+    @property
+    def empty_title(self) -> str:
+        title, _ = EMPTY_FOLDERS.get(
+            self.filters.folder, (f"No tickets in {self.folder_label}", "")
+        )
+        if self.filters.assignee is not None and self.filters.folder != "mine":
+            title = f"{title} assigned to {self.filters.assignee.user.display_name}"
+        if self.filters.store is not None:
+            title = f"{title} in {self.filters.store.name}"
+        return title
+
+    @property
+    def empty_hint(self) -> str:
+        _, hint = EMPTY_FOLDERS.get(self.filters.folder, ("", "Pick another folder."))
+        if self.filters.store is not None or self.filters.assignee is not None:
+            return "Clear the store or assignee filter to see more."
+        return hint
 
 
 def _list_form(request: HttpRequest) -> ListFilterForm:
@@ -443,17 +531,55 @@ def _mailbox_context(
             for key, label in selectors.FOLDERS.items()
         ]
         context["store_links"] = [
-            (store, _href(folder=filters.folder, store=store.public_id)) for store in stores
+            (
+                store,
+                _href(folder=filters.folder, store=store.public_id),
+                display.store_hue(store.name),
+            )
+            for store in stores
         ]
         context["all_stores_href"] = _href(folder=filters.folder)
     if rows:
         context["rows"] = _ticket_rows(request, state, selected=selected)
-        context["teammates"] = list(
+        teammates = list(
             Membership.objects.filter(tenant=membership.tenant)
             .select_related("user")
             .only("public_id", "user__first_name", "user__last_name", "user__email")
             .order_by("user__first_name", "user__last_name", "user__email")
         )
+        context["teammates"] = teammates
+        chosen = filters.assignee.pk if filters.assignee is not None else None
+        keep = {
+            "folder": filters.folder,
+            "store": store_id,
+            "q": filters.search,
+            "sort": filters.sort,
+        }
+        context["assignee_links"] = [
+            ("Anyone", _href(**keep), chosen is None),
+            *(
+                (
+                    teammate.user.display_name + (" (me)" if teammate.pk == membership.pk else ""),
+                    _href(**keep, assignee=teammate.public_id),
+                    teammate.pk == chosen,
+                )
+                for teammate in teammates
+            ),
+        ]
+        context["assignee_current"] = next(
+            (label for label, _, current in context["assignee_links"] if current), "Anyone"
+        )
+        assignee_id = filters.assignee.public_id if filters.assignee is not None else ""
+        sort = filters.sort
+        context["sort_links"] = (
+            []
+            if filters.folder in selectors.DUE_FOLDERS  # always most urgent first
+            else [
+                (label, _href(**{**keep, "assignee": assignee_id, "sort": key}), key == sort)
+                for key, label in selectors.SORTS.items()
+            ]
+        )
+        context["sort_current"] = selectors.SORTS.get(filters.sort, "")
     return context
 
 
@@ -521,9 +647,24 @@ def _ticket_context(
     zone = _tenant_zone(tenant)
     entries = entry_views(thread, conversation=conversation, zone=zone)
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
+    list_query = _list_query(request)
+    now = timezone.now()
+    max_chars = capabilities_for(conversation.store.platform).text_max_chars
     return {
         "conversation": conversation,
-        "sla_badges": sla_display.ticket_badges(conversation, now=timezone.now(), zone=zone),
+        "sla_badges": sla_display.ticket_badges(conversation, now=now, zone=zone),
+        "sla_soonest": _soonest_clock(conversation, now=now, zone=zone),
+        "buyer": (
+            display.buyer_identity(
+                conversation.customer.store_id, conversation.customer.buyer_user_id
+            )
+            if conversation.customer is not None
+            else display.NO_BUYER_IDENTITY
+        ),
+        "store_hue": display.store_hue(conversation.store.name),
+        "back_href": reverse("mailbox") + (f"?{list_query}" if list_query else ""),
+        "status_choices": STATUS_CHOICES,
+        "sidebar_tabs": SIDEBAR_TABS,
         "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
         "entries": entries,
         "hidden_count": hidden,
@@ -533,13 +674,26 @@ def _ticket_context(
         "members": selectors.assignable_members(tenant=tenant, conversation=conversation),
         "me": membership,
         "composer": composer or ComposerForm(initial={"mode": ComposerForm.MODE_REPLY}),
-        "max_chars": capabilities_for(conversation.store.platform).text_max_chars,
+        "max_chars": max_chars,
+        "near_chars": int(max_chars * NEAR_SHARE),
         "orders": [order_summary(card, zone=zone) for card in sidebar_orders],
         "order_search": order_search,
         "snippets": list(Snippet.objects.filter(tenant=tenant).order_by("title")),
         "snippet_error": snippet_error,
         "poll_seconds": POLL_SECONDS,
     }
+
+
+def _soonest_clock(conversation: Conversation, *, now: Any, zone: tzinfo) -> str:
+    """The SLA clock that falls due first, as one badge for the ticket bar (every clock is in
+    the More menu)."""
+    due = sla_display.soonest(
+        platform_due_at=conversation.platform_due_at,
+        sla_reply_due_at=conversation.sla_reply_due_at,
+        sla_resolution_due_at=conversation.sla_resolution_due_at,
+        first_response_at=conversation.first_response_at,
+    )
+    return sla_display.badge(due, now=now, zone=zone) if due is not None else ""
 
 
 def _ticket_page(
@@ -575,8 +729,11 @@ def ticket_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     snippet_error = ""
     if "snippet" in request.GET:
         # Without JavaScript the snippet picker is a GET form: its text lands in the composer.
-        text, snippet_error = _snippet_text(request, conversation)
-        composer = ComposerForm(initial={"mode": ComposerForm.MODE_REPLY, "text": text})
+        answer = _snippet_text(request, conversation)
+        snippet_error = answer.error
+        if answer.choices is not None:
+            snippet_error = f"{answer.question} Choose it under Order."
+        composer = ComposerForm(initial={"mode": ComposerForm.MODE_REPLY, "text": answer.text})
     return _ticket_page(request, conversation, composer=composer, snippet_error=snippet_error)
 
 
@@ -777,27 +934,79 @@ def ticket_orders(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return _ticket_page(request, conversation, order_search=search)
 
 
-def _snippet_text(request: HttpRequest, conversation: Conversation) -> tuple[str, str]:
-    """(rendered text, "") or ("", the snippet's error in plain words)."""
+@dataclass
+class SnippetAnswer:
+    """What inserting a snippet comes to: its text, a reason it cannot be used, or — a snippet
+    about an order on a ticket whose buyer has several and none or many linked — the question
+    which order, with the buyer's orders to choose from (linked first)."""
+
+    text: str = ""
+    error: str = ""
+    question: str = ""
+    choices: list[dict[str, Any]] | None = None
+
+
+def _order_choice(card: selectors.SidebarOrder, zone: tzinfo) -> dict[str, Any]:
+    order = card.order
+    parts = [order.status_label, display.exact_day(order.placed_at, zone)[1]]
+    total = money(order.total_amount, order.currency)
+    if total:
+        parts.append(total)
+    if card.linked:
+        parts.append("linked to this ticket")
+    return {
+        "id": str(order.public_id),
+        "external_id": order.external_id,
+        "label": " · ".join(part for part in parts if part),
+        "linked": card.linked,
+    }
+
+
+def _snippet_text(request: HttpRequest, conversation: Conversation) -> SnippetAnswer:
     form = SnippetPickForm(request.GET or request.POST)
     if not form.is_valid():
-        return "", "Pick a snippet."
+        return SnippetAnswer(error="Pick a snippet.")
     tenant = request.tenant  # type: ignore[attr-defined]
     snippet = Snippet.objects.filter(tenant=tenant, public_id=form.cleaned_data["snippet"]).first()
     if snippet is None:
         raise Http404("No such snippet.")
-    order = None
-    if form.cleaned_data.get("order"):
-        order = next(
-            (
-                card.order
-                for card in selectors.ticket_orders(tenant=tenant, conversation=conversation)
-                if card.order.public_id == form.cleaned_data["order"]
-            ),
-            None,
+    try:
+        needs_order = any(
+            name.startswith("order.") for name in snippets.placeholders_of(snippet.body)
         )
-        if order is None:
-            raise Http404("No such order for this ticket.")
+    except snippets.SnippetError as error:
+        return SnippetAnswer(error=f"The snippet “{snippet.title}” could not be used: {error}")
+    order = None
+    if form.cleaned_data.get("order") or needs_order:
+        cards = selectors.ticket_orders(tenant=tenant, conversation=conversation)
+        wanted = form.cleaned_data.get("order")
+        if wanted:
+            order = next((card.order for card in cards if card.order.public_id == wanted), None)
+            if order is None:
+                raise Http404("No such order for this ticket.")
+        else:
+            # The ticket's one linked order; else the buyer's only order; else ask.
+            linked = [card for card in cards if card.linked]
+            chosen = linked if len(linked) == 1 else cards if len(cards) == 1 else []
+            if chosen:
+                order = chosen[0].order
+            elif not cards:
+                return SnippetAnswer(
+                    error=(
+                        f"The snippet “{snippet.title}” uses order details, and this buyer has "
+                        f"no orders in {conversation.store.name} yet. Find the order by its id "
+                        "in the Orders tab, or write the details yourself."
+                    )
+                )
+            else:
+                zone = _tenant_zone(tenant)
+                return SnippetAnswer(
+                    question=(
+                        f"“{snippet.title}” is about an order. This buyer has {len(cards)}: "
+                        "which one?"
+                    ),
+                    choices=[_order_choice(card, zone) for card in cards],
+                )
     try:
         context = snippets.snippet_context(
             tenant=tenant,
@@ -808,16 +1017,19 @@ def _snippet_text(request: HttpRequest, conversation: Conversation) -> tuple[str
         )
         text = snippets.render(snippet.body, context)
     except snippets.SnippetError as error:
-        return "", f"The snippet “{snippet.title}” could not be used: {error}"
-    return text, ""
+        return SnippetAnswer(error=f"The snippet “{snippet.title}” could not be used: {error}")
+    return SnippetAnswer(text=text)
 
 
 @tenant_required
 @require_GET
 def snippet_insert(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """The composer's snippet picker: the rendered text to insert for editing, or the error."""
+    """The composer's snippet picker: the rendered text to insert for editing, the error, or
+    which of the buyer's orders the snippet is about (`question` and `orders`)."""
     conversation = _conversation(request, public_id)
-    text, error = _snippet_text(request, conversation)
-    if error:
-        return JsonResponse({"error": error}, status=400)
-    return JsonResponse({"text": text})
+    answer = _snippet_text(request, conversation)
+    if answer.error:
+        return JsonResponse({"error": answer.error}, status=400)
+    if answer.choices is not None:
+        return JsonResponse({"question": answer.question, "orders": answer.choices})
+    return JsonResponse({"text": answer.text})

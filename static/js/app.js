@@ -314,14 +314,34 @@
   var DAY = 24 * HOUR;
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-  /* "just now", "4m ago", "3h ago", "2d ago", "in 6d"; older than a week: "12 Sep" (or "12 Sep 2024").
+  /* The day a <time datetime> names, as written: the server writes every time in the
+   * organisation's zone with its offset ("2026-10-24T23:00:00-07:00"), so the date part is that
+   * zone's day, whatever the browser's zone. [year, month 1-12, day] or null. */
+  function writtenDay(iso) {
+    var match = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
+    return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : null;
+  }
+
+  /* The year it is now in the zone of `iso` (its offset), so "12 Sep" and "12 Sep 2025" are
+   * decided in the organisation's zone too. */
+  function yearThere(iso, now) {
+    var match = /([+-])(\d{2}):(\d{2})$/.exec(iso || "");
+    var offset = match ? (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+    return new Date(now + offset * MINUTE).getUTCFullYear();
+  }
+
+  /* "just now", "4m ago", "3h ago", "2d ago", "in 6d"; older than a week: "12 Sep" (or
+   * "12 Sep 2024"), the day in the organisation's zone, as the exact time in the tooltip says.
    * With short=true (dense lists): "now", "4m", "3h", "2d". */
-  function relativeTime(date, now, short) {
+  function relativeTime(date, now, short, iso) {
     var diff = now - date;
     var future = diff < 0;
     var abs = Math.abs(diff);
     var text;
     if (abs < MINUTE) {
+      if (future) {
+        return short ? "<1m" : "in under a minute";
+      }
       return short ? "now" : "just now";
     }
     // Past times round down ("59m ago" until the hour is full); future ones to the nearest unit, so
@@ -334,8 +354,12 @@
     } else if (abs < 7.5 * DAY) {
       text = count(abs / DAY) + "d";
     } else {
-      var label = date.getDate() + " " + MONTHS[date.getMonth()];
-      return date.getFullYear() === new Date(now).getFullYear() ? label : label + " " + date.getFullYear();
+      var day = writtenDay(iso);
+      if (!day) {
+        day = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+      }
+      var label = day[2] + " " + MONTHS[day[1] - 1];
+      return day[0] === yearThere(iso, now) ? label : label + " " + day[0];
     }
     if (short) {
       return text;
@@ -346,7 +370,8 @@
   function updateTimes(root) {
     var now = Date.now();
     root.querySelectorAll("time[datetime]:not([data-absolute])").forEach(function (element) {
-      var date = new Date(element.getAttribute("datetime"));
+      var iso = element.getAttribute("datetime");
+      var date = new Date(iso);
       if (isNaN(date.getTime())) {
         return;
       }
@@ -356,7 +381,12 @@
         element.setAttribute("data-exact", exact);
         element.setAttribute("title", exact);
       }
-      element.textContent = relativeTime(date, now, element.getAttribute("data-relative") === "short");
+      element.textContent = relativeTime(
+        date,
+        now,
+        element.getAttribute("data-relative") === "short",
+        iso
+      );
     });
   }
 
@@ -413,6 +443,127 @@
     }
   });
 
+  // --- Tabs (role="tablist") -------------------------------------------------------------------
+  //
+  // A click or the arrow keys pick a tab; its panel (aria-controls) gets .is-active, the others
+  // are hidden by the stylesheet. A tab with data-tab-key is remembered for the page's session,
+  // so the workbench keeps the agent's tab from ticket to ticket.
+
+  function tabKeyName(tablist) {
+    return "sellerdesk.tab." + (tablist.getAttribute("aria-label") || "tabs");
+  }
+
+  function selectTab(tab, focus) {
+    var tablist = tab.closest("[role=tablist]");
+    if (!tablist) {
+      return;
+    }
+    tablist.querySelectorAll("[role=tab]").forEach(function (other) {
+      var chosen = other === tab;
+      other.setAttribute("aria-selected", chosen ? "true" : "false");
+      other.setAttribute("tabindex", chosen ? "0" : "-1");
+      var panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel && panel.getAttribute("role") === "tabpanel") {
+        panel.classList.toggle("is-active", chosen);
+      }
+    });
+    if (focus) {
+      tab.focus();
+    }
+    var key = tab.getAttribute("data-tab-key");
+    if (key) {
+      try {
+        window.sessionStorage.setItem(tabKeyName(tablist), key);
+      } catch (error) {
+        // Storage refused (private mode): the tab is simply not remembered.
+      }
+    }
+  }
+
+  function restoreTabs(root) {
+    root.querySelectorAll("[role=tablist]").forEach(function (tablist) {
+      var key = null;
+      try {
+        key = window.sessionStorage.getItem(tabKeyName(tablist));
+      } catch (error) {
+        key = null;
+      }
+      var tab = key && tablist.querySelector('[role=tab][data-tab-key="' + key + '"]');
+      if (tab && tab.getAttribute("aria-selected") !== "true") {
+        selectTab(tab, false);
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest("[role=tablist] [role=tab]");
+    if (tab && tab.hasAttribute("aria-controls") && document.getElementById(tab.getAttribute("aria-controls"))) {
+      selectTab(tab, false);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest("[role=tablist] [role=tab]");
+    if (!tab) {
+      return;
+    }
+    var tabs = Array.prototype.slice.call(tab.closest("[role=tablist]").querySelectorAll("[role=tab]"));
+    var index = tabs.indexOf(tab);
+    var next = null;
+    if (event.key === "ArrowRight") {
+      next = tabs[(index + 1) % tabs.length];
+    } else if (event.key === "ArrowLeft") {
+      next = tabs[(index - 1 + tabs.length) % tabs.length];
+    } else if (event.key === "Home") {
+      next = tabs[0];
+    } else if (event.key === "End") {
+      next = tabs[tabs.length - 1];
+    }
+    if (next) {
+      event.preventDefault();
+      if (next.hasAttribute("aria-controls") && document.getElementById(next.getAttribute("aria-controls"))) {
+        selectTab(next, true);
+      } else {
+        next.focus();
+      }
+    }
+  });
+
+  // --- Menus from the keyboard ------------------------------------------------------------------
+  //
+  // <details class="menu"> opens with Enter or Space already; here ArrowDown on its summary opens
+  // it at the first item, and the arrows move between the items of an open menu.
+
+  function menuItems(menu) {
+    return Array.prototype.slice.call(
+      menu.querySelectorAll(".menu-panel .menu-item:not([hidden])")
+    ).filter(function (item) {
+      return item.offsetParent !== null;
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") {
+      return;
+    }
+    var menu = event.target.closest && event.target.closest("details.menu");
+    if (!menu || isTypingTarget(event.target)) {
+      return;
+    }
+    event.preventDefault();
+    if (!menu.open) {
+      menu.open = true;
+    }
+    var items = menuItems(menu);
+    if (!items.length) {
+      return;
+    }
+    var index = items.indexOf(document.activeElement);
+    var step = event.key === "ArrowDown" ? 1 : -1;
+    var next = index === -1 ? (step === 1 ? 0 : items.length - 1) : (index + step + items.length) % items.length;
+    items[next].focus();
+  });
+
   // --- Start-up and HTMX swaps ----------------------------------------------------------------
 
   function enhance(root) {
@@ -428,10 +579,14 @@
     });
     enhanceMessages(root);
     updateTimes(root);
+    restoreTabs(root);
   }
 
+  // Set at once (this script is deferred: it runs before DOMContentLoaded), so what the
+  // stylesheet hides only with JavaScript (inactive tab panels) does not flash first.
+  document.documentElement.classList.add("js");
+
   document.addEventListener("DOMContentLoaded", function () {
-    document.documentElement.classList.add("js");
     enhance(document);
     // Relative times drift; refresh them every minute (bounded work: only <time> elements).
     setInterval(function () {

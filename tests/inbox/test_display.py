@@ -164,7 +164,8 @@ def test_a_long_text_preview_is_cut_to_the_field():
 # --- A ticket as a row of the list ---------------------------------------------------------------
 
 FILTERS = Template(
-    '{% load tz %}{% timezone zone %}{{ at|date:"c" }}|{{ at|date:"j M Y, H:i" }}{% endtimezone %}'
+    '{% load tz %}{% timezone zone %}{{ at|date:"c" }}|{{ at|date:"j M Y, H:i T" }}'
+    "{% endtimezone %}"
 )
 
 
@@ -187,6 +188,34 @@ def test_a_rows_time_is_what_the_date_filters_printed(moment, zone):
 def test_the_buyer_label_is_the_customers_own():
     customer = Customer(store_id=42, buyer_user_id="7494560000000000123")
     assert display.buyer_label(42, "7494560000000000123") == customer.display_name
+
+
+def test_buyers_are_told_apart_by_a_code_and_a_colour_from_their_id():
+    identities = [display.buyer_identity(7, f"70214368104682{n:05d}") for n in range(60)]
+    # The same buyer always looks the same; another store's buyer with the same id does not.
+    assert display.buyer_identity(7, "7021436810468200000") == identities[0]
+    assert display.buyer_identity(8, "7021436810468200000") != identities[0]
+    assert len({identity.short for identity in identities}) == 60
+    assert len({identity.hue for identity in identities}) == display.HUES  # every colour used
+    first = identities[0]
+    code = first.label.removeprefix("TikTok Shop Customer ").removesuffix("…")
+    assert (first.short, first.initials) == (f"Customer {code}", code[:2].upper())
+    assert display.buyer_identity(None, None) == display.NO_BUYER_IDENTITY
+
+
+@pytest.mark.parametrize(
+    ("product", "variant", "label"),
+    [
+        ("Vitamin C Sheet Masks (5 pack)", "5 pack", "Vitamin C Sheet Masks (5 pack)"),
+        ("Ceramic Mug", "White", "Ceramic Mug (White)"),
+        ("Ceramic Mug", "", "Ceramic Mug"),
+        ("", "Red", "Red"),
+        ("Socks - RED", "red", "Socks - RED"),
+        ("", "", "Item"),
+    ],
+)
+def test_a_line_names_its_variant_once(product, variant, label):
+    assert display.line_label(product, variant) == label
 
 
 def list_ticket(**values) -> ListTicket:
@@ -252,8 +281,17 @@ def test_ticket_rows_make_every_string_a_row_prints():
     assert first.dom_id == "ticket-8f0e4a52-1111-4e6b-9c7a-2b1f0c6d9e01"
     assert first.href == "/mailbox/8f0e4a52-1111-4e6b-9c7a-2b1f0c6d9e01/?folder=all"
     assert (first.unread_count, first.current, first.assigned) == (2, False, False)
-    assert first.buyer == Customer(store_id=3, buyer_user_id="7021436810000000001").display_name
-    assert (first.at_iso, first.at_text) == ("2026-09-12T09:00:00+01:00", "12 Sep 2026, 09:00")
+    label = Customer(store_id=3, buyer_user_id="7021436810000000001").display_name
+    code = label.removeprefix("TikTok Shop Customer ").removesuffix("…")
+    assert first.buyer == label
+    assert (first.buyer_short, first.buyer_initials) == (f"Customer {code}", code[:2].upper())
+    assert 0 <= first.buyer_hue < display.HUES
+    assert first.store_hue == display.store_hue("Acme US")
+    assert first.badges == ()
+    assert (first.at_iso, first.at_text) == (
+        "2026-09-12T09:00:00+01:00",
+        "12 Sep 2026, 09:00 BST",
+    )
     assert first.preview == "Where is my parcel?"
     assert (first.pill, first.status, first.number) == ("pill-open", "Open", 12)
     assert (first.store_name, first.market) == ("Acme US", "us")
@@ -261,7 +299,11 @@ def test_ticket_rows_make_every_string_a_row_prints():
     assert second.preview == "You: It ships today."
     assert (second.pill, second.status) == ("pill-pending", "Pending")
     assert (second.assignee_name, second.assignee_initials) == (named.display_name, "DA")
-    assert third.buyer == "TikTok Shop Customer"
+    assert (third.buyer, third.buyer_short, third.buyer_initials) == (
+        "TikTok Shop Customer",
+        "Customer",
+        "?",
+    )
     assert third.preview == "No messages yet"
     assert (third.pill, third.status) == ("pill-solved", "Solved")
     assert (third.assignee_name, third.assignee_initials) == (unnamed.display_name, "SA")

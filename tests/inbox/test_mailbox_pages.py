@@ -130,7 +130,10 @@ def test_list_page_shows_rows_newest_first_with_unread_marker_and_counts(
     assert 'title="2 unread"' in page
     assert "Where is my parcel?" in page
     assert "You: Thanks, all good" in page
-    assert f'title="Assigned to {owner.display_name}">{owner.initials}</span>' in page
+    assert (
+        f'title="Assigned to {owner.display_name}"><span aria-hidden="true">{owner.initials}'
+        f'</span><span class="visually-hidden">Assigned to {owner.display_name}</span>' in page
+    )
     assert '<span class="folder-count" data-count="open">2</span>' in page
     assert '<span class="folder-count" data-count="solved">1</span>' in page
     assert '<span class="folder-count" data-count="all">3</span>' in page
@@ -312,11 +315,17 @@ def test_ticket_page_renders_each_kind_of_entry_in_the_tenants_zone(
 
     assert response.status_code == 200
     page = html(response)
-    assert f"#{conversation.number}</span> {conversation.customer.display_name}" in page
+    label = conversation.customer.display_name
+    code = label.removeprefix("TikTok Shop Customer ").removesuffix("…")
+    assert (
+        f'<h2 title="{label}"><span class="ticket-buyer">Customer {code}</span>'
+        f'<span class="visually-hidden"> ({label})</span></h2>' in page
+    )
+    assert f'<span class="ticket-number">#{conversation.number}</span>' in page
     assert '<div class="bubble bubble-buyer"' in page
     assert '<p class="bubble-text">Where is my order?</p>' in page
     # 08:00 UTC on 12 Sep 2026 is 09:00 in London (summer time).
-    assert 'datetime="2026-09-12T09:00:00+01:00">12 Sep 2026, 09:00</time>' in page
+    assert 'datetime="2026-09-12T09:00:00+01:00">12 Sep 2026, 09:00 BST</time>' in page
     assert (
         '<img class="thread-image" src="https://p16.tiktokcdn.test/photo.jpeg" '
         'alt="Image from the buyer" loading="lazy">' in page
@@ -433,11 +442,8 @@ def test_htmx_navigation_swaps_only_the_pane_that_changes(owner_client, store):
     panes = html(owner_client.get(ticket_url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="thread-pane"))
     assert panes.lstrip().startswith('<section id="thread-pane"')
     assert "Is it in stock?" in panes
-    assert (
-        'id="sidebar" class="mailbox-sidebar" aria-label="Buyer\'s orders" hx-swap-oob="true"'
-        in panes
-    )
-    assert "mailbox-rail" not in panes and "<html" not in panes
+    assert 'id="sidebar" class="mailbox-sidebar" aria-label="Workbench" hx-swap-oob="true"' in panes
+    assert 'id="mailbox-rail"' not in panes and "<html" not in panes
 
     rows = html(
         owner_client.get(
@@ -476,10 +482,13 @@ def test_the_assignee_filter_lists_teammates_and_keeps_the_choice(tenant, owner_
     teammate = member(tenant, Role.AGENT)
     theirs = ticket(store, assignee=teammate.user)
     page = html(owner_client.get(reverse("mailbox"), {"assignee": str(teammate.public_id)}))
+    # The filter menu names the choice and links to every teammate, the choice marked.
     assert (
-        f'<option value="{teammate.public_id}" selected>{teammate.user.display_name}</option>'
-        in page
+        f'aria-label="Filter and order: {teammate.user.display_name}">' in page
+        and f'href="/mailbox/?folder=open&amp;assignee={teammate.public_id}"' in page
     )
+    chosen = page.split(f'assignee={teammate.public_id}"')[2].split("</a>")[0]
+    assert 'aria-current="true"' in chosen
     assert f'id="ticket-{theirs.public_id}"' in page
     assert page.count('class="ticket-row') == 1
 
@@ -523,7 +532,9 @@ def test_a_ticket_opened_by_url_draws_no_rows_but_a_list_pane_that_loads_itself(
         'aria-busy="true" data-lazy-list\n'
         f'         hx-get="{list_url}" hx-trigger="load" hx-swap="outerHTML">'
     )
-    assert '<h1 id="list-title">Pending · Acme US</h1>' in page
+    assert (
+        '<h1 id="list-title">Pending <span class="list-title-store">· Acme US</span></h1>' in page
+    )
     assert (
         f'<noscript><div class="pane-body list-fallback"><a class="btn btn-secondary btn-sm" '
         f'href="{list_url}">Show the conversation list</a></div></noscript>'
@@ -561,7 +572,7 @@ def test_the_list_pane_a_ticket_page_loads_highlights_its_row(owner_client, stor
     assert f'hx-get="/mailbox/poll/?v={version}"' in pane
     assert "selected=" not in pane
     # The page drew the rail: the pane does not draw it again.
-    assert "mailbox-rail" not in pane and "<html" not in pane
+    assert 'id="mailbox-rail"' not in pane and "<html" not in pane
 
 
 def test_the_list_with_a_selected_ticket_without_htmx_is_the_whole_mailbox(owner_client, store):

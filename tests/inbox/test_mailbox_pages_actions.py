@@ -5,6 +5,7 @@ tenant's 404 on every mailbox URL."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -34,6 +35,7 @@ from tests.factories_inbox import (
     SnippetFactory,
 )
 from tests.factories_marketplaces import (
+    BASE_TIME,
     OrderFactory,
     OrderLineFactory,
     ReturnFactory,
@@ -175,10 +177,7 @@ def test_send_and_pending_queues_the_reply_and_shows_it_at_once(
     assert '<p class="bubble-text">It ships today.</p>' in page
     assert '<span class="delivery delivery-queued">Queued</span>' in page
     assert "></textarea>" in page  # the composer is emptied after a send
-    assert (
-        'id="sidebar" class="mailbox-sidebar" aria-label="Buyer\'s orders" hx-swap-oob="true"'
-        in page
-    )
+    assert 'id="sidebar" class="mailbox-sidebar" aria-label="Workbench" hx-swap-oob="true"' in page
 
 
 def test_a_reply_with_an_image_only_is_queued_with_the_attachment(
@@ -256,9 +255,9 @@ def test_assigning_to_an_agent_who_does_not_serve_the_store_is_404(
     conversation.refresh_from_db()
     assert conversation.assignee is None
     page = html(owner_client.get(reverse("ticket_detail", args=[conversation.public_id])))
-    picker = page.split('id="ticket-assignee"')[1].split("</select>")[0]
+    picker = page.split('class="menu assignee-menu"')[1].split("</details>")[0]
     assert f'value="{limited.public_id}"' not in picker
-    assert "(me)</option>" in picker
+    assert picker.count(" (me)<") == 1
 
 
 def test_retry_puts_a_failed_reply_back_in_the_queue(
@@ -405,7 +404,7 @@ def test_sidebar_lists_linked_orders_first_with_details_and_insert_text(
     assert '<span class="money">$59.95</span>' in sidebar
     assert "<dt>Ship to</dt><dd>Austin, Texas, 78701, US</dd>" in sidebar
     assert "<dt>Delivery</dt><dd>Standard shipping</dd>" in sidebar
-    assert 'USPS <span class="order-id">9400111899223197428490' in sidebar
+    assert 'USPS<span class="order-id tracking-id">9400111899223197428490' in sidebar
     assert "<dt>Return / refund</dt><dd>Request pending — Wrong size<br>Socks</dd>" in sidebar
     assert (
         f'data-insert="Order 576461413038700001 · Awaiting shipment · 2 {TIMES} Socks, '
@@ -454,8 +453,9 @@ def test_snippet_is_rendered_with_the_chosen_order_for_the_composer(
         url, {"snippet": str(snippet.public_id), "order": str(order.public_id)}
     )
     assert response.status_code == 200
+    # The buyer reads "Hi there", never the masked label agents see.
     assert response.json() == {
-        "text": f"Hi {conversation.customer.display_name}, order 576461413038733333 (Mug, $12.00) "
+        "text": "Hi there, order 576461413038733333 (Mug, $12.00) "
         "is Awaiting shipment. Dana at Acme US"
     }
     # Without JavaScript the picker is a GET form whose text lands in the composer.
@@ -470,12 +470,76 @@ def test_snippet_is_rendered_with_the_chosen_order_for_the_composer(
         in page
     )
 
-    missing_order = owner_client.get(url, {"snippet": str(snippet.public_id)})
-    assert missing_order.status_code == 400
-    assert missing_order.json() == {
-        "error": f"The snippet “{snippet.title}” could not be used: "
-        "This snippet uses order details: pick an order first."
+    # No order chosen: the buyer's only order is the one meant.
+    only_order = owner_client.get(url, {"snippet": str(snippet.public_id)})
+    assert only_order.status_code == 200
+    assert only_order.json()["text"].startswith("Hi there, order 576461413038733333 (Mug")
+
+
+def test_a_snippet_about_an_order_uses_the_linked_one_or_asks_which(
+    tenant, owner_client, store, conversation
+):
+    snippet = SnippetFactory(tenant=tenant, title="Tracking", body="Order {{ order.id }}.")
+    url = reverse("snippet_insert", args=[conversation.public_id])
+    ask = {"snippet": str(snippet.public_id)}
+
+    # No orders at all: said plainly.
+    none = owner_client.get(url, ask)
+    assert none.status_code == 400
+    assert none.json() == {
+        "error": "The snippet “Tracking” uses order details, and this buyer has no orders in "
+        "Acme US yet. Find the order by its id in the Orders tab, or write the details yourself."
     }
+
+    buyer = conversation.customer.buyer_user_id
+    older = OrderFactory(
+        store=store,
+        buyer_user_id=buyer,
+        external_id="576461413038700001",
+        placed_at=BASE_TIME,
+        total_amount=Decimal("10.00"),
+    )
+    newer = OrderFactory(
+        store=store,
+        buyer_user_id=buyer,
+        external_id="576461413038700002",
+        placed_at=BASE_TIME + timedelta(days=1),
+        total_amount=Decimal("20.00"),
+    )
+    # Two orders, none linked: which one?
+    question = owner_client.get(url, ask)
+    assert question.status_code == 200
+    assert question.json() == {
+        "question": "“Tracking” is about an order. This buyer has 2: which one?",
+        "orders": [
+            {
+                "id": str(newer.public_id),
+                "external_id": "576461413038700002",
+                "label": "Awaiting shipment · 13 Sep 2026 · $20.00",
+                "linked": False,
+            },
+            {
+                "id": str(older.public_id),
+                "external_id": "576461413038700001",
+                "label": "Awaiting shipment · 12 Sep 2026 · $10.00",
+                "linked": False,
+            },
+        ],
+    }
+    # The answer: that order.
+    chosen = owner_client.get(url, {**ask, "order": str(older.public_id)})
+    assert chosen.json() == {"text": "Order 576461413038700001."}
+    # One of them linked to the ticket: that one, without asking.
+    ConversationOrderFactory(conversation=conversation, order=older)
+    linked = owner_client.get(url, ask)
+    assert linked.json() == {"text": "Order 576461413038700001."}
+    # Without JavaScript, the question shows next to the picker's order choice.
+    ConversationOrderFactory(conversation=conversation, order=newer)
+    page = html(owner_client.get(reverse("ticket_detail", args=[conversation.public_id]), ask))
+    assert (
+        '<p class="form-error" role="alert">“Tracking” is about an order. This buyer has 2: '
+        "which one? Choose it under Order.</p>"
+    ) in page
 
 
 def test_snippet_of_another_tenant_or_order_of_another_store_is_404(

@@ -90,7 +90,8 @@ def test_rendering_fills_every_placeholder_exactly(owner_membership, ticket, ord
         membership=owner_membership, snippet=snippet, conversation=ticket, order=order
     )
     assert text == (
-        f"Hi {ticket.customer.display_name}, order 576469260282336209 (2 \u00d7 Socks, Mug, "
+        # The buyer reads "Hi there", never the masked label agents see.
+        "Hi there, order 576469260282336209 (2 \u00d7 Socks, Mug, "
         "$1,234.50) is In transit since Nov 2, 2026: USPS 9400111899223344556677, Standard "
         "shipping. Olivia / Olivia Owner, Sunrise Outfitters"
     )
