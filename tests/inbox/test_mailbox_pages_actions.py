@@ -284,6 +284,48 @@ def test_retry_puts_a_failed_reply_back_in_the_queue(
     assert "This reply is not waiting for a retry." in html(again)
 
 
+def test_a_reply_waiting_for_its_next_attempt_says_why_and_when_and_can_go_at_once(
+    tenant, owner_client, owner, conversation, settings, django_capture_on_commit_callbacks
+):
+    settings.INBOX_SEND_MAX_ATTEMPTS = 8
+    tenant.time_zone = "Europe/London"
+    tenant.save()
+    retrying = OutboxMessageFactory(
+        conversation=conversation,
+        author=owner,
+        delivery_status=DeliveryStatus.QUEUED,
+        attempts=3,
+        failure_reason="Retrying: TikTok Shop is not answering (HTTP 503).",
+        next_attempt_at=BASE_TIME + timedelta(minutes=5),
+    )
+    retry_url = reverse("reply_retry", args=[conversation.public_id, retrying.public_id])
+
+    page = html(owner_client.get(reverse("ticket_detail", args=[conversation.public_id])))
+    assert '<span class="delivery delivery-queued">Not sent yet</span>' in page
+    assert (
+        "<p>TikTok Shop is not answering (HTTP 503). Attempt 3 of 8 did not go through. "
+        'Next try <time datetime="2026-09-12T09:05:00+01:00">12 Sep 2026, 09:05 BST</time>.</p>'
+    ) in page
+    assert f'hx-post="{retry_url}"' in page
+    assert '<button type="submit" class="btn btn-sm">Retry now</button>' in page
+
+    # Retry now: due at once, its attempts so far still counted, sent by a task after commit.
+    retrying.next_attempt_at = timezone.now() + timedelta(minutes=5)
+    retrying.save()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = owner_client.post(retry_url, **HX)
+    assert response.status_code == 200
+    retrying.refresh_from_db()
+    assert retrying.delivery_status == DeliveryStatus.QUEUED
+    assert retrying.attempts == 3
+    assert retrying.next_attempt_at <= timezone.now()
+    assert len(callbacks) == 1
+    # Due already: nothing to hurry.
+    again = owner_client.post(retry_url, **HX)
+    assert again.status_code == 400
+    assert "This reply is not waiting for a retry." in html(again)
+
+
 # --- Live updates -------------------------------------------------------------------------------
 
 
