@@ -76,6 +76,9 @@ def build_world(tenant: Tenant) -> World:
             last_message_from_buyer=n % 5 != 1,
             unread_count=1 if n % 4 == 0 else 0,
             assignee=members[n % 2].user if n % 3 == 0 else None,
+            # SLA clocks on some: their badges must fit the row too.
+            platform_due_at=now + timedelta(hours=(n % 5) - 2) if n % 2 == 0 else None,
+            sla_due_at=now + timedelta(hours=(n % 5) - 2) if n % 2 == 0 else None,
         )
     ticket = ConversationFactory(
         store=us,
@@ -84,6 +87,9 @@ def build_world(tenant: Tenant) -> World:
         last_message_preview="Where is my order? It has been a week.",
         last_message_from_buyer=True,
         assignee=members[0].user,
+        platform_due_at=now + timedelta(hours=20),
+        sla_reply_due_at=now - timedelta(minutes=12),
+        sla_due_at=now - timedelta(minutes=12),
     )
     buyer = ticket.customer.buyer_user_id
     linked = OrderFactory(
