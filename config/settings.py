@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "csp",
     "tenants",
     "marketplaces",
     "orders",
@@ -100,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "tenants.middleware.TenantMiddleware",
 ]
 
@@ -328,6 +331,27 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     # Behind a TLS-terminating proxy (docker-compose, a load balancer).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+# Content-Security-Policy (django-csp) on every response: scripts and styles only from our own
+# static files (no inline <script>/<style>, no style="" attributes, no eval: HTMX runs with
+# allowEval off and its indicator styles in app.css, see base.html), images also from https (buyer
+# photos, product pictures). config/csp.py adds the marketplace's consent page to form-action and
+# an http API host (the sandbox) to img-src, read from the TIKTOK_* settings.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

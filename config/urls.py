@@ -4,6 +4,7 @@ from django.urls import include, path
 from .views import healthz
 
 admin.site.site_header = "Sellerdesk administration"
+handler500 = "config.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

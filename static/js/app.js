@@ -26,6 +26,19 @@
     }
   });
 
+  // Polls marked data-poll-when-visible skip their turn while the tab is hidden (a trigger filter
+  // such as "[document.visibilityState === 'visible']" would need eval, which the CSP forbids).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var element = event.detail && event.detail.elt;
+    if (
+      document.visibilityState === "hidden" &&
+      element &&
+      element.hasAttribute("data-poll-when-visible")
+    ) {
+      event.preventDefault();
+    }
+  });
+
   // --- Keyboard shortcuts ---------------------------------------------------------------------
 
   var registry = []; // {keys: ["g", "m"], label, group, handler, allowInFields}
@@ -580,6 +593,20 @@
     enhanceMessages(root);
     updateTimes(root);
     restoreTabs(root);
+    showProgress(root);
+  }
+
+  /* Progress bars carry their width as data-percent: the CSP allows no style="" attributes, so the
+     width is set here through the CSSOM (the percentage is also written out beside the bar). */
+  function showProgress(root) {
+    var bars = Array.prototype.slice.call(root.querySelectorAll("[data-percent]"));
+    if (root.matches && root.matches("[data-percent]")) {
+      bars.push(root);
+    }
+    bars.forEach(function (bar) {
+      var percent = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-percent")) || 0));
+      bar.style.width = percent + "%";
+    });
   }
 
   // Set at once (this script is deferred: it runs before DOMContentLoaded), so what the
