@@ -21,6 +21,11 @@ from .tiktok.signing import verify_webhook
 logger = logging.getLogger(__name__)
 
 _MAX_ID_LENGTH = 64
+# Topic numbers are small positive integers (contract §8.3); the column is a 32-bit integer.
+_MAX_TYPE = 2**31 - 1
+# TikTok's notifications nest three or four levels; anything far deeper is refused before it is
+# stored (a JSON document nested past Python's recursion limit cannot even be parsed).
+_MAX_DEPTH = 32
 
 
 class _MalformedEnvelope(ValueError):
@@ -42,16 +47,39 @@ def _id_field(envelope: dict[str, Any], name: str, *, required: bool) -> str:
     return text
 
 
+def _depth(document: Any) -> int:
+    """How deeply `document` nests (a scalar is 0), without recursion."""
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        value, level = pending.pop()
+        children = (
+            value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if level + 1 > _MAX_DEPTH:
+                    return level + 1
+                pending.append((child, level + 1))
+        deepest = max(deepest, level)
+    return deepest
+
+
 def _parse_envelope(body: bytes) -> tuple[dict[str, Any], str, int, str]:
     try:
         envelope = json.loads(body)
+    except RecursionError as exc:
+        raise _MalformedEnvelope("body is nested too deeply") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise _MalformedEnvelope("body is not JSON") from exc
     if not isinstance(envelope, dict):
         raise _MalformedEnvelope("body is not a JSON object")
+    if _depth(envelope) > _MAX_DEPTH:
+        raise _MalformedEnvelope(f"body is nested more than {_MAX_DEPTH} levels deep")
     webhook_type = envelope.get("type")
     if isinstance(webhook_type, bool) or not isinstance(webhook_type, int):
         raise _MalformedEnvelope("type is not an integer")
+    if not 0 <= webhook_type <= _MAX_TYPE:
+        raise _MalformedEnvelope("type is not a topic number")
     notification_id = _id_field(envelope, "tts_notification_id", required=True)
     shop_id = _id_field(envelope, "shop_id", required=False)
     return envelope, notification_id, webhook_type, shop_id
@@ -62,7 +90,10 @@ def _parse_envelope(body: bytes) -> tuple[dict[str, Any], str, int, str]:
 def tiktok_webhook(request: HttpRequest) -> JsonResponse:
     body = request.body
     app_key, app_secret = settings.TIKTOK_APP_KEY, settings.TIKTOK_APP_SECRET
+    # Header values arrive decoded as latin-1: a non-ASCII one cannot be a hex signature.
     signature = request.headers.get("Authorization", "")
+    if not signature.isascii():
+        signature = ""
     # Without a configured secret nothing can be verified, so nothing is accepted.
     if not (app_key and app_secret and signature) or not verify_webhook(
         app_key, app_secret, body, signature

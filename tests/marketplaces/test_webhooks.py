@@ -280,6 +280,56 @@ def test_malformed_notifications_are_refused_with_400_and_nothing_stored(db, pos
     assert enqueued == []
 
 
+def _nested(depth: int) -> bytes:
+    return (
+        b'{"type":1,"tts_notification_id":"7","shop_id":"1","data":'
+        + (b'{"a":' * depth + b"1" + b"}" * depth)
+        + b"}"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A topic number past what a database integer holds: 400, not an overflow at INSERT.
+        b'{"type":' + str(2**31).encode() + b',"tts_notification_id":"7","shop_id":"1"}',
+        b'{"type":' + str(2**64).encode() + b',"tts_notification_id":"7","shop_id":"1"}',
+        b'{"type":' + b"9" * 4000 + b',"tts_notification_id":"7","shop_id":"1"}',
+        b'{"type":-1,"tts_notification_id":"7","shop_id":"1"}',
+        # Nesting no notification has: past Python's recursion limit, and merely absurd.
+        _nested(100_000),
+        _nested(200),
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=[
+        "type 2**31",
+        "type 2**64",
+        "type of 4000 digits",
+        "type -1",
+        "depth 100000",
+        "depth 200",
+        "array depth 100000",
+    ],
+)
+def test_hostile_signed_bodies_are_refused_with_400_and_nothing_stored(db, post, enqueued, body):
+    response = post(body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == 400
+    assert WebhookEvent.objects.count() == 0
+    assert enqueued == []
+
+
+@pytest.mark.parametrize("header", ["é" * 64, "sign\u00e9", "\u00ff" + "0" * 63])
+def test_a_non_ascii_authorization_header_is_a_bad_signature(db, post, enqueued, header):
+    response = post(raw(sample("webhook_6_SELLER_DEAUTHORIZATION.json")), signature=header)
+
+    assert response.status_code == 401
+    assert response.json() == {"code": 401, "message": "invalid signature"}
+    assert WebhookEvent.objects.count() == 0
+    assert enqueued == []
+
+
 def test_numeric_ids_are_stored_as_their_digits(db, post, enqueued):
     body = b'{"type":6,"tts_notification_id":7327112393057371910,"shop_id":123455,"data":{}}'
 
