@@ -483,12 +483,23 @@ def encode_cursor(conversation: Conversation | ListTicket, *, urgent: bool = Fal
     return f"u~{due.isoformat() if due is not None else '-'}~{position}"
 
 
+# A cursor names a ticket's time and id as `encode_cursor` wrote them; anything else (a year-1 or
+# far-future time that overflows once in UTC, an id past a 64-bit integer, no zone) means the
+# first page rather than a database error.
+CURSOR_YEARS = range(1970, 9999)
+MAX_ID = 2**63 - 1
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
     moment, _, pk = cursor.partition("~")
     try:
-        return datetime.fromisoformat(moment), int(pk)
-    except ValueError:
+        position, number = datetime.fromisoformat(moment), int(pk)
+        utc = position.astimezone(UTC) if position.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
+    if utc is None or utc.year not in CURSOR_YEARS or not 0 < number <= MAX_ID:
+        return None
+    return utc, number
 
 
 def _after_urgent(cursor: str) -> Q | None:

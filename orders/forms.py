@@ -16,6 +16,9 @@ from .services import ORDER_ID_PATTERN
 NOTE_MAX_LENGTH = 5000
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
 class OrderFilterForm(forms.Form):
     """The Orders list's filters (GET). Only the stores this member may serve can be chosen."""
 
@@ -52,6 +55,21 @@ class OrderFilterForm(forms.Form):
                 "An order ID is letters and digits only, like 576461413038785752."
             )
         return order_id
+
+    def _day_in_range(self, name: str) -> date | None:
+        # Year 1 or 9999 overflows once turned into a UTC time for the query: refused here.
+        day = self.cleaned_data.get(name)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError(
+                "Choose a day between 1 January 2000 and 31 December 2999.", code="out_of_range"
+            )
+        return day
+
+    def clean_placed_from(self) -> date | None:
+        return self._day_in_range("placed_from")
+
+    def clean_placed_to(self) -> date | None:
+        return self._day_in_range("placed_to")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

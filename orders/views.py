@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -103,9 +103,14 @@ def cursor_load(token: str | None) -> selectors.Cursor | None:
         return None
     try:
         placed_at, pk = signing.loads(token, salt=CURSOR_SALT)
-        return datetime.fromisoformat(placed_at), int(pk)
-    except (signing.BadSignature, ValueError, TypeError):
+        moment, number = datetime.fromisoformat(placed_at), int(pk)
+        utc = moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (signing.BadSignature, ValueError, TypeError, OverflowError):
         return None
+    # Only a position this page could have written: aware, inside years a query can hold.
+    if utc is None or not 1970 <= utc.year < 9999 or not 0 < number < 2**63:
+        return None
+    return utc, number
 
 
 # --- What the templates show ---------------------------------------------------------------------
