@@ -298,6 +298,9 @@ CATALOG_SYNC_INTERVAL_SECONDS = _setting("CATALOG_SYNC_INTERVAL_SECONDS", env.in
 ORDER_TRACKING_CACHE_SECONDS = _setting("ORDER_TRACKING_CACHE_SECONDS", env.int, default=300)
 
 # --- Mailbox --------------------------------------------------------------------------------------
+# Reply images with more pixels are refused (read from the file's header, never decoded): memory
+# grows with pixels, not bytes, and a 12,000 x 12,000 PNG fits in 15 MB.
+IMAGE_MAX_PIXELS = _setting("IMAGE_MAX_PIXELS", env.int, default=25_000_000)
 # Seconds between polls of each active store's conversations (the backstop for lost webhooks).
 INBOX_POLL_INTERVAL_SECONDS = _setting("INBOX_POLL_INTERVAL_SECONDS", env.int, default=45)
 # Replies: attempts before a reply is marked failed, and the backoff between them (doubling from

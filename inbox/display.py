@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from tenants.models import User
+from tenants.safety import http_url
 
 from .models import Message, MessageDirection, TicketStatus
 
@@ -61,6 +62,14 @@ UNSHOWN_TYPE_NAMES = {
     "EMOTICONS": "a sticker",
     "OTHER": "a message that TikTok Shop does not pass on to apps",
 }
+
+# An IMAGE message whose address is not http(s): (sent by the seller, from the buyer).
+UNSHOWABLE_IMAGE = (
+    "An image was sent here that Sellerdesk cannot show: its address is not a web link. "
+    "Open TikTok Shop Seller Center to see it.",
+    "The buyer sent an image Sellerdesk cannot show: its address is not a web link. "
+    "Ask the buyer to send it again.",
+)
 
 CARD_LABELS = {
     "ORDER_CARD": "Order card",
@@ -147,10 +156,19 @@ def message_display(message: Message) -> MessageDisplay:
             return MessageDisplay(DisplayKind.EVENT, text, is_hidden=hidden)
         return MessageDisplay(DisplayKind.TEXT, text, is_hidden=hidden)
     if kind_of == "IMAGE":
+        url = http_url(content.get("url"))
+        if not url and not message.attachment:
+            # Not an address a browser may load or follow (a `javascript:` URL included).
+            return MessageDisplay(
+                DisplayKind.PLACEHOLDER,
+                UNSHOWABLE_IMAGE[message.direction == MessageDirection.INBOUND],
+                label=kind_of,
+                is_hidden=hidden,
+            )
         return MessageDisplay(
             DisplayKind.IMAGE,
             "Image",
-            image_url=str(content.get("url") or ""),
+            image_url=url,
             image_width=_number(content.get("width")),
             image_height=_number(content.get("height")),
             is_hidden=hidden,
@@ -193,11 +211,11 @@ PREVIEW_LENGTH = 255
 def message_preview(message: Message) -> str:
     """One line for the mailbox list (Conversation.last_message_preview)."""
     shown = message_display(message)
-    if shown.kind == DisplayKind.PLACEHOLDER:
+    if message.type == "IMAGE":
+        text = "[Image]"
+    elif shown.kind == DisplayKind.PLACEHOLDER:
         name = UNSHOWN_TYPE_NAMES.get(message.type, f"a {message.type or 'new'} message")
         text = f"[{name[0].upper()}{name[1:]} — not shown in Sellerdesk]"
-    elif shown.kind == DisplayKind.IMAGE:
-        text = "[Image]"
     elif shown.kind in (DisplayKind.ORDER_CARD, DisplayKind.PRODUCT_CARD):
         text = f"[{shown.text}]"
     else:

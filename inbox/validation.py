@@ -4,16 +4,19 @@ A reply is checked here before anything is stored or sent, against the limits it
 declares (`ChannelCapabilities`; TikTok Shop: text at most 2,000 characters, an image of at most
 15 MB that is a JPEG, PNG, GIF or WEBP): text not empty unless an image is attached, and an image
 decided by opening it with Pillow, never by its file name or the type the browser declared, so a
-renamed executable is refused. Errors carry one list of messages per form field, so the form
-shows them next to the composer and keeps the draft.
+renamed executable is refused; and of at most IMAGE_MAX_PIXELS pixels (25 megapixels), read from
+its header before anything is decoded. Errors carry one list of messages per form field, so the
+form shows them next to the composer and keeps the draft.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from marketplaces.channel import ChannelCapabilities, ImageLimits, registered_channels
@@ -109,12 +112,28 @@ def check_image(image: ImageInput, limits: ImageLimits) -> tuple[CheckedImage | 
     if not data:
         return None, ["The attached file is empty."]
     refused = f"Only {_format_names(limits)} images can be sent; this file is not one of them."
+    max_pixels = settings.IMAGE_MAX_PIXELS
+    limit = f"Images are limited to {max_pixels / 1_000_000:g} megapixels"
     try:
-        with PILImage.open(io.BytesIO(data)) as opened:
+        with warnings.catch_warnings():
+            # Pillow warns past its own limit; ours is lower and checked below, from the header.
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            opened = PILImage.open(io.BytesIO(data))
+    except PILImage.DecompressionBombError:
+        return None, [f"{limit}; this one has far more."]
+    except (OSError, SyntaxError, ValueError):
+        return None, [refused]
+    try:
+        with opened:
             kind = opened.format or ""
             width, height = opened.size
             if kind not in limits.formats:
                 return None, [refused]
+            if width * height > max_pixels:
+                # Told by the header alone: nothing is decoded (memory grows with pixels).
+                megapixels = round(width * height / 1_000_000)
+                size = f"{width} \N{MULTIPLICATION SIGN} {height}"
+                return None, [f"{limit}; this one is {size} ({megapixels} megapixels)."]
             opened.verify()  # a truncated or corrupt file fails here, not at TikTok
     except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError):
         return None, [refused]

@@ -784,7 +784,10 @@ def ticket_reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     conversation = _conversation(request, public_id)
     membership = request.membership  # type: ignore[attr-defined]
     form = ComposerForm(request.POST, request.FILES)
-    form.is_valid()
+    if not form.is_valid() and "image" in form.errors:
+        # An attachment the form itself refused (an empty file, no file name) is not dropped
+        # silently while the text goes out alone: nothing is sent, the error shows.
+        return _composer_error(request, conversation, form)
     text = form.cleaned_data.get("text") or ""
     try:
         if form.is_note:
@@ -891,9 +894,12 @@ def reply_image(request: HttpRequest, public_id: uuid.UUID, message_id: uuid.UUI
     message: Message = selectors.message_get(conversation=conversation, public_id=message_id)
     if not message.attachment:
         raise Http404("No image on this message.")
+    try:
+        stored = message.attachment.open("rb")
+    except OSError as error:  # the file is gone from the media storage
+        raise Http404("This image is no longer stored.") from error
     return FileResponse(
-        message.attachment.open("rb"),
-        content_type=message.attachment_content_type or "application/octet-stream",
+        stored, content_type=message.attachment_content_type or "application/octet-stream"
     )
 
 

@@ -23,6 +23,7 @@ import logging
 import random
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,6 +136,10 @@ def _retry_after(response: requests.Response) -> float | None:
 IMAGE_ACCEPT_LIMIT = 15 * 1024 * 1024
 IMAGE_UPLOAD_LIMIT = 10 * 1024 * 1024
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+# Decoding costs memory by pixels, not bytes: a 12,000 x 12,000 PNG of one colour is a few MB on
+# disk and ~1.7 GB once decoded and recompressed. Read from the header, refused before decoding
+# (the IMAGE_MAX_PIXELS setting; the composer applies the same limit, inbox/validation.py).
+IMAGE_MAX_PIXELS = 25_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,21 +155,34 @@ class PreparedImage:
         return {"image/jpeg": "jpg"}.get(self.content_type, self.content_type.split("/")[-1])
 
 
-def prepare_image(image: bytes) -> PreparedImage:
+def prepare_image(image: bytes, *, max_pixels: int = IMAGE_MAX_PIXELS) -> PreparedImage:
     """Check an outgoing image by its content and make it fit the upload limit.
 
     Over 10 MB it becomes a JPEG (quality, then size, stepped down; an animated GIF keeps its
-    first frame). Raises ValueError for a file over 15 MB, or one that is not a supported image.
+    first frame). Raises ValueError for a file over 15 MB, one with more than `max_pixels`
+    pixels (told by its header, before anything is decoded), or one that is not a supported image.
     """
     from PIL import Image as PILImage
 
     if len(image) > IMAGE_ACCEPT_LIMIT:
         raise ValueError("Images are limited to 15 MB.")
+    too_many = f"Images are limited to {max_pixels / 1_000_000:g} megapixels."
     try:
-        with PILImage.open(io.BytesIO(image)) as opened:
+        with warnings.catch_warnings():
+            # Pillow warns past its own limit; ours is lower and checked just below.
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            opened = PILImage.open(io.BytesIO(image))
+    except PILImage.DecompressionBombError as exc:
+        raise ValueError(too_many) from exc
+    except OSError as exc:
+        raise ValueError("The file is not an image that can be sent.") from exc
+    try:
+        with opened:
             kind, (width, height) = opened.format or "", opened.size
             if kind not in IMAGE_FORMATS:
                 raise ValueError("Only JPEG, PNG, GIF and WEBP images can be sent.")
+            if width * height > max_pixels:
+                raise ValueError(too_many)
             if len(image) <= IMAGE_UPLOAD_LIMIT:
                 return PreparedImage(image, IMAGE_FORMATS[kind], width, height, recompressed=False)
             picture = opened.convert("RGBA")
@@ -809,7 +827,7 @@ class TikTokClient:
         The product's limits are applied first (`prepare_image`): JPEG/PNG/GIF/WEBP up to 15 MB,
         recompressed when over 10 MB. Raises ValueError for anything else, before any request.
         """
-        prepared = prepare_image(image)
+        prepared = prepare_image(image, max_pixels=self.config.image_max_pixels)
         stem = filename.rsplit(".", 1)[0] if "." in filename else filename
         data = self._call(
             "POST",

@@ -21,6 +21,8 @@ class TikTokConfig:
     # Backoff: base * 2**attempt, half of it jittered, capped (contract §3.3).
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
+    # Outgoing images with more pixels are refused before decoding (IMAGE_MAX_PIXELS).
+    image_max_pixels: int = 25_000_000
 
     @classmethod
     def from_settings(cls) -> TikTokConfig:
@@ -38,4 +40,5 @@ class TikTokConfig:
             connect_timeout=float(settings.TIKTOK_CONNECT_TIMEOUT),
             read_timeout=float(settings.TIKTOK_READ_TIMEOUT),
             max_retries=int(settings.TIKTOK_MAX_RETRIES),
+            image_max_pixels=int(settings.IMAGE_MAX_PIXELS),
         )

@@ -8,7 +8,7 @@ from django.core import signing
 from django.urls import reverse
 
 from orders.views import CURSOR_SALT
-from tests.factories_marketplaces import OrderFactory, StoreFactory
+from tests.factories_marketplaces import OrderFactory, OrderLineFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +69,15 @@ def test_a_signed_but_absurd_position_means_the_first_page(
 
     assert response.status_code == 200
     assert order.external_id in response.content.decode()
+
+
+def test_a_product_picture_that_is_not_http_is_not_a_source(owner_client, tenant):
+    order = OrderFactory(store=StoreFactory(tenant=tenant))
+    OrderLineFactory(order=order, image_url="javascript:alert(document.cookie)")
+    OrderLineFactory(order=order, image_url="https://img.example.test/socks.jpg")
+
+    page = owner_client.get(reverse("order_detail", args=[order.public_id])).content.decode()
+
+    assert "javascript:" not in page
+    assert page.count('class="product-thumb"') == 1
+    assert 'src="https://img.example.test/socks.jpg"' in page
