@@ -225,6 +225,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_TTL_DAYS = _setting("INVITATION_TTL_DAYS", env.int, default=7)
+# Sign-in throttling (tenants/signin_throttle.py): failures counted per e-mail and per client
+# address over SIGNIN_LOCKOUT_SECONDS; at a limit, that account or address pauses that long.
+SIGNIN_MAX_FAILURES_PER_ACCOUNT = _setting("SIGNIN_MAX_FAILURES_PER_ACCOUNT", env.int, default=10)
+SIGNIN_MAX_FAILURES_PER_ADDRESS = _setting("SIGNIN_MAX_FAILURES_PER_ADDRESS", env.int, default=50)
+SIGNIN_LOCKOUT_SECONDS = _setting("SIGNIN_LOCKOUT_SECONDS", env.int, default=15 * 60)
+# How many proxies in front of the web process append to X-Forwarded-For (0: use the peer).
+SIGNIN_TRUSTED_PROXIES = _setting("SIGNIN_TRUSTED_PROXIES", env.int, default=0)
 
 # --- E-mail -----------------------------------------------------------------------------------
 try:

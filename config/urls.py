@@ -1,12 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from tenants.forms import AdminSignInForm
+from tenants.signin_throttle import throttled_status
+
 from .views import healthz
 
 admin.site.site_header = "Sellerdesk administration"
 handler500 = "config.views.server_error"
 
+# The admin signs in through tenants.signin_throttle like everyone (429 while paused).
+admin.site.login_form = AdminSignInForm
+
 urlpatterns = [
+    path("admin/login/", throttled_status(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("mailbox/", include("inbox.urls")),

@@ -1,19 +1,57 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
 
+from . import signin_throttle
 from .models import TIME_ZONE_CHOICES, Role, User
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class ThrottledSignInMixin:
+    """Sign-in forms (ours and the admin's) under tenants.signin_throttle: while a pause is in
+    force the password is not checked and the form says until when; a wrong password counts."""
+
+    request: HttpRequest | None
+    user_cache: User | None
+    cleaned_data: dict[str, Any]
+    lockout: signin_throttle.Lockout | None = None
+
+    def clean(self) -> dict[str, Any]:
+        email = str(self.cleaned_data.get("username") or "")
+        if self.request is None or not (email and self.cleaned_data.get("password")):
+            return super().clean()  # type: ignore[misc]
+        self.lockout = signin_throttle.lockout_of(self.request, email)
+        if self.lockout is None:
+            try:
+                cleaned = super().clean()  # type: ignore[misc]
+            except forms.ValidationError:
+                if self.user_cache is None:  # a wrong password, not an inactive account
+                    self.lockout = signin_throttle.record_failure(self.request, email)
+                if self.lockout is None:
+                    raise
+            else:
+                signin_throttle.record_success(self.request, email)
+                return cleaned
+        self.request.signin_lockout = self.lockout  # type: ignore[attr-defined]
+        raise forms.ValidationError(self.lockout.message, code="throttled")
+
+
+class EmailAuthenticationForm(ThrottledSignInMixin, AuthenticationForm):
     username = forms.EmailField(
         label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+
+class AdminSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    """The admin's sign-in (/admin/login/), throttled like ours."""
 
 
 class _PasswordMixin(forms.Form):
