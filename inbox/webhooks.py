@@ -29,8 +29,15 @@ def _conversation_id(event: WebhookEvent) -> str:
     return str(value)
 
 
+# A disconnected store's seller asked Sellerdesk to stop: its buyers' messages are not stored,
+# not even for tickets it has (a shop whose only store here is disconnected routes here).
+DISCONNECTED_IGNORED = "Ignored: the store is disconnected."
+
+
 @register_webhook_handler(WebhookType.NEW_MESSAGE)
 def new_message(event: WebhookEvent, store: Store) -> str:
+    if store.status == StoreStatus.DISCONNECTED:
+        return DISCONNECTED_IGNORED
     conversation_id = _conversation_id(event)
     data = webhook_record(event).data
     if not isinstance(data, NewMessage):
@@ -74,6 +81,8 @@ def new_messages(events: Sequence[WebhookEvent], store: Store) -> dict[int, str]
     """A burst of NEW_MESSAGE deliveries: the messages of conversations that already have a
     ticket are stored in one ingest. The others (a conversation seen for the first time needs
     its buyer and history from the platform) and malformed events are left to `new_message`."""
+    if store.status == StoreStatus.DISCONNECTED:
+        return {event.pk: DISCONNECTED_IGNORED for event in events}
     pushed: dict[int, tuple[str, Message]] = {}
     for event in events:
         try:

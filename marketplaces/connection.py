@@ -157,29 +157,36 @@ def _stores_save(
 ) -> ConnectResult:
     result = ConnectResult(tenant=tenant)
     for shop in shops:
-        existing = (
-            Store.objects.select_for_update()
-            .filter(platform=Platform.TIKTOK, external_shop_id=shop.external_id)
-            .first()
+        # One shop is connected to one organisation at a time. An organisation that disconnected
+        # it keeps its store (and the orders and tickets on it) but no longer holds the shop.
+        stores = list(
+            Store.objects.select_for_update().filter(
+                platform=Platform.TIKTOK, external_shop_id=shop.external_id
+            )
         )
-        if existing is not None and existing.tenant_id != tenant.pk:
+        ours = next((s for s in stores if s.tenant_id == tenant.pk), None)
+        if any(s.tenant_id != tenant.pk and s.status != StoreStatus.DISCONNECTED for s in stores):
             logger.info("Refused shop %s: connected to another tenant", shop.external_id)
             result.refused.append(shop.name)
             continue
-        if existing is not None:
-            result.reconnected.append(
-                _store_reconnect(store=existing, user=user, market=market, grant=grant, shop=shop)
-            )
-            continue
         try:
             # A savepoint: another organisation connecting this shop at the same moment wins
-            # the unique constraint, and this one refuses the shop instead of failing all.
+            # the unique constraint on connected shops, and this one refuses the shop instead
+            # of failing all.
             with transaction.atomic():
-                store = Store(tenant=tenant, platform=Platform.TIKTOK, connected_by=user)
-                _apply(store=store, market=market, grant=grant, shop=shop)
-                store.save()
+                if ours is not None:
+                    store = _store_reconnect(
+                        store=ours, user=user, market=market, grant=grant, shop=shop
+                    )
+                else:
+                    store = Store(tenant=tenant, platform=Platform.TIKTOK, connected_by=user)
+                    _apply(store=store, market=market, grant=grant, shop=shop)
+                    store.save()
         except IntegrityError:
             result.refused.append(shop.name)
+            continue
+        if ours is not None:
+            result.reconnected.append(store)
             continue
         _audit(tenant=tenant, actor=user, action="store.connected", store=store)
         result.connected.append(store)

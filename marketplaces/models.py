@@ -42,7 +42,8 @@ class StoreStatus(models.TextChoices):
 
 
 class Store(models.Model):
-    """One marketplace shop connected to one tenant (one shop, one tenant)."""
+    """One marketplace shop connected to one tenant. A shop is connected to one tenant at a time;
+    a tenant that disconnected it keeps its store (and its history) while another connects it."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="stores")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -102,11 +103,21 @@ class Store(models.Model):
 
     class Meta:
         constraints = [
+            # Connected (or needing re-authorization) in one tenant at a time.
             models.UniqueConstraint(
-                fields=["platform", "external_shop_id"], name="store_platform_shop_unique"
-            )
+                fields=["platform", "external_shop_id"],
+                condition=~Q(status="disconnected"),
+                name="store_platform_shop_connected",
+            ),
+            # One store per shop in a tenant: a reconnect reuses it, with its history.
+            models.UniqueConstraint(
+                fields=["tenant", "platform", "external_shop_id"], name="store_tenant_shop_unique"
+            ),
         ]
-        indexes = [models.Index(fields=["tenant", "status", "name"], name="store_tenant_status")]
+        indexes = [
+            models.Index(fields=["tenant", "status", "name"], name="store_tenant_status"),
+            models.Index(fields=["platform", "external_shop_id"], name="store_platform_shop"),
+        ]
         ordering = ["name", "id"]
 
     def __str__(self) -> str:

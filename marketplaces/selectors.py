@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, QuerySet, When
 from django.http import Http404
 
 from tenants.models import Membership, Role, Tenant
 
-from .models import ACTIVE_SYNC_STATUSES, Store, StoreAccess, SyncJob, SyncKind, SyncMode
+from .models import (
+    ACTIVE_SYNC_STATUSES,
+    Store,
+    StoreAccess,
+    StoreStatus,
+    SyncJob,
+    SyncKind,
+    SyncMode,
+)
 
 
 def _as_uuid(value: object) -> uuid.UUID:
@@ -65,10 +73,19 @@ def store_get(*, tenant: Tenant, public_id: object, membership: Membership | Non
 
 
 def store_for_shop(*, platform: str, external_shop_id: str) -> Store | None:
-    """The store a marketplace shop id belongs to, whatever the tenant (webhooks, callbacks)."""
+    """The store a marketplace shop id belongs to, whatever the tenant (webhooks, callbacks).
+
+    A shop is connected to one organisation at a time, but organisations that disconnected it
+    keep their (disconnected) store with its history: the connected one wins, else the one
+    disconnected last."""
     return (
         Store.objects.select_related("tenant")
         .filter(platform=platform, external_shop_id=external_shop_id)
+        .order_by(
+            Case(When(status=StoreStatus.DISCONNECTED, then=1), default=0),
+            F("disconnected_at").desc(nulls_first=True),
+            "-pk",
+        )
         .first()
     )
 

@@ -30,6 +30,7 @@ from .models import (
     WebhookEventStatus,
     WebhookType,
 )
+from .selectors import store_for_shop
 
 logger = logging.getLogger(__name__)
 
@@ -366,9 +367,7 @@ def _process_one(event: WebhookEvent, now: datetime) -> str:
     )
     try:
         with transaction.atomic():
-            store = Store.objects.filter(
-                platform=event.platform, external_shop_id=event.shop_id
-            ).first()
+            store = store_for_shop(platform=event.platform, external_shop_id=event.shop_id)
             handler = webhook_handler_for(event.type)
             if store is None:
                 status = WebhookEventStatus.UNKNOWN_SHOP
@@ -413,7 +412,7 @@ def _drain_batch(*, shop_id: str, webhook_type: int) -> int:
             )
             taken = timezone.now()
             store = (
-                Store.objects.filter(platform=Platform.TIKTOK, external_shop_id=shop_id).first()
+                store_for_shop(platform=Platform.TIKTOK, external_shop_id=shop_id)
                 if events
                 else None
             )

@@ -160,12 +160,13 @@ def _announce(request: HttpRequest, result: connection.ConnectResult) -> None:
     if result.reconnected:
         messages.success(request, f"Reconnected {_names(result.reconnected)}; sync has resumed.")
     if result.refused:
+        one = len(result.refused) == 1
+        subject, pronoun = ("It is", "it") if one else ("They are", "them")
         messages.error(
             request,
-            f"Not connected: {_names(result.refused)}. "
-            f"{'It is' if len(result.refused) == 1 else 'They are'} already connected to another "
-            "Sellerdesk organisation, and a shop can belong to one organisation only. Ask that "
-            "organisation to disconnect it first.",
+            f"Not connected: {_names(result.refused)}. {subject} connected to another Sellerdesk "
+            "organisation right now, and a shop can be connected to one organisation at a time. "
+            f"Once that organisation disconnects {pronoun}, connect {pronoun} here again.",
         )
 
 

@@ -13,9 +13,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.utils import timezone
 
+from inbox.models import Conversation
 from marketplaces.adapter import reset_default_client
+from marketplaces.connection import store_disconnect
 from marketplaces.models import (
     Market,
     OAuthState,
@@ -27,10 +30,12 @@ from marketplaces.models import (
     SyncKind,
     SyncMode,
 )
+from marketplaces.selectors import store_for_shop
 from marketplaces.services import store_mark_needs_reauth
 from marketplaces.tiktok.client import TikTokClient
 from orders import tasks as order_tasks
 from tenants.models import AuditEvent, Membership, Role
+from tests.factories_inbox import ConversationFactory
 from tests.sandbox_stores import connect_store, point_settings_at
 
 pytestmark = pytest.mark.django_db
@@ -307,15 +312,59 @@ def test_a_shop_of_another_tenant_is_refused_and_the_rest_connects(
 
     assert flashes(response) == [
         "Connected Maomao Beauté FR. The last 90 days of orders are importing now.",
-        "Not connected: Maomao Beauty UK. It is already connected to another Sellerdesk "
-        "organisation, and a shop can belong to one organisation only. Ask that organisation "
-        "to disconnect it first.",
+        "Not connected: Maomao Beauty UK. It is connected to another Sellerdesk organisation "
+        "right now, and a shop can be connected to one organisation at a time. Once that "
+        "organisation disconnects it, connect it here again.",
     ]
     assert [s.name for s in Store.objects.filter(tenant=tenant)] == ["Maomao Beauté FR"]
     theirs.refresh_from_db()
     assert theirs.tenant == other_tenant
     assert theirs.access_token_encrypted == their_ciphertext
     assert store_audits() == [("store.connected", "Maomao Beauté FR")]
+
+
+def test_a_shop_another_organisation_disconnected_can_be_connected_here(
+    owner_client, tiktok_settings, tenant, other_tenant, other_owner
+):
+    theirs = connect_store(tiktok_settings, tenant=other_tenant, market="ROW", shop_index=0)
+    their_ticket = ConversationFactory(store=theirs, external_id="7106888323922608380")
+    store_disconnect(actor=Membership.objects.get(user=other_owner), store=theirs)
+
+    response = round_trip(owner_client, tiktok_settings, "ROW")
+
+    assert flashes(response) == [
+        "Connected Maomao Beauty UK and Maomao Beauté FR. "
+        "The last 90 days of orders are importing now."
+    ]
+    ours = Store.objects.get(tenant=tenant, external_shop_id=theirs.external_shop_id)
+    assert ours.pk != theirs.pk
+    assert ours.status == StoreStatus.ACTIVE
+    # Their history stays theirs, on their disconnected store; none of it moved to us.
+    theirs.refresh_from_db()
+    assert (theirs.tenant, theirs.status) == (other_tenant, StoreStatus.DISCONNECTED)
+    assert Conversation.objects.get(pk=their_ticket.pk).store == theirs
+    assert Conversation.objects.filter(tenant=tenant).count() == 0
+    # Notifications for the shop now reach the organisation that has it connected.
+    assert store_for_shop(platform="tiktok", external_shop_id=ours.external_shop_id) == ours
+
+    # While it is connected here, they cannot take it back.
+    their_client = Client()
+    their_client.force_login(other_owner)
+    refused = round_trip(their_client, tiktok_settings, "ROW")
+    assert flashes(refused) == [
+        "Not connected: Maomao Beauty UK and Maomao Beauté FR. They are connected to another "
+        "Sellerdesk organisation right now, and a shop can be connected to one organisation at "
+        "a time. Once that organisation disconnects them, connect them here again."
+    ]
+    theirs.refresh_from_db()
+    assert theirs.status == StoreStatus.DISCONNECTED
+
+    # Once we disconnect it, they reconnect their own store (its history with it).
+    store_disconnect(actor=Membership.objects.get(user__email="owner@acme.test"), store=ours)
+    round_trip(their_client, tiktok_settings, "ROW")
+    theirs.refresh_from_db()
+    assert theirs.status == StoreStatus.ACTIVE
+    assert store_for_shop(platform="tiktok", external_shop_id=ours.external_shop_id) == theirs
 
 
 def test_reconnecting_updates_tokens_and_status_and_resumes_paused_jobs(
