@@ -70,23 +70,33 @@ class _PasswordMixin(forms.Form):
 
 
 class SignupForm(forms.Form):
+    """Step one of sign-up. It never says whether the e-mail has an account: either way the
+    answer is "check your e-mail" (tenants.services.signup_request sends the one e-mail)."""
+
     full_name = forms.CharField(label="Your name", max_length=150)
     email = forms.EmailField(
         label="Work e-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     organisation = forms.CharField(label="Organisation name", max_length=120)
     time_zone = forms.ChoiceField(label="Time zone", choices=TIME_ZONE_CHOICES, initial="UTC")
-    password = _PasswordMixin.base_fields["password"]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this e-mail exists already. Sign in instead."
-            )
-        return email
+        return self.cleaned_data["email"].strip().lower()
 
-    clean_password = _PasswordMixin.clean_password
+
+class SignupPasswordForm(forms.Form):
+    """Step two, from the e-mailed link: the password of the new account."""
+
+    password = _PasswordMixin.base_fields["password"]
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password, User(email=self.email))
+        return password
 
 
 class TenantCreateForm(forms.Form):

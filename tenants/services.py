@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -60,6 +61,44 @@ def tenant_create(*, name: str, owner: User, time_zone: str = "UTC") -> Tenant:
     _audit(tenant=tenant, actor=owner, action="tenant.created", name=tenant.name)
     transaction.on_commit(lambda: _tenant_setup(tenant))
     return tenant
+
+
+SIGNUP_SALT = "tenants.signup"
+SIGNUP_SUBJECT = "Your Sellerdesk sign-up"
+SIGNUP_LINK_DAYS = 3
+
+
+def signup_request(*, email: str, full_name: str, organisation: str, time_zone: str) -> None:
+    """Step one of sign-up: the one e-mail it sends. A new address gets a link to finish (the
+    sign-up travels signed in the link; nothing is stored yet), an address with an account gets
+    a reminder to sign in. The page and the e-mail's sender and subject are the same either way,
+    so sign-up never tells a stranger whether an address has an account."""
+    email = email.strip().lower()
+    login_url = settings.SITE_URL + reverse("login")
+    if User.objects.filter(email__iexact=email).exists():
+        reset_url = settings.SITE_URL + reverse("password_reset")
+        context = {"login_url": login_url, "reset_url": reset_url}
+        body = render_to_string("tenants/email/signup_existing.txt", context)
+    else:
+        pending = {"email": email, "name": full_name, "org": organisation, "tz": time_zone}
+        token = signing.dumps(pending, salt=SIGNUP_SALT, compress=True)
+        url = settings.SITE_URL + reverse("signup_confirm", args=[token])
+        context = {"url": url, "organisation": organisation, "days": SIGNUP_LINK_DAYS}
+        body = render_to_string("tenants/email/signup_confirm.txt", context)
+    send_mail(SIGNUP_SUBJECT, body, None, [email])
+
+
+def signup_pending(token: str) -> dict[str, str] | None:
+    """The sign-up behind an e-mailed link; None when forged or older than SIGNUP_LINK_DAYS."""
+    try:
+        pending = signing.loads(token, salt=SIGNUP_SALT, max_age=timedelta(days=SIGNUP_LINK_DAYS))
+    except signing.BadSignature:
+        return None
+    if not isinstance(pending, dict) or not all(
+        isinstance(pending.get(key), str) for key in ("email", "name", "org", "tz")
+    ):
+        return None
+    return pending
 
 
 @transaction.atomic

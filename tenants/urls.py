@@ -8,6 +8,8 @@ from .signin_throttle import throttled_status
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup_sent"),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path(
         "login/",
         throttled_status(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from .forms import (
     InvitationSignupForm,
     RoleForm,
     SignupForm,
+    SignupPasswordForm,
     TenantCreateForm,
     TenantSettingsForm,
 )
@@ -22,16 +24,47 @@ from .models import Role, User
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """Step one: name, e-mail, organisation. The same answer whether or not the e-mail has an
+    account ("check your e-mail"); the e-mail itself tells its owner which it is."""
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user, tenant = services.user_signup(**form.cleaned_data)
+        services.signup_request(**form.cleaned_data)
+        return redirect("signup_sent")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/signup_sent.html")
+
+
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Step two, from the e-mailed link (which proves the address): choose a password, and the
+    account and its organisation are created and signed in."""
+    pending = services.signup_pending(token)
+    if pending is None:
+        return render(request, "registration/signup_confirm.html", {"invalid": True}, status=404)
+    context: dict[str, object] = {"pending": pending}
+    if User.objects.filter(email__iexact=pending["email"]).exists():
+        return render(request, "registration/signup_confirm.html", {**context, "exists": True})
+    form = SignupPasswordForm(request.POST or None, email=pending["email"])
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, tenant = services.user_signup(
+                email=pending["email"],
+                password=form.cleaned_data["password"],
+                full_name=pending["name"],
+                organisation=pending["org"],
+                time_zone=pending["tz"],
+            )
+        except IntegrityError:  # the same link used twice at once
+            return render(request, "registration/signup_confirm.html", {**context, "exists": True})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         request.session[SESSION_KEY] = str(tenant.public_id)
         messages.success(request, f"Welcome to Sellerdesk. {tenant.name} is ready.")
         return redirect("home")
-    return render(request, "registration/signup.html", {"form": form})
+    return render(request, "registration/signup_confirm.html", {**context, "form": form})
 
 
 @login_required

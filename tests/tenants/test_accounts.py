@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
@@ -15,21 +16,37 @@ pytestmark = pytest.mark.django_db
 STRONG = "plum-kettle-orbit-77"
 
 
-def test_signup_creates_the_organisation_with_its_user_as_owner(client):
-    response = client.post(
-        reverse("signup"),
-        {
-            "full_name": "Mina Okafor",
-            "email": "Mina@Example.Test",
-            "organisation": "Mina's Mugs",
-            "time_zone": "Europe/London",
-            "password": STRONG,
-        },
-    )
+SIGNUP = {
+    "full_name": "Mina Okafor",
+    "email": "Mina@Example.Test",
+    "organisation": "Mina's Mugs",
+    "time_zone": "Europe/London",
+}
+
+
+def _link(message) -> str:
+    return re.search(r"http://\S+/signup/confirm/\S+/", message.body).group(0)
+
+
+def test_signup_creates_the_organisation_with_its_user_as_owner(client, mailoutbox, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    response = client.post(reverse("signup"), SIGNUP)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("signup_sent")
+    assert User.objects.count() == 0  # nothing is stored before the address is proved
+    [message] = mailoutbox
+    assert (message.to, message.subject) == (["mina@example.test"], "Your Sellerdesk sign-up")
+    path = _link(message).removeprefix("http://127.0.0.1:8000")
+
+    page = client.get(path)
+    assert "choose a password for <strong>mina@example.test</strong>" in page.content.decode()
+    response = client.post(path, {"password": STRONG})
+
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
     user = User.objects.get()
     assert (user.email, user.first_name, user.last_name) == ("mina@example.test", "Mina", "Okafor")
+    assert user.check_password(STRONG)
     tenant = Tenant.objects.get()
     assert (tenant.name, tenant.slug, tenant.time_zone) == (
         "Mina's Mugs",
@@ -40,24 +57,44 @@ def test_signup_creates_the_organisation_with_its_user_as_owner(client):
     assert AuditEvent.objects.get().action == "tenant.created"
     # Signed in, and the mailbox of the new organisation is reachable.
     assert client.get(reverse("mailbox")).status_code == 200
+    # The link used again: the account exists now, so it says to sign in.
+    client.logout()
+    assert "You already have an account" in client.get(path).content.decode()
+    assert User.objects.count() == 1
 
 
-def test_signup_refuses_an_existing_email_and_a_weak_password(client, owner):
-    response = client.post(
-        reverse("signup"),
-        {
-            "full_name": "X",
-            "email": "OWNER@acme.test",
-            "organisation": "Dup",
-            "time_zone": "UTC",
-            "password": "123",
-        },
-    )
-    assert response.status_code == 200
-    form = response.context["form"]
-    assert form.errors["email"] == ["An account with this e-mail exists already. Sign in instead."]
-    assert "password" in form.errors
-    assert Tenant.objects.filter(name="Dup").count() == 0
+def test_signup_answers_the_same_whether_or_not_the_email_has_an_account(client, owner, mailoutbox):
+    new = client.post(reverse("signup"), {**SIGNUP, "email": "someone-new@example.test"})
+    known = client.post(reverse("signup"), {**SIGNUP, "email": "OWNER@acme.test"})
+
+    assert (new.status_code, new["Location"]) == (known.status_code, known["Location"])
+
+    def page(url: str) -> str:  # the same page, but for its random CSRF token
+        return re.sub(r'csrf-token" content="\w+"', "", client.get(url).content.decode())
+
+    assert page(new["Location"]) == page(known["Location"])
+    assert [(m.to, m.subject, m.from_email) for m in mailoutbox] == [
+        (["someone-new@example.test"], "Your Sellerdesk sign-up", settings.DEFAULT_FROM_EMAIL),
+        (["owner@acme.test"], "Your Sellerdesk sign-up", settings.DEFAULT_FROM_EMAIL),
+    ]
+    assert "/signup/confirm/" in mailoutbox[0].body
+    assert "/signup/confirm/" not in mailoutbox[1].body  # the owner is told to sign in
+    assert "already has one" in mailoutbox[1].body
+    assert Tenant.objects.filter(name="Mina's Mugs").count() == 0
+
+
+def test_signup_refuses_a_weak_password_and_a_forged_link(client, mailoutbox):
+    client.post(reverse("signup"), SIGNUP)
+    path = "/" + _link(mailoutbox[0]).split("/", 3)[3]
+
+    weak = client.post(path, {"password": "123"})
+    assert weak.status_code == 200
+    assert "password" in weak.context["form"].errors
+    assert User.objects.count() == 0
+
+    forged = client.get(path.replace("/confirm/", "/confirm/x"))
+    assert forged.status_code == 404
+    assert "This link does not work" in forged.content.decode()
 
 
 def test_login_with_email_reaches_the_mailbox(client, owner, password):
