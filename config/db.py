@@ -21,6 +21,21 @@ from django.db import connections
 from django.db.models import Field, JSONField, Model, QuerySet
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with every U+0000 removed from its strings (and a JSON document's keys).
+
+    PostgreSQL's text and jsonb cannot hold a NUL character (SQLite can): what comes from outside
+    (a buyer's message, a webhook) loses its NULs the same way on both databases, and is stored
+    rather than refused."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def _json_default(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)  # exact: numeric parses the text

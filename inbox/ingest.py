@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from config.db import rows_insert_new, rows_update
+from config.db import rows_insert_new, rows_update, without_nul
 from marketplaces import records
 from marketplaces.models import Store
 from orders.models import Order
@@ -390,10 +390,13 @@ def _message_row(
         sender_role=role[:32],
         # A buyer's TikTok nickname is personal data the mailbox does not keep (it shows a masked
         # label); shop and agent names are kept.
-        sender_name="" if role == records.SenderRole.BUYER else record.sender.nickname[:255],
-        type=record.type[:32],
-        text=record.text or "",
-        content=record.content,
+        sender_name=(
+            "" if role == records.SenderRole.BUYER else without_nul(record.sender.nickname[:255])
+        ),
+        type=without_nul(record.type[:32]),
+        # A NUL character cannot be stored in PostgreSQL: removed alike on every database.
+        text=without_nul(record.text or ""),
+        content=without_nul(record.content),
         is_visible=record.is_visible,
         sent_at=record.created_at or now,
         created_at=now,

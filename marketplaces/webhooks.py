@@ -15,6 +15,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.db import without_nul
+
 from .services import webhook_event_receive
 from .tiktok.signing import verify_webhook
 
@@ -75,6 +77,8 @@ def _parse_envelope(body: bytes) -> tuple[dict[str, Any], str, int, str]:
         raise _MalformedEnvelope("body is not a JSON object")
     if _depth(envelope) > _MAX_DEPTH:
         raise _MalformedEnvelope(f"body is nested more than {_MAX_DEPTH} levels deep")
+    # PostgreSQL (jsonb, text) cannot hold U+0000: removed here as ingest removes it.
+    envelope = without_nul(envelope)
     webhook_type = envelope.get("type")
     if isinstance(webhook_type, bool) or not isinstance(webhook_type, int):
         raise _MalformedEnvelope("type is not an integer")

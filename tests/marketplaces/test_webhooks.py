@@ -615,3 +615,19 @@ def test_pruning_deletes_only_old_processed_events(db):
     assert prune_webhook_events() == 2
 
     assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {e.pk for e in kept.values()}
+
+
+def test_a_nul_character_in_a_signed_notification_is_removed_and_the_event_stored(
+    db, post, enqueued
+):
+    body = sample("webhook_14_NEW_MESSAGE.json")
+    body["data"]["content"] = '{"content":"Hi\\u0000 there"}'
+    body["data"]["sender\u0000"] = "x"
+
+    response = post(raw(body).replace(b"Hi\\\\u0000", b"Hi\\u0000"))
+
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert "\x00" not in json.dumps(event.payload, ensure_ascii=False)
+    assert event.payload["data"]["content"] == '{"content":"Hi there"}'
+    assert event.payload["data"]["sender"] == "x"
