@@ -19,11 +19,11 @@ COPY . .
 RUN pip install --no-deps . \
     && groupadd --system sellerdesk \
     && useradd --system --gid sellerdesk --home-dir /app --shell /usr/sbin/nologin sellerdesk \
-    && mkdir -p /app/var /app/staticfiles \
+    && mkdir -p /app/var /app/staticfiles /app/media \
     # collectstatic needs settings to load; these build-time values never reach a running container.
     && SECRET_KEY=build-only-not-secret TOKEN_ENCRYPTION_KEYS=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
        DEBUG=false ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
-    && chown -R sellerdesk:sellerdesk /app/var /app/staticfiles
+    && chown -R sellerdesk:sellerdesk /app/var /app/staticfiles /app/media
 
 USER sellerdesk
 EXPOSE 8000

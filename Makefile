@@ -2,7 +2,14 @@
 PYTHON ?= python3
 VENV   := .venv
 SANDBOX_DATA := var/sandbox.sqlite3
-SANDBOX_URL  := http://127.0.0.1:9100
+# `make run PORT=8001 SANDBOX_PORT=9101` runs a second copy (another clone) beside the first.
+PORT         ?= 8000
+SANDBOX_PORT ?= 9100
+SANDBOX_URL  := http://127.0.0.1:$(SANDBOX_PORT)
+# Read by the Procfile, the settings (SITE_URL's default) and the demo commands; not PORT itself,
+# which honcho sets to a port of its own for every process.
+export SELLERDESK_PORT := $(PORT)
+export SELLERDESK_SANDBOX_PORT := $(SANDBOX_PORT)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
@@ -10,6 +17,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 help:
 	@echo "make run   - install, migrate, seed the demo, start sandbox, web, worker and beat, connect two stores"
+	@echo "             (PORT=8000 and SANDBOX_PORT=9100 by default: make run PORT=8001 SANDBOX_PORT=9101)"
 	@echo "make test  - run the whole test suite (uses DATABASE_URL / REDIS_URL when set)"
 	@echo "make lint  - ruff check and makemigrations --check"
 

@@ -5,8 +5,9 @@ settings, which need the very secrets this writes). Existing values are kept; on
 are added, so a second run changes nothing and the demo login printed before stays valid.
 
 `python config/localenv.py --sandbox-data var/sandbox.sqlite3 --sandbox-url http://127.0.0.1:9100`
-also points the TIKTOK_* settings at the local sandbox (`make run`), with the app credentials the
-sandbox prints. A .env that already names TikTok credentials (a real app) is left alone.
+also points the TIKTOK_* settings at the local sandbox (`make run`, on SANDBOX_PORT), with the app
+credentials the sandbox prints; values written for a local sandbox on another port are updated. A
+.env that names a real TikTok app (not on this machine) is left alone.
 """
 
 from __future__ import annotations
@@ -89,17 +90,47 @@ def sandbox_settings(data: Path, url: str) -> dict:
     return {key: (lambda v=value: v) for key, value in values.items()}
 
 
+def _is_local_sandbox(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1:", "http://localhost:", "http://[::1]:"))
+
+
+def replace_env_values(path: Path, values: dict[str, str]) -> list[str]:
+    """Sets `values` in the env file, rewriting the lines of keys it has; the keys changed."""
+    existing = _read(path)
+    changed = [key for key, value in values.items() if existing.get(key) != value]
+    if changed:
+        lines = [
+            line
+            for line in path.read_text().splitlines()
+            if line.partition("=")[0].strip() not in values
+        ]
+        lines += [f"{key}={value}" for key, value in values.items()]
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
+    return changed
+
+
+def default_sandbox_url() -> str:
+    """The sandbox `make run` starts: SANDBOX_PORT (SELLERDESK_SANDBOX_PORT), 9100 by default."""
+    return f"http://127.0.0.1:{os.environ.get('SELLERDESK_SANDBOX_PORT') or 9100}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sandbox-data", type=Path, help="point TIKTOK_* at this sandbox")
-    parser.add_argument("--sandbox-url", default="http://127.0.0.1:9100")
+    parser.add_argument("--sandbox-url", default=default_sandbox_url())
     args = parser.parse_args(argv)
     added = ensure_env_file()
     if args.sandbox_data is not None:
-        if _read(ENV_FILE).get("TIKTOK_APP_KEY"):
-            print("TIKTOK_* are set in .env already; the sandbox is not used.", file=sys.stderr)
-        else:
+        current = _read(ENV_FILE)
+        if not current.get("TIKTOK_APP_KEY"):
             added += ensure_env_file(defaults=sandbox_settings(args.sandbox_data, args.sandbox_url))
+        elif _is_local_sandbox(current.get("TIKTOK_AUTH_BASE_URL", "")):
+            # Written for a local sandbox earlier, maybe on another port: follow this one.
+            wanted = sandbox_settings(args.sandbox_data, args.sandbox_url)
+            added += replace_env_values(ENV_FILE, {key: make() for key, make in wanted.items()})
+        else:
+            print("TIKTOK_* are set in .env already; the sandbox is not used.", file=sys.stderr)
     if added:
         print(f"Wrote {', '.join(added)} to {ENV_FILE.name}", file=sys.stderr)
 

@@ -72,7 +72,9 @@ ALLOWED_HOSTS = _setting(
     default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [],
 )
 CSRF_TRUSTED_ORIGINS = _setting("CSRF_TRUSTED_ORIGINS", env.list, default=[])
-SITE_URL = _setting("SITE_URL", env.str, default="http://127.0.0.1:8000").rstrip("/")
+# `make run PORT=...` serves on SELLERDESK_PORT; links (invitations, sign-up) follow it by default.
+SITE_PORT = _setting("SELLERDESK_PORT", env.int, default=8000)
+SITE_URL = _setting("SITE_URL", env.str, default=f"http://127.0.0.1:{SITE_PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

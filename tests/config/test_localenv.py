@@ -73,3 +73,41 @@ def test_points_tiktok_settings_at_the_sandbox_unless_an_app_is_configured(tmp_p
     assert kept.returncode == 0, kept.stderr
     assert _values(real)["TIKTOK_APP_KEY"] == "real-app"
     assert "TIKTOK_API_BASE_URL" not in _values(real)
+
+
+def test_a_sandbox_on_another_port_updates_the_values_written_for_the_first(tmp_path):
+    """`make run SANDBOX_PORT=9101` after a run on 9100: TIKTOK_* follow the new port; a second
+    copy of the project (its own .env) gets its own port from the start."""
+    env_file = tmp_path / ".env"
+    data = tmp_path / "sandbox.sqlite3"
+    assert _run(env_file, "--sandbox-data", str(data), "--sandbox-url", "http://127.0.0.1:9100")
+    secret = _values(env_file)["SECRET_KEY"]
+
+    moved = _run(env_file, "--sandbox-data", str(data), "--sandbox-url", "http://127.0.0.1:9101")
+
+    assert moved.returncode == 0, moved.stderr
+    values = _values(env_file)
+    assert values["TIKTOK_AUTH_BASE_URL"] == "http://127.0.0.1:9101"
+    assert values["TIKTOK_API_BASE_URL"] == "http://127.0.0.1:9101"
+    assert values["TIKTOK_AUTHORIZE_URL_US"] == "http://127.0.0.1:9101/us/open/authorize"
+    assert values["TIKTOK_AUTHORIZE_URL_ROW"] == "http://127.0.0.1:9101/open/authorize"
+    assert values["SECRET_KEY"] == secret  # nothing else changes
+    assert env_file.read_text().count("TIKTOK_AUTH_BASE_URL=") == 1
+
+
+def test_the_sandbox_port_comes_from_make_runs_setting(tmp_path):
+    env_file = tmp_path / ".env"
+    data = tmp_path / "sandbox.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    env.update(SELLERDESK_ENV_FILE=str(env_file), SELLERDESK_SANDBOX_PORT="9777")
+    result = subprocess.run(
+        [sys.executable, "config/localenv.py", "--sandbox-data", str(data)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _values(env_file)["TIKTOK_AUTH_BASE_URL"] == "http://127.0.0.1:9777"

@@ -12,7 +12,16 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 # The subprocess sees only what each test sets, not the suite's own database, broker or debug mode.
-_SCRUBBED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+# The production settings module, not the suite's own (config/settings_test.py).
+_SCRUBBED = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_SETTINGS_MODULE",
+    "SITE_URL",
+    "SELLERDESK_PORT",
+}
 GOOD = {
     "SECRET_KEY": "x" * 64 + "-not-insecure-at-all-0123456789",
     "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -137,3 +146,51 @@ def test_database_url_selects_postgresql():
     assert (
         result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql desk db.internal"
     )
+
+
+def _printed(expression: str, **overrides: str) -> str:
+    result = _run(
+        "shell", "-c", f"from django.conf import settings; print({expression})", **overrides
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_site_url_follows_the_port_make_run_serves_on():
+    assert _printed("settings.SITE_URL") == "http://127.0.0.1:8000"
+    assert _printed("settings.SITE_URL", SELLERDESK_PORT="8123") == "http://127.0.0.1:8123"
+    # An explicit SITE_URL (a real host) wins.
+    assert (
+        _printed("settings.SITE_URL", SELLERDESK_PORT="8123", SITE_URL="https://desk.example.com/")
+        == "https://desk.example.com"
+    )
+
+
+def test_the_suite_does_not_read_the_developers_env_file(tmp_path, settings):
+    """A `.env` with another SITE_URL, DEBUG off and a TikTok app changes nothing in the tests."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "SITE_URL=http://127.0.0.1:8765\nDEBUG=false\nTIKTOK_APP_KEY=someone-elses-app\n"
+    )
+    code = (
+        "from django.conf import settings; "
+        "print(settings.SITE_URL, settings.DEBUG, repr(settings.TIKTOK_APP_KEY))"
+    )
+    result = _run(
+        "shell",
+        "-c",
+        code,
+        SELLERDESK_ENV_FILE=str(env_file),
+        DJANGO_SETTINGS_MODULE="config.settings_test",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8000 True ''"
+    # The same file read by the production settings does change them.
+    plain = _run(
+        "shell", "-c", code, SELLERDESK_ENV_FILE=str(env_file), SECURE_SSL_REDIRECT="false"
+    )
+    assert (
+        plain.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8765 False 'someone-elses-app'"
+    )
+    # And this very run did not read one either.
+    assert str(settings.ENV_FILE) == os.devnull

@@ -8,6 +8,7 @@ shops are all connected to the tenant already is left alone (and reported).
 
 from __future__ import annotations
 
+import os
 import time
 from html.parser import HTMLParser
 from typing import Any
@@ -74,7 +75,8 @@ class Command(BaseCommand):
     help = "Connect a US and a rest-of-world sandbox seller to a tenant through the OAuth flow."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--sandbox-url", default="http://127.0.0.1:9100")
+        port = os.environ.get("SELLERDESK_SANDBOX_PORT") or "9100"  # make run SANDBOX_PORT=
+        parser.add_argument("--sandbox-url", default=f"http://127.0.0.1:{port}")
         parser.add_argument("--tenant", default="demo", help="the tenant's slug")
         parser.add_argument(
             "--wait", type=float, default=60.0, help="seconds to wait for the sandbox to answer"

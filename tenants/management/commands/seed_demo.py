@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
         self.stdout.write(
             self.style.SUCCESS(
-                "\n  Sellerdesk demo is ready at http://127.0.0.1:8000/\n"
+                f"\n  Sellerdesk demo is ready at {settings.SITE_URL}/\n"
                 f"    owner: {OWNER_EMAIL} / {password}\n"
                 f"    agent: {AGENT_EMAIL} / {password}\n"
             )
