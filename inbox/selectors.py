@@ -490,14 +490,24 @@ CURSOR_YEARS = range(1970, 9999)
 MAX_ID = 2**63 - 1
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
-    moment, _, pk = cursor.partition("~")
+def _moment(text: str) -> datetime | None:
+    """An aware time a cursor may carry, in UTC; None for anything else."""
     try:
-        position, number = datetime.fromisoformat(moment), int(pk)
-        utc = position.astimezone(UTC) if position.tzinfo is not None else None
+        moment = datetime.fromisoformat(text)
+        utc = moment.astimezone(UTC) if moment.tzinfo is not None else None
     except (ValueError, OverflowError):
         return None
-    if utc is None or utc.year not in CURSOR_YEARS or not 0 < number <= MAX_ID:
+    return utc if utc is not None and utc.year in CURSOR_YEARS else None
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    moment, _, pk = cursor.partition("~")
+    utc = _moment(moment)
+    try:
+        number = int(pk)
+    except ValueError:
+        return None
+    if utc is None or not 0 < number <= MAX_ID:
         return None
     return utc, number
 
@@ -514,9 +524,8 @@ def _after_urgent(cursor: str) -> Q | None:
     older = Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
     if due_text == "-":
         return Q(sla_due_at__isnull=True) & older
-    try:
-        due = datetime.fromisoformat(due_text)
-    except ValueError:
+    due = _moment(due_text)
+    if due is None:
         return None
     return Q(sla_due_at__gt=due) | Q(sla_due_at=due) & older | Q(sla_due_at__isnull=True)
 

@@ -29,13 +29,27 @@ def _own_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
-@pytest.mark.parametrize("cursor", HOSTILE_CURSORS)
+URGENT_CURSORS = [  # "most urgent first": u~<due>~<time>~<id>
+    "u~0001-01-01T00:00:00+14:00~2026-09-12T08:00:00+00:00~1",
+    "u~9999-12-31T23:59:59-14:00~2026-09-12T08:00:00+00:00~1",
+    "u~2026-09-12T08:00:00~2026-09-12T08:00:00+00:00~1",
+    "u~-~0001-01-01T00:00:00+14:00~1",
+    "u~-~2026-09-12T08:00:00+00:00~99999999999999999999999999",
+]
+
+
+@pytest.mark.parametrize(
+    ("cursor", "sort"),
+    [(cursor, "") for cursor in HOSTILE_CURSORS] + [(c, "urgent") for c in URGENT_CURSORS],
+)
 @pytest.mark.parametrize("url_name", ["mailbox", "mailbox_poll"])
-def test_a_hostile_cursor_shows_the_first_page(owner_client, tenant, cursor, url_name):
+def test_a_hostile_cursor_shows_the_first_page(owner_client, tenant, cursor, sort, url_name):
     store = StoreFactory(tenant=tenant)
     ticket = ConversationFactory(store=store, last_message_preview="Where is my parcel?")
 
-    response = owner_client.get(reverse(url_name), {"before": cursor, "folder": "all"})
+    response = owner_client.get(
+        reverse(url_name), {"before": cursor, "folder": "all", "sort": sort}
+    )
 
     assert response.status_code == 200
     assert f'id="ticket-{ticket.public_id}"' in response.content.decode()
