@@ -75,10 +75,13 @@ def _parse_envelope(body: bytes) -> tuple[dict[str, Any], str, int, str]:
         raise _MalformedEnvelope("body is not JSON") from exc
     if not isinstance(envelope, dict):
         raise _MalformedEnvelope("body is not a JSON object")
-    if _depth(envelope) > _MAX_DEPTH:
+    # Both walks only when the raw body could need them (a few brackets cannot nest deeply; a
+    # NUL in a JSON string is always the escape \u0000): the acknowledgement stays cheap.
+    if body.count(b"{") + body.count(b"[") > _MAX_DEPTH and _depth(envelope) > _MAX_DEPTH:
         raise _MalformedEnvelope(f"body is nested more than {_MAX_DEPTH} levels deep")
-    # PostgreSQL (jsonb, text) cannot hold U+0000: removed here as ingest removes it.
-    envelope = without_nul(envelope)
+    if b"\\u0000" in body:
+        # PostgreSQL (jsonb, text) cannot hold U+0000: removed here as ingest removes it.
+        envelope = without_nul(envelope)
     webhook_type = envelope.get("type")
     if isinstance(webhook_type, bool) or not isinstance(webhook_type, int):
         raise _MalformedEnvelope("type is not an integer")
