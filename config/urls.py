@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("inbox.snippet_urls")),  # /settings/snippets/…, /orders/<id>/message-buyer/
     path("", include("sla.urls")),  # /settings/sla/…
     path("orders/", include("orders.urls")),
+    path("", include("orders.catalog_urls")),  # /products/, /coupons/
     path("stores/", include("marketplaces.urls")),
     path("webhooks/", include("marketplaces.webhook_urls")),
     path("", include("tenants.urls")),

@@ -38,6 +38,7 @@ class DisplayKind(enum.StrEnum):
     IMAGE = "image"
     ORDER_CARD = "order_card"
     PRODUCT_CARD = "product_card"
+    COUPON_CARD = "coupon_card"
     EVENT = "event"
     PLACEHOLDER = "placeholder"
 
@@ -53,7 +54,6 @@ EVENT_TYPES = frozenset(
         "BUYER_ENTER_FROM_TRANSFER",
         "BUYER_ENTER_FROM_PRODUCT",
         "BUYER_ENTER_FROM_ORDER",
-        "COUPON_CARD",
     }
 )
 # What the placeholder calls a type the product cannot show.
@@ -76,6 +76,7 @@ CARD_LABELS = {
     "LOGISTICS_CARD": "Shipping card",
     "RETURN_REFUND_CARD": "Return or refund card",
     "PRODUCT_CARD": "Product card",
+    "COUPON_CARD": "Coupon card",
 }
 
 
@@ -91,6 +92,10 @@ class MessageDisplay:
     image_height: int | None = None
     order_id: str = ""
     product_id: str = ""
+    coupon_id: str = ""
+    card_type: str = ""  # the platform type of a card (ORDER_CARD, LOGISTICS_CARD, ...)
+    package_id: str = ""
+    sku_id: str = ""
     is_hidden: bool = False
 
 
@@ -140,8 +145,6 @@ def _event_text(message_type: str, content: dict[str, Any]) -> tuple[str, str, s
         return _text_of(content, "The chat was transferred from another agent."), "", ""
     if message_type == "ALLOCATED_SERVICE":
         return _text_of(content, "A customer service agent joined the chat."), "", ""
-    if message_type == "COUPON_CARD":
-        return f"Coupon {_id(content, 'coupon_id')} was sent.", "", ""
     return _text_of(content, "Notification from TikTok Shop."), "", ""
 
 
@@ -181,6 +184,9 @@ def message_display(message: Message) -> MessageDisplay:
             f"{label}: order {order_id}",
             label=label,
             order_id=order_id,
+            card_type=kind_of,
+            package_id=_id(content, "package_id"),
+            sku_id=_id(content, "sku_id"),
             is_hidden=hidden,
         )
     if kind_of in PRODUCT_CARD_TYPES:
@@ -190,6 +196,17 @@ def message_display(message: Message) -> MessageDisplay:
             f"Product card: product {product_id}",
             label=CARD_LABELS[kind_of],
             product_id=product_id,
+            card_type=kind_of,
+            is_hidden=hidden,
+        )
+    if kind_of == "COUPON_CARD":
+        coupon_id = _id(content, "coupon_id")
+        return MessageDisplay(
+            DisplayKind.COUPON_CARD,
+            f"Coupon card: coupon {coupon_id}",
+            label=CARD_LABELS[kind_of],
+            coupon_id=coupon_id,
+            card_type=kind_of,
             is_hidden=hidden,
         )
     if kind_of in EVENT_TYPES:
@@ -216,7 +233,7 @@ def message_preview(message: Message) -> str:
     elif shown.kind == DisplayKind.PLACEHOLDER:
         name = UNSHOWN_TYPE_NAMES.get(message.type, f"a {message.type or 'new'} message")
         text = f"[{name[0].upper()}{name[1:]} — not shown in Sellerdesk]"
-    elif shown.kind in (DisplayKind.ORDER_CARD, DisplayKind.PRODUCT_CARD):
+    elif shown.kind in (DisplayKind.ORDER_CARD, DisplayKind.PRODUCT_CARD, DisplayKind.COUPON_CARD):
         text = f"[{shown.text}]"
     else:
         text = " ".join(shown.text.split())

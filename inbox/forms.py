@@ -91,3 +91,5 @@ class OrderSearchForm(forms.Form):
 class SnippetPickForm(forms.Form):
     snippet = forms.UUIDField()
     order = forms.UUIDField(required=False)
+    product = forms.UUIDField(required=False)
+    coupon = forms.UUIDField(required=False)

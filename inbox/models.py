@@ -258,6 +258,7 @@ class TicketEventKind(models.TextChoices):
     REOPENED = "reopened", "Reopened by the buyer"
     CREATED = "created", "Ticket created"
     SLA_BREACH = "sla_breach", "Service level missed"
+    AFTER_SALE = "after_sale", "Return or cancellation decided"
 
 
 class TicketEvent(models.Model):

@@ -51,6 +51,7 @@ from marketplaces.records import ImageContent, OutgoingContent, SenderRole, Text
 from marketplaces.records import Message as MessageRecord
 from sla import services as sla_services
 
+from . import cards
 from .models import Conversation, DeliveryStatus, Message, MessageDirection, index_key
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,9 @@ def _matches(record: MessageRecord, content: OutgoingContent) -> bool:
         return (record.text or "") == content.text
     if isinstance(content, ImageContent):
         return record.image is not None and record.image.url == content.url
+    if cards.is_card(str(content.type)):
+        ids = cards.card_ids(content)
+        return {key: str(record.content.get(key) or "") for key in ids} == ids
     return False
 
 
@@ -166,6 +170,9 @@ def _ingested_twin(message: Message, content: OutgoingContent, since: datetime) 
         twins = twins.filter(text=content.text)
     elif isinstance(content, ImageContent):
         twins = twins.filter(content__url=content.url)
+    elif cards.is_card(str(content.type)):
+        for key, value in cards.card_ids(content).items():
+            twins = twins.filter(**{f"content__{key}": value})
     return twins.order_by("index_key", "pk").first()
 
 
@@ -337,7 +344,7 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
             # Another reply holds that id (two identical replies reconciled at once): the message
             # found was not ours. The trace stays, so the next attempt checks again (that id now
             # excluded) and sends only if nothing else is found.
-            for key in ("text_message_id", "image_message_id"):
+            for key in ("text_message_id", "image_message_id", "card_message_id"):
                 if state.get(key) == found["id"]:
                     state[key] = None
             state["in_flight"] = was_in_flight
@@ -350,8 +357,23 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
     raise OutcomeUnknownError("the platform's copy kept coming back")
 
 
+def _deliver_card(api: StoreAPI, message: Message, attempt: int) -> None:
+    """A card (inbox.cards): one platform message, sent once like a reply's text."""
+    state = message.content.setdefault("outbox", {})
+    if not state.get("card_message_id"):
+        found = _send_once(api, message, attempt, cards.outgoing_content(message))
+        state["card_message_id"] = found["id"]
+        _save_state(message, attempt)
+    else:
+        found = _found(external_id=state["card_message_id"], index=None, created_at=None, role="")
+    _mark_sent(message, attempt, found, [])
+
+
 def _deliver(message: Message, attempt: int) -> None:
     api = store_api(message.store)
+    if cards.is_card(message.type):
+        _deliver_card(api, message, attempt)
+        return
     state = message.content.setdefault("outbox", {})
     sent_ids: list[str] = []
     last: dict[str, Any] | None = None

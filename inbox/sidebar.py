@@ -22,4 +22,8 @@ class SidebarTab:
 
 SIDEBAR_TABS: list[SidebarTab] = [
     SidebarTab(key="orders", label="Orders", template="inbox/_sidebar_orders.html"),
+    # The store's live products and its coupons, each with its card button (inbox.cards); their
+    # lists load when the tab is first shown.
+    SidebarTab(key="products", label="Products", template="orders/_products_tab.html"),
+    SidebarTab(key="coupons", label="Coupons", template="orders/_coupons_tab.html"),
 ]

@@ -39,7 +39,21 @@ SAMPLE_CONTEXT: snippets.Context = {
     },
     "buyer": {"name": "TikTok Shop Customer 853d82…"},
     "store": {"name": "Your store"},
+    "product": {
+        "name": "Silk Sleep Mask",
+        "price": "$12.99",
+        "link": "https://shop.tiktok.com/view/product/1729592969712207008",
+        "sku": "SILK-PINK, SILK-NAVY",
+    },
+    "coupon": {
+        "name": "Chat thank-you 10% off",
+        "offer": "10% off (up to $20.00) on orders over $25.00",
+        "code": "THANKS10",
+        "claim_by": "Oct 31, 2026",
+    },
 }
+# Previews show a sample product and coupon: a snippet is written before any is picked.
+_PICKED_SAMPLES = ("product", "coupon")
 
 
 class SnippetForm(forms.Form):
@@ -96,10 +110,9 @@ def _sample(membership: Membership) -> tuple[snippets.Context, Order | None]:
     customer = Customer.objects.filter(
         store=order.store, buyer_user_id=order.buyer_user_id
     ).first() or Customer(tenant=tenant, store=order.store, buyer_user_id=order.buyer_user_id)
-    return (
-        snippets.snippet_context(tenant=tenant, order=order, customer=customer, agent=agent),
-        order,
-    )
+    context = snippets.snippet_context(tenant=tenant, order=order, customer=customer, agent=agent)
+    context.update({key: dict(SAMPLE_CONTEXT[key]) for key in _PICKED_SAMPLES})
+    return context, order
 
 
 def _preview(body: str, context: snippets.Context) -> dict[str, str]:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from orders.models import Order
+from orders.models import Coupon, Order, Product
 from tenants.models import Membership, Tenant, User
 
 from .models import Conversation, Customer, Snippet
@@ -40,6 +40,14 @@ PLACEHOLDERS: dict[str, str] = {
     "order.carrier": "Shipping carrier",
     "order.tracking_number": "Tracking number",
     "order.delivery_option": "Delivery option",
+    "product.name": "Product name (the product picked in the Products tab)",
+    "product.price": "Product price with its currency",
+    "product.link": "Link to the product on TikTok Shop",
+    "product.sku": "The product's seller SKU(s)",
+    "coupon.name": "Coupon name (the coupon picked in the Coupons tab)",
+    "coupon.offer": 'What the coupon gives, e.g. "$5.00 off on orders over $25.00"',
+    "coupon.code": "The coupon's promo code",
+    "coupon.claim_by": "Last day the coupon can be claimed",
     "buyer.name": 'The buyer\'s name; "there" while TikTok Shop keeps names private ("Hi there")',
     "store.name": "Store name",
     "agent.first_name": "Your first name",
@@ -47,6 +55,8 @@ PLACEHOLDERS: dict[str, str] = {
 }
 GROUP_NEEDS = {
     "order": "This snippet uses order details: pick an order first.",
+    "product": "This snippet uses product details: pick a product in the Products tab first.",
+    "coupon": "This snippet uses coupon details: pick a coupon in the Coupons tab first.",
     "buyer": "This snippet uses the buyer's name: use it from a ticket.",
     "store": "This snippet uses the store's name: pick an order or use it from a ticket.",
     "agent": "This snippet uses your name, which is not known here.",
@@ -182,6 +192,33 @@ def order_values(order: Order, *, tenant: Tenant) -> dict[str, str]:
     }
 
 
+def product_values(product: Product) -> dict[str, str]:
+    from orders.catalog_display import product_link, product_price
+
+    skus = [sku.seller_sku for sku in product.skus.all() if sku.seller_sku]
+    return {
+        "name": product.title,
+        "price": product_price(product) or NOT_AVAILABLE,
+        "link": product_link(product),
+        "sku": ", ".join(skus) or NOT_AVAILABLE,
+    }
+
+
+def coupon_values(coupon: Coupon, *, tenant: Tenant) -> dict[str, str]:
+    from orders.catalog_display import coupon_offer
+
+    claim_by = NOT_AVAILABLE
+    if coupon.claim_ends_at is not None:
+        ends = coupon.claim_ends_at.astimezone(ZoneInfo(tenant.time_zone))
+        claim_by = f"{ends:%b} {ends.day}, {ends:%Y}"
+    return {
+        "name": coupon.title,
+        "offer": coupon_offer(coupon),
+        "code": coupon.promo_code or NOT_AVAILABLE,
+        "claim_by": claim_by,
+    }
+
+
 def snippet_context(
     *,
     tenant: Tenant,
@@ -189,13 +226,21 @@ def snippet_context(
     customer: Customer | None = None,
     store_name: str | None = None,
     agent: User | None = None,
+    product: Product | None = None,
+    coupon: Coupon | None = None,
 ) -> Context:
     """Plain strings for the groups that are known; a group left out makes its placeholders fail
     with a clear message. Objects of another tenant are refused."""
-    for thing in (order, customer):
+    for thing in (order, customer, product, coupon):
         if thing is not None and thing.tenant_id != tenant.pk:
-            raise SnippetError("That order or buyer belongs to another organisation.")
+            raise SnippetError(
+                "That order, buyer, product or coupon belongs to another organisation."
+            )
     context: Context = {}
+    if product is not None:
+        context["product"] = product_values(product)
+    if coupon is not None:
+        context["coupon"] = coupon_values(coupon, tenant=tenant)
     if order is not None:
         context["order"] = order_values(order, tenant=tenant)
         store_name = store_name or order.store.name
@@ -278,27 +323,36 @@ def snippet_render(
     snippet: Snippet,
     conversation: Conversation | None = None,
     order: Order | None = None,
+    product: Product | None = None,
+    coupon: Coupon | None = None,
 ) -> str:
-    """The composer's "insert snippet": the body rendered for this ticket, order and agent.
-    Raises SnippetError (message for the agent) or PermissionDenied for another tenant's or
-    another store's objects."""
+    """The composer's "insert snippet": the body rendered for this ticket, order (product,
+    coupon) and agent. Raises SnippetError (message for the agent) or PermissionDenied for
+    another tenant's or another store's objects."""
     from .services import member_serves_store
 
     tenant = membership.tenant
     if snippet.tenant_id != tenant.pk:
         raise PermissionDenied("No such snippet.")
-    for thing in (conversation, order):
+    for thing in (conversation, order, product, coupon):
         if thing is not None and not member_serves_store(
             membership, tenant_id=thing.tenant_id, store_id=thing.store_id
         ):
             raise PermissionDenied("You do not serve this store.")
-    if conversation is not None and order is not None and order.store_id != conversation.store_id:
-        raise SnippetError("That order belongs to another store than this ticket.")
+    for thing in (order, product, coupon):
+        if (
+            conversation is not None
+            and thing is not None
+            and (thing.store_id != conversation.store_id)
+        ):
+            raise SnippetError("That order, product or coupon belongs to another store.")
     context = snippet_context(
         tenant=tenant,
         order=order,
         customer=conversation.customer if conversation is not None else None,
         store_name=conversation.store.name if conversation is not None else None,
         agent=membership.user,
+        product=product,
+        coupon=coupon,
     )
     return render(snippet.body, context)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import aftersale_views, card_views, views
 
 urlpatterns = [
     path("", views.mailbox, name="mailbox"),
@@ -12,6 +12,19 @@ urlpatterns = [
     path("<uuid:public_id>/assign/", views.ticket_assign, name="ticket_assign"),
     path("<uuid:public_id>/orders/", views.ticket_orders, name="ticket_orders"),
     path("<uuid:public_id>/snippet/", views.snippet_insert, name="snippet_insert"),
+    path("<uuid:public_id>/cards/", card_views.ticket_card_send, name="ticket_card_send"),
+    path("<uuid:public_id>/products/", card_views.ticket_products, name="ticket_products"),
+    path("<uuid:public_id>/coupons/", card_views.ticket_coupons, name="ticket_coupons"),
+    path(
+        "<uuid:public_id>/aftersale/<str:kind>/<str:record_id>/review/",
+        aftersale_views.ticket_aftersale_review,
+        name="ticket_aftersale_review",
+    ),
+    path(
+        "<uuid:public_id>/aftersale/<str:kind>/<str:record_id>/decide/",
+        aftersale_views.ticket_aftersale_decide,
+        name="ticket_aftersale_decide",
+    ),
     path(
         "<uuid:public_id>/messages/<uuid:message_id>/retry/",
         views.reply_retry,

@@ -26,14 +26,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplaces.channel import capabilities_for
 from marketplaces.selectors import stores_visible_to
-from orders.models import Cancellation, Return
+from orders import selectors as order_selectors
+from orders.aftersale import may_act
+from orders.models import Cancellation, Coupon, Product, Return
 from orders.services import order_lookup
 from orders.views import STATUS_PILLS, money, readable
 from sla import display as sla_display
 from tenants.decorators import tenant_required
 from tenants.models import Membership
 
-from . import display, selectors, services, snippets
+from . import card_display, display, selectors, services, snippets
 from .forms import (
     AssignForm,
     ComposerForm,
@@ -134,6 +136,8 @@ class EntryView:
     next_iso: str = ""
     next_text: str = ""
     retry_label: str = ""
+    shown: display.MessageDisplay | None = None
+    card: Any = None  # a card's card_display.CardView, drawn by inbox/_cards.html
 
     @property
     def delivery(self) -> str:
@@ -177,6 +181,7 @@ def _message_view(message: Message, conversation: Conversation) -> EntryView:
         order_id=shown.order_id,
         product_id=shown.product_id,
         message=message,
+        shown=shown,
     )
 
 
@@ -242,6 +247,7 @@ def entry_views(
                 url = reverse("reply_retry", args=[conversation.public_id, placeholder])
                 retry_prefix, _, retry_suffix = url.partition(placeholder)
             view.retry_url = f"{retry_prefix}{message.public_id}{retry_suffix}"
+    card_display.attach_cards(conversation, views)
     return views
 
 
@@ -354,6 +360,7 @@ def order_summary(card: selectors.SidebarOrder, *, zone: tzinfo) -> OrderCard:
 
 def _after_sale(record: Return | Cancellation) -> dict[str, Any]:
     return {
+        "record": record,
         "status": record.status_label,
         "reason": record.reason_text or readable(record.reason),
         "refund": money(record.refund_total, record.currency),
@@ -681,6 +688,8 @@ def _ticket_context(
         "snippets": list(Snippet.objects.filter(tenant=tenant).order_by("title")),
         "snippet_error": snippet_error,
         "poll_seconds": POLL_SECONDS,
+        "card_token": uuid.uuid4,  # called by each card form: its own idempotency token
+        "may_act_on_returns": may_act(membership, conversation.store),
     }
 
 
@@ -940,6 +949,27 @@ def ticket_orders(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return _ticket_page(request, conversation, order_search=search)
 
 
+def _snippet_picks(
+    request: HttpRequest, conversation: Conversation, form: SnippetPickForm
+) -> tuple[Product | None, Coupon | None]:
+    """The product and coupon picked in the workbench tabs: of this ticket's store, else 404."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    membership = request.membership  # type: ignore[attr-defined]
+    product = coupon = None
+    if form.cleaned_data.get("product"):
+        product = order_selectors.product_get(
+            tenant=tenant, public_id=form.cleaned_data["product"], membership=membership
+        )
+    if form.cleaned_data.get("coupon"):
+        coupon = order_selectors.coupon_get(
+            tenant=tenant, public_id=form.cleaned_data["coupon"], membership=membership
+        )
+    for thing in (product, coupon):
+        if thing is not None and thing.store_id != conversation.store_id:
+            raise Http404("Not a product or coupon of this ticket's store.")
+    return product, coupon
+
+
 @dataclass
 class SnippetAnswer:
     """What inserting a snippet comes to: its text, a reason it cannot be used, or — a snippet
@@ -1013,6 +1043,7 @@ def _snippet_text(request: HttpRequest, conversation: Conversation) -> SnippetAn
                     ),
                     choices=[_order_choice(card, zone) for card in cards],
                 )
+    product, coupon = _snippet_picks(request, conversation, form)
     try:
         context = snippets.snippet_context(
             tenant=tenant,
@@ -1020,6 +1051,8 @@ def _snippet_text(request: HttpRequest, conversation: Conversation) -> SnippetAn
             customer=conversation.customer,
             store_name=conversation.store.name,
             agent=request.user,  # type: ignore[arg-type]
+            product=product,
+            coupon=coupon,
         )
         text = snippets.render(snippet.body, context)
     except snippets.SnippetError as error:

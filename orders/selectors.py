@@ -10,14 +10,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from marketplaces.models import Store
 from marketplaces.selectors import allowed_store_ids
 from tenants.models import Membership, Tenant
 
-from .models import Cancellation, CancellationLine, Order, OrderLine, Return, ReturnLine
+from .models import (
+    Cancellation,
+    CancellationLine,
+    Coupon,
+    Order,
+    OrderLine,
+    Product,
+    ProductSku,
+    ProductStatus,
+    Return,
+    ReturnLine,
+)
 
 
 def _as_uuid(value: object) -> uuid.UUID:
@@ -177,3 +188,95 @@ def orders_count(orders: QuerySet[Order], *, cap: int) -> int:
     """How many orders, counting no further than `cap` (an exact count of a whole tenant's
     orders is the slowest query of the list page)."""
     return orders.order_by()[:cap].count()
+
+
+# --- Products and coupons -------------------------------------------------------------------------
+
+PRODUCT_QUERY_MAX = 100
+
+
+def products_search(
+    *,
+    tenant: Tenant,
+    membership: Membership | None = None,
+    store: Store | None = None,
+    query: str = "",
+    live_only: bool = True,
+    after: tuple[str, int] | None = None,
+    limit: int = 20,
+) -> list[Product]:
+    """Products by name, product id or seller SKU (one search box), by title, with their SKUs.
+
+    `after` is the (title, id) of the last product of the previous page. Two queries whatever
+    `limit`. On PostgreSQL the text match uses the trigram index on UPPER(search_text).
+    """
+    products = _visible(Product.objects.all(), tenant=tenant, membership=membership)
+    if store is not None:
+        products = products.filter(store=store)
+    if live_only:
+        products = products.filter(status=ProductStatus.ACTIVATE)
+    wanted = " ".join(query.split())[:PRODUCT_QUERY_MAX]
+    if wanted:
+        products = products.filter(Q(external_id=wanted) | Q(search_text__icontains=wanted))
+    if after is not None:
+        title, pk = after
+        products = products.filter(Q(title__gt=title) | Q(title=title, id__gt=pk))
+    return list(
+        products.select_related("store")
+        .prefetch_related(Prefetch("skus", queryset=ProductSku.objects.order_by("id")))
+        .order_by("title", "id")[:limit]
+    )
+
+
+def product_get(
+    *, tenant: Tenant, public_id: object, membership: Membership | None = None
+) -> Product:
+    product = (
+        _visible(Product.objects.all(), tenant=tenant, membership=membership)
+        .select_related("store")
+        .prefetch_related(Prefetch("skus", queryset=ProductSku.objects.order_by("id")))
+        .filter(public_id=_as_uuid(public_id))
+        .first()
+    )
+    if product is None:
+        raise Http404("No such product.")
+    return product
+
+
+def _coupon_rank(coupon: Coupon) -> tuple[int, int, float, str]:
+    """Sendable first, then ongoing ones, then by when they stop being claimable."""
+    ends = coupon.claim_ends_at.timestamp() if coupon.claim_ends_at else float("inf")
+    return (
+        0 if coupon.can_be_sent else 1,
+        0 if coupon.status == "ONGOING" else 1,
+        ends,
+        coupon.title,
+    )
+
+
+def coupons_of_tenant(
+    *,
+    tenant: Tenant,
+    membership: Membership | None = None,
+    store: Store | None = None,
+    limit: int = 500,
+) -> list[Coupon]:
+    """Coupons, the ones that can be sent as a chat card first (one query)."""
+    coupons = _visible(Coupon.objects.all(), tenant=tenant, membership=membership)
+    if store is not None:
+        coupons = coupons.filter(store=store)
+    return sorted(coupons.select_related("store").order_by("title", "id")[:limit], key=_coupon_rank)
+
+
+def coupon_get(
+    *, tenant: Tenant, public_id: object, membership: Membership | None = None
+) -> Coupon:
+    coupon = (
+        _visible(Coupon.objects.all(), tenant=tenant, membership=membership)
+        .select_related("store")
+        .filter(public_id=_as_uuid(public_id))
+        .first()
+    )
+    if coupon is None:
+        raise Http404("No such coupon.")
+    return coupon

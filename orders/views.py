@@ -185,10 +185,16 @@ def _order_page(
     note_form: InternalNoteForm,
     status: int = 200,
     note_conflict: bool = False,
+    **extra: Any,
 ) -> HttpResponse:
+    from .aftersale import actions_of_order, may_act
+
     tenant = request.tenant  # type: ignore[attr-defined]
     currency = order.currency
     context = {
+        **extra,
+        "may_act_on_returns": may_act(request.membership, order.store),  # type: ignore[attr-defined]
+        "decisions": actions_of_order(store=order.store, order_external_id=order.external_id),
         "order": order,
         "pill": STATUS_PILLS.get(order.status, "pill-neutral"),
         "lines": [

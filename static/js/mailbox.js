@@ -274,6 +274,13 @@
     if (orderId) {
       params.set("order", orderId);
     }
+    // The product and coupon picked in the workbench tabs (static/js/workbench.js).
+    ["product", "coupon"].forEach(function (field) {
+      var picked = document.getElementById("snippet-" + field);
+      if (picked && picked.value) {
+        params.set(field, picked.value);
+      }
+    });
     fetch(box.getAttribute("data-snippet-url") + "?" + params.toString(), {
       headers: { "X-Requested-With": "fetch" },
       credentials: "same-origin",

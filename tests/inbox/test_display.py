@@ -68,14 +68,40 @@ def test_order_and_product_cards():
         "Order card: order 576469260282336209",
         label="Order card",
         order_id="576469260282336209",
+        card_type="ORDER_CARD",
     )
     assert message_display(product) == MessageDisplay(
         DisplayKind.PRODUCT_CARD,
         "Product card: product 1729592969712207008",
         label="Product card",
         product_id="1729592969712207008",
+        card_type="PRODUCT_CARD",
     )
     assert message_preview(order) == "[Order card: order 576469260282336209]"
+
+
+def test_logistics_return_and_coupon_cards_carry_what_they_name():
+    logistics = stored("LOGISTICS_CARD", {"order_id": "576", "package_id": "115"})
+    refund = stored("RETURN_REFUND_CARD", {"order_id": "576", "sku_id": "1729"})
+    coupon = stored("COUPON_CARD", {"coupon_id": "7262992004278206762"})
+
+    assert message_display(logistics) == MessageDisplay(
+        DisplayKind.ORDER_CARD,
+        "Shipping card: order 576",
+        label="Shipping card",
+        order_id="576",
+        card_type="LOGISTICS_CARD",
+        package_id="115",
+    )
+    assert message_display(refund).sku_id == "1729"
+    assert message_display(coupon) == MessageDisplay(
+        DisplayKind.COUPON_CARD,
+        "Coupon card: coupon 7262992004278206762",
+        label="Coupon card",
+        coupon_id="7262992004278206762",
+        card_type="COUPON_CARD",
+    )
+    assert message_preview(coupon) == "[Coupon card: coupon 7262992004278206762]"
 
 
 def test_entered_from_order_and_agent_joined_are_events():

@@ -340,7 +340,12 @@ def test_ticket_page_renders_each_kind_of_entry_in_the_tenants_zone(
         'data-copy="576461413038785752">Copy</button></span>' in page
     )
     assert '<p class="small muted mb-0">Product card</p>' in page
-    assert '<span class="order-id">1729592969712207012</span>' in page
+    # Neither is synced here: each card says so and shows its id to copy (inbox/_cards.html).
+    assert (
+        '<span class="order-id">1729592969712207012<button class="copy-btn" type="button" '
+        'data-copy="1729592969712207012">Copy</button></span>' in page
+    )
+    assert page.count("Not synced yet: ") == 2
     placeholder = display.placeholder_text("VIDEO", from_buyer=True)
     assert f'<p class="bubble-text placeholder">{placeholder}</p>' in page
     assert "hidden from agents" not in page

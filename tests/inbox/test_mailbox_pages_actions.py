@@ -638,6 +638,9 @@ def ticket_urls(conversation: Conversation, message: Message | None = None) -> l
             "ticket_assign",
             "ticket_orders",
             "snippet_insert",
+            "ticket_card_send",
+            "ticket_products",
+            "ticket_coupons",
         )
     ]
     # The list with this ticket selected: the list pane a ticket page opened by URL loads.
@@ -661,7 +664,7 @@ def test_another_tenants_ticket_is_404_on_every_mailbox_url(
     snippet = SnippetFactory(tenant=store.tenant)
     client.force_login(other_owner)
     urls = ticket_urls(conversation, failed)
-    assert len(urls) == 10
+    assert len(urls) == 13
     with django_capture_on_commit_callbacks() as callbacks:
         for url in urls:
             # The parameters go after any the URL has (?selected=…), not in place of them.

@@ -1,0 +1,108 @@
+"""Products and coupons in words: prices, offers, stock, as the pages, the workbench tabs, the
+thread's cards and the snippet placeholders all say them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.urls import reverse
+
+from .models import Coupon, Product, ProductSku
+from .views import money
+
+
+def product_price(product: Product) -> str:
+    """ "$9.99", or "$9.99 - $14.50" (an en dash) when its SKUs differ; "" without a price."""
+    low = money(product.min_price, product.currency)
+    high = money(product.max_price, product.currency)
+    if not low:
+        return ""
+    return low if not high or high == low else f"{low} \N{EN DASH} {high}"
+
+
+def sku_line(sku: ProductSku) -> str:
+    """One SKU as the workbench lists it: "WHITE-01 · White · $9.99 · 12 in stock"."""
+    parts = [sku.seller_sku or sku.external_id]
+    if sku.name:
+        parts.append(sku.name)
+    price = money(sku.price, sku.currency)
+    if price:
+        parts.append(price)
+    parts.append(f"{sku.stock} in stock" if sku.stock > 0 else "out of stock")
+    return " · ".join(parts)
+
+
+def _amount(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
+
+
+def coupon_offer(coupon: Coupon) -> str:
+    """ "10% off (up to $20.00) on orders over $25.00", "$5.00 off"."""
+    if coupon.percentage is not None:
+        offer = f"{_amount(coupon.percentage)}% off"
+        cap = money(coupon.max_discount, coupon.currency)
+        if cap:
+            offer += f" (up to {cap})"
+    else:
+        reduction = money(coupon.reduction_amount, coupon.currency)
+        offer = f"{reduction} off" if reduction else "Discount"
+    spend = money(coupon.min_spend, coupon.currency)
+    if spend:
+        offer += f" on orders over {spend}"
+    return offer
+
+
+def product_link(product: Product) -> str:
+    """The product's page on TikTok Shop as buyers open it. UNVERIFIED: the contract gives no
+    product URL; this is the public shop product path used by TikTok Shop share links."""
+    return f"https://shop.tiktok.com/view/product/{product.external_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRow:
+    """A product as the workbench and /products/ draw it."""
+
+    product: Product
+    price: str
+    skus: list[tuple[str, bool]]  # (line, in stock)
+    details: str  # what "Insert details" drops into the composer
+    link: str
+    page: str
+
+
+def product_row(product: Product, *, list_url: str = "") -> ProductRow:
+    """`list_url`: /products/ reversed once by the caller (a page draws many rows)."""
+    price = product_price(product)
+    skus = [(sku_line(sku), sku.stock > 0) for sku in product.skus.all()]
+    link = product_link(product)
+    details = product.title
+    if price:
+        details += f" \N{EM DASH} {price}"
+    details += "" if product.in_stock else " (currently out of stock)"
+    details += f"\n{link}"
+    return ProductRow(
+        product=product,
+        price=price,
+        skus=skus,
+        details=details,
+        link=link,
+        page=(list_url or reverse("product_list")) + f"?q={product.external_id}&all=1",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CouponRow:
+    coupon: Coupon
+    offer: str
+    details: str  # what "Insert details" drops into the composer
+
+
+def coupon_row(coupon: Coupon) -> CouponRow:
+    offer = coupon_offer(coupon)
+    details = f"{coupon.title}: {offer}"
+    if coupon.promo_code:
+        details += f" \N{EM DASH} code {coupon.promo_code}"
+    return CouponRow(coupon=coupon, offer=offer, details=details)

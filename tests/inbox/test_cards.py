@@ -1,0 +1,327 @@
+"""Cards from the ticket without the platform: what may be sent (and the sentence when not), the
+double click, another organisation's or store's objects, store limits, the Products and Coupons
+tabs, and cards drawn in the thread with a query count that does not grow with them."""
+
+from __future__ import annotations
+
+import html
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inbox import cards
+from inbox.models import DeliveryStatus, Message, MessageDirection
+from marketplaces.models import StoreAccess
+from tenants.models import Membership, Role
+from tests.factories_catalog import CouponFactory, ProductFactory, ProductSkuFactory
+from tests.factories_inbox import ConversationFactory, MessageFactory
+from tests.factories_marketplaces import OrderFactory, OrderLineFactory, StoreFactory, member
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def store(tenant):
+    return StoreFactory(tenant=tenant, name="Acme US")
+
+
+@pytest.fixture
+def conversation(store):
+    return ConversationFactory(store=store, tenant=store.tenant)
+
+
+@pytest.fixture
+def order(conversation):
+    order = OrderFactory(
+        store=conversation.store,
+        buyer_user_id=conversation.customer.buyer_user_id,
+        status="DELIVERED",
+        raw={"packages": [{"id": "1152921500000000001"}]},
+    )
+    OrderLineFactory(order=order, sku_id="1729592969712207012", package_id="1152921500000000001")
+    return order
+
+
+def post(client, conversation, **fields):
+    return client.post(
+        reverse("ticket_card_send", args=[conversation.public_id]),
+        {"slot": "card-error-x", "token": str(uuid.uuid4()), **fields},
+        **HX,
+    )
+
+
+def refusal(response) -> str:
+    assert response.status_code == 400
+    assert response["HX-Retarget"] == "#card-error-x"
+    return html.unescape(response.content.decode())
+
+
+def test_an_order_card_is_queued_once_and_shown_at_once(owner_client, conversation, order):
+    token = str(uuid.uuid4())
+
+    first = post(owner_client, conversation, type="ORDER_CARD", order=order.public_id, token=token)
+    again = post(owner_client, conversation, type="ORDER_CARD", order=order.public_id, token=token)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    card = Message.objects.get(conversation=conversation)
+    assert (card.type, card.content, card.delivery_status, card.direction) == (
+        "ORDER_CARD",
+        {"order_id": order.external_id},
+        DeliveryStatus.QUEUED,
+        MessageDirection.OUTBOUND,
+    )
+    assert 'data-card="order"' in first.content.decode()
+    assert "Queued" in first.content.decode()
+    conversation.refresh_from_db()
+    assert conversation.last_message_preview == f"[Order card: order {order.external_id}]"
+
+
+def test_each_card_says_why_it_cannot_be_sent(owner_client, conversation, order, store, tenant):
+    other_store = StoreFactory(tenant=tenant, name="Acme UK")
+    someone_else = OrderFactory(store=store, buyer_user_id="7000000000000000001")
+    unshipped = OrderFactory(
+        store=store, buyer_user_id=conversation.customer.buyer_user_id, status="AWAITING_SHIPMENT"
+    )
+    theirs = OrderFactory(store=other_store, buyer_user_id=conversation.customer.buyer_user_id)
+    paused = ProductFactory(store=store, title="Old socks", status="SELLER_DEACTIVATED")
+    elsewhere = ProductFactory(store=other_store, title="UK socks")
+    expired = CouponFactory(
+        store=store,
+        title="Winter",
+        status="EXPIRED",
+        card_problems=["It is expired; only ongoing coupons can be sent."],
+    )
+
+    cases = [
+        ({"type": "ORDER_CARD", "order": theirs.public_id}, "is from another store"),
+        ({"type": "ORDER_CARD", "order": someone_else.public_id}, "is not this buyer's"),
+        (
+            {"type": "LOGISTICS_CARD", "order": unshipped.public_id},
+            f"Order {unshipped.external_id} has not shipped",
+        ),
+        (
+            {"type": "LOGISTICS_CARD", "order": order.public_id, "package": "999"},
+            f"Package 999 is not part of order {order.external_id}.",
+        ),
+        (
+            {"type": "RETURN_REFUND_CARD", "order": order.public_id, "sku": "1"},
+            "Choose one of the order's items",
+        ),
+        ({"type": "PRODUCT_CARD", "product": paused.public_id}, "“Old socks” is not live"),
+        ({"type": "PRODUCT_CARD", "product": elsewhere.public_id}, "sold by another store"),
+        (
+            {"type": "COUPON_CARD", "coupon": expired.public_id},
+            "The coupon “Winter” cannot be sent as a card: It is expired; only ongoing coupons "
+            "can be sent.",
+        ),
+        ({"type": "PRODUCT_CARD"}, "Choose the product to send."),
+        ({"type": "STICKER"}, "Choose a card and what it shows."),
+    ]
+    for fields, said in cases:
+        assert said in refusal(post(owner_client, conversation, **fields)), fields
+    assert not Message.objects.filter(conversation=conversation).exists()
+
+
+def test_another_organisations_objects_are_404_and_nothing_is_queued(
+    client, conversation, order, other_tenant, other_owner, owner
+):
+    their_store = StoreFactory(tenant=other_tenant)
+    their_order = OrderFactory(store=their_store, buyer_user_id=conversation.customer.buyer_user_id)
+    their_product = ProductFactory(store=their_store)
+    their_coupon = CouponFactory(store=their_store)
+    client.force_login(owner)
+
+    for fields in (
+        {"type": "ORDER_CARD", "order": their_order.public_id},
+        {"type": "PRODUCT_CARD", "product": their_product.public_id},
+        {"type": "COUPON_CARD", "coupon": their_coupon.public_id},
+    ):
+        assert post(client, conversation, **fields).status_code == 404
+    # And they cannot send into our ticket, even with our own order.
+    client.force_login(other_owner)
+    assert post(client, conversation, type="ORDER_CARD", order=order.public_id).status_code == 404
+    assert not Message.objects.exists()
+
+
+def test_an_agent_limited_to_another_store_cannot_send_from_this_ticket(
+    client, tenant, conversation, order
+):
+    limited = member(tenant, Role.AGENT)
+    StoreAccess.objects.create(tenant=tenant, membership=limited, store=StoreFactory(tenant=tenant))
+    client.force_login(limited.user)
+
+    response = post(client, conversation, type="ORDER_CARD", order=order.public_id)
+
+    assert response.status_code == 404
+    assert not Message.objects.exists()
+
+
+def test_the_products_tab_searches_live_products_by_name_id_and_sku(owner_client, conversation):
+    store = conversation.store
+    socks = ProductFactory(store=store, title="Invisible Socks", stock=0)
+    ProductSkuFactory(product=socks, seller_sku="SOCK-RED", stock=0)
+    mug = ProductFactory(store=store, title="Travel Mug", search_text="Travel Mug\nMUG-1\n1729")
+    ProductFactory(store=store, title="Invisible Gloves", status="SELLER_DEACTIVATED")
+    ProductFactory(store=StoreFactory(tenant=store.tenant), title="Invisible Hat")
+    url = reverse("ticket_products", args=[conversation.public_id])
+
+    by_name = owner_client.get(url, {"q": "invisible"}, **HX).content.decode()
+    by_sku = owner_client.get(url, {"q": "mug-1"}, **HX).content.decode()
+    by_id = owner_client.get(url, {"q": socks.external_id}, **HX).content.decode()
+
+    assert by_name.count("data-product=") == 1 and "Invisible Socks" in by_name
+    assert "Out of stock" in by_name and "is-out-of-stock" in by_name
+    assert "SOCK-RED" in by_name
+    assert 'value="PRODUCT_CARD"' in by_name and f'value="{socks.public_id}"' in by_name
+    assert 'data-insert="https://shop.tiktok.com/view/product/' in by_name
+    assert f'data-product="{mug.external_id}"' in by_sku and "Socks" not in by_sku
+    assert f'data-product="{socks.external_id}"' in by_id
+    empty = owner_client.get(url, {"q": "nothing like it"}, **HX).content.decode()
+    assert "No live product of Acme US matches “nothing like it”." in empty
+
+
+def test_the_coupons_tab_puts_sendable_ones_first_and_says_why_not(owner_client, conversation):
+    store = conversation.store
+    CouponFactory(
+        store=store,
+        title="A live room coupon",
+        display_type="LIVE",
+        card_problems=["Live coupons cannot be sent in chat (only Chat and Regular ones)."],
+    )
+    chat = CouponFactory(store=store, title="Z chat coupon")
+    url = reverse("ticket_coupons", args=[conversation.public_id])
+
+    page = owner_client.get(url, **HX).content.decode()
+
+    assert page.index("Z chat coupon") < page.index("A live room coupon")
+    assert page.count("Send coupon card") == 1
+    assert f'value="{chat.public_id}"' in page
+    assert "Live coupons cannot be sent in chat (only Chat and Regular ones)." in page
+    assert "$5.00 off on orders over $25.00" in page
+
+
+def test_buyer_cards_are_drawn_with_image_price_status_and_items(owner_client, conversation, order):
+    store = conversation.store
+    product = ProductFactory(store=store, title="Silk Sleep Mask", stock=0)
+    coupon = CouponFactory(store=store, title="Thank-you 10%")
+    for kind, content in (
+        ("PRODUCT_CARD", {"product_id": product.external_id}),
+        ("ORDER_CARD", {"order_id": order.external_id}),
+        ("COUPON_CARD", {"coupon_id": coupon.external_id}),
+        ("PRODUCT_CARD", {"product_id": "1"}),
+    ):
+        MessageFactory(conversation=conversation, type=kind, text="", content=content)
+
+    page = owner_client.get(reverse("ticket_detail", args=[conversation.public_id]))
+    body = html.unescape(page.content.decode())
+
+    assert body.count('data-card="product"') == 2
+    assert f'src="{product.image_url}"' in body
+    assert "$9.99" in body and "Out of stock" in body
+    assert 'data-card="order"' in body and "Delivered" in body
+    assert "1 \N{MULTIPLICATION SIGN} Short Boat Invisible Socks" in body
+    assert 'data-card="coupon"' in body and "$5.00 off on orders over $25.00" in body
+    assert "Not synced yet" in body  # product "1" is unknown here
+
+
+def test_cards_in_the_thread_cost_the_same_queries_however_many(owner_client, conversation, order):
+    store = conversation.store
+    url = reverse("ticket_detail", args=[conversation.public_id])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(url).status_code == 200
+        return len(captured)
+
+    def add_cards() -> None:
+        product = ProductFactory(store=store)
+        MessageFactory(
+            conversation=conversation,
+            type="PRODUCT_CARD",
+            text="",
+            content={"product_id": product.external_id},
+        )
+        MessageFactory(
+            conversation=conversation,
+            type="ORDER_CARD",
+            text="",
+            content={"order_id": order.external_id},
+        )
+        coupon = CouponFactory(store=store)
+        MessageFactory(
+            conversation=conversation,
+            type="COUPON_CARD",
+            text="",
+            content={"coupon_id": coupon.external_id},
+        )
+
+    add_cards()
+    queries()  # warm: what is compiled and cached once per member
+    few = queries()
+    for _ in range(5):
+        add_cards()
+    assert queries() == few
+
+
+def test_outgoing_content_of_every_card_type():
+    def message(kind: str, **content: str) -> Message:
+        return Message(type=kind, content={**content, "outbox": {"in_flight": None}})
+
+    assert cards.outgoing_content(message("ORDER_CARD", order_id="1")).to_content() == {
+        "order_id": "1"
+    }
+    assert cards.outgoing_content(
+        message("LOGISTICS_CARD", order_id="1", package_id="")
+    ).to_content() == {"order_id": "1"}
+    assert cards.outgoing_content(
+        message("RETURN_REFUND_CARD", order_id="1", sku_id="2")
+    ).to_content() == {"order_id": "1", "sku_id": "2"}
+    assert cards.outgoing_content(message("COUPON_CARD", coupon_id="3")).to_content() == {
+        "coupon_id": "3"
+    }
+    with pytest.raises(ValueError):
+        cards.outgoing_content(message("TEXT"))
+
+
+def test_products_and_coupons_pages_show_only_what_the_person_may_see(
+    client, tenant, owner, store, other_tenant, other_owner
+):
+    ours = ProductFactory(store=store, title="Our Mug")
+    hidden_store = StoreFactory(tenant=tenant, name="Acme UK")
+    ProductFactory(store=hidden_store, title="UK Mug")
+    ProductFactory(store=StoreFactory(tenant=other_tenant), title="Their Mug")
+    CouponFactory(store=store, title="Our coupon")
+    CouponFactory(store=StoreFactory(tenant=other_tenant), title="Their coupon")
+    limited = member(tenant, Role.AGENT)
+    StoreAccess.objects.create(tenant=tenant, membership=limited, store=store)
+
+    client.force_login(owner)
+    assert "UK Mug" in client.get(reverse("product_list")).content.decode()
+    client.force_login(limited.user)
+    products = client.get(reverse("product_list"), {"q": "mug"}).content.decode()
+    assert "Our Mug" in products and "UK Mug" not in products and "Their Mug" not in products
+    assert f'data-copy="https://shop.tiktok.com/view/product/{ours.external_id}"' in products
+    client.force_login(other_owner)
+    theirs = client.get(reverse("product_list"), {"q": "mug"}).content.decode()
+    assert "Their Mug" in theirs and "Our Mug" not in theirs
+    coupons = client.get(reverse("coupon_list")).content.decode()
+    assert "Their coupon" in coupons and "Our coupon" not in coupons
+    # Another organisation's store is not a filter they can pick.
+    assert client.get(reverse("product_list"), {"store": str(store.public_id)}).status_code == 200
+    assert (
+        "Our Mug"
+        not in client.get(
+            reverse("product_list"), {"store": str(store.public_id), "q": "mug"}
+        ).content.decode()
+    )
+    assert Membership.objects.filter(user=other_owner, tenant=tenant).count() == 0
