@@ -1,8 +1,9 @@
 /* The ticket's workbench: card buttons, the Products and Coupons tabs, snippet picks.
  *
  * Everything works without this file (forms post, pages reload); with it:
- * - a card button is disabled while its card is being queued, so a double click sends one card
- *   (the server also keeps one card per form token);
+ * - a card button, and a decision's Confirm, are disabled while their request runs, so a double
+ *   click sends one card or one decision (the server also keeps one per form token);
+ * - "Cancel" on a decision's confirmation step closes it in place;
  * - "Use in snippet" on a product or coupon remembers it for the snippet picker, whose
  *   {{ product.* }} and {{ coupon.* }} placeholders then use it;
  * - buttons that need this file ([data-snippet-pick][hidden]) are shown.
@@ -71,13 +72,26 @@
     if (clear) {
       picked[clear.getAttribute("data-snippet-clear")] = null;
       drawPicks();
+      return;
+    }
+    // "Cancel" on a decision's confirmation step: close it in place (without JS it is a link
+    // back to the page).
+    var cancel = event.target.closest && event.target.closest("[data-aftersale-cancel]");
+    var panel = cancel && cancel.closest(".aftersale-panel");
+    if (panel) {
+      event.preventDefault();
+      panel.textContent = "";
     }
   });
 
   // --- Card buttons: one card per click ------------------------------------------------------
 
+  function guarded(target) {
+    return target.closest && target.closest("[data-card-form], [data-aftersale-form]");
+  }
+
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.target.closest && event.target.closest("[data-card-form]");
+    var form = guarded(event.target);
     if (!form) {
       return;
     }
@@ -97,7 +111,7 @@
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.target.closest && event.target.closest("[data-card-form]");
+    var form = guarded(event.target);
     if (!form) {
       return;
     }
@@ -105,8 +119,9 @@
     $all("button[type=submit]", form).forEach(function (button) {
       button.disabled = false;
     });
-    // A fresh token for the next card from this button: the one just used is spent.
-    var token = form.querySelector("input[name=token]");
+    // A fresh token for the next card from this button: the one just used is spent. (A decision
+    // keeps its token: confirming again after a lost answer must be the same decision.)
+    var token = form.hasAttribute("data-card-form") && form.querySelector("input[name=token]");
     if (token && event.detail && event.detail.successful && window.crypto && crypto.randomUUID) {
       token.value = crypto.randomUUID();
     }
