@@ -17,8 +17,8 @@ from django.urls import reverse
 from inbox import services as inbox_services
 from inbox.models import TicketEvent, TicketEventKind
 from marketplaces.adapter import store_api
-from marketplaces.models import StoreAccess
 from marketplaces.channel import OutcomeUnknownError
+from marketplaces.models import StoreAccess
 from orders import aftersale
 from orders.ingest import cancellations_upsert, orders_upsert, returns_upsert
 from orders.models import (
