@@ -17,6 +17,7 @@ from django.urls import reverse
 from orders.catalog_display import coupon_offer, product_price
 from orders.models import Coupon, Order, OrderLine, Product
 from orders.views import STATUS_PILLS, money
+from tenants.safety import http_url
 
 from .display import DisplayKind, MessageDisplay
 from .models import Conversation
@@ -61,7 +62,7 @@ def _order_card(shown: MessageDisplay, order: Order | None) -> CardView:
     card.pill = STATUS_PILLS.get(order.status, "pill-neutral")
     card.price = money(order.total_amount, order.currency)
     card.href = reverse("order_detail", args=[order.public_id])
-    card.image_url = next((line.image_url for line in lines if line.image_url), "")
+    card.image_url = http_url(next((line.image_url for line in lines if line.image_url), ""))
     counted: dict[str, int] = {}
     for line in lines:
         name = line.product_name or line.sku_name or "Item"
@@ -80,7 +81,7 @@ def _order_card(shown: MessageDisplay, order: Order | None) -> CardView:
         item = (line.product_name or line.sku_name) if line else f"SKU {shown.sku_id}"
         variant = f" ({line.sku_name})" if line and line.sku_name and line.product_name else ""
         card.subtitle = f"{item}{variant}"
-        card.image_url = (line.image_url if line else "") or card.image_url
+        card.image_url = http_url(line.image_url if line else "") or card.image_url
         card.lines = ["The buyer can ask for a return or refund from this card."]
     return card
 
@@ -92,7 +93,7 @@ def _product_card(shown: MessageDisplay, product: Product | None) -> CardView:
         card.title = f"Product {shown.product_id}"
         return card
     card.title = product.title
-    card.image_url = product.image_url
+    card.image_url = http_url(product.image_url)
     card.price = product_price(product)
     card.href = reverse("product_list") + f"?q={product.external_id}&all=1"
     if not product.is_live:

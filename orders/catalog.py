@@ -30,6 +30,7 @@ from marketplaces import records
 from marketplaces.adapter import StoreAPI, coupon_card_problems, store_api
 from marketplaces.channel import NotFoundError
 from marketplaces.models import Store, StoreStatus
+from tenants.safety import http_url
 
 from .models import CatalogSync, Coupon, Product, ProductSku
 
@@ -125,7 +126,7 @@ def products_upsert(
             detail = details.get(external_id)
             if detail is not None:
                 image = detail.images[0] if detail.images else None
-                values["image_url"] = (image.url or "")[:2048] if image else ""
+                values["image_url"] = http_url(image.url if image else "")[:2048]
                 values["detail_updated_at"] = detail.updated_at
             product = existing.get(external_id)
             if product is None:

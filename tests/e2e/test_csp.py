@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from marketplaces.models import SyncJobStatus
 from tests.browser import sign_in
+from tests.factories_catalog import CouponFactory, ProductFactory
 from tests.factories_inbox import ConversationFactory, MessageFactory, SnippetFactory
 from tests.factories_marketplaces import (
     OrderFactory,
@@ -72,6 +73,8 @@ def test_every_page_passes_the_content_security_policy(page, live_server, owner,
     other = ConversationFactory(store=store, last_message_preview="Thanks!")
     MessageFactory(conversation=other, text="Thanks!")
     snippet = SnippetFactory(tenant=tenant, title="Shipping times")
+    ProductFactory(store=store, title="Invisible Socks")
+    CouponFactory(store=store, title="Chat thank-you")
 
     console = _watch(page)
     problems: list[str] = []
@@ -97,6 +100,10 @@ def test_every_page_passes_the_content_security_policy(page, live_server, owner,
         "/mailbox/?folder=all",
         "/orders/",
         f"/orders/{order.public_id}/",
+        "/products/",
+        "/coupons/",
+        f"/mailbox/{other.public_id}/products/",
+        f"/mailbox/{other.public_id}/coupons/",
         "/stores/",
         "/settings/",
         "/settings/members/",

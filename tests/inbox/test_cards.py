@@ -188,6 +188,10 @@ def test_the_products_tab_searches_live_products_by_name_id_and_sku(owner_client
     assert f'data-product="{socks.external_id}"' in by_id
     empty = owner_client.get(url, {"q": "nothing like it"}, **HX).content.decode()
     assert "No live product of Acme US matches “nothing like it”." in empty
+    # An image address from the marketplace that is not http(s) never becomes a src.
+    ProductFactory(store=store, title="Odd Lamp", image_url="javascript:alert(1)")
+    odd = owner_client.get(url, {"q": "odd lamp"}, **HX).content.decode()
+    assert "Odd Lamp" in odd and "javascript:" not in odd
 
 
 def test_the_coupons_tab_puts_sendable_ones_first_and_says_why_not(owner_client, conversation):
