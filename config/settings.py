@@ -88,11 +88,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "csp",
+    "drf_spectacular_sidecar",
+    "rest_framework_api_key",  # its AbstractAPIKey; our key is tenants.APIKey
     "tenants",
     "marketplaces",
     "orders",
     "inbox",
     "sla",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -266,18 +269,50 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
 # --- REST API ---------------------------------------------------------------------------------
+# /api/v1/ (api/ and each app's api.py): API keys only, errors as {"error": {...}}, keyset cursor
+# pagination, rate limits per key, Idempotency-Key on POST (see api/__init__.py).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.KeyScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.KeysetPagination",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
 }
+API_RATE_LIMIT_PER_MINUTE = _setting("API_RATE_LIMIT_PER_MINUTE", env.int, default=600)
+API_MAX_JSON_BYTES = _setting("API_MAX_JSON_BYTES", env.int, default=1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sellerdesk API",
-    "DESCRIPTION": "Tickets, orders and stores of your Sellerdesk organisation.",
+    "DESCRIPTION": (
+        "Tickets, messages, notes, orders, stores, snippets, members and webhook subscriptions "
+        "of your Sellerdesk organisation. Authenticate with `Authorization: Bearer <API key>` "
+        "(Settings → API keys). Lists are cursor-paginated (`cursor`, `page_size` ≤ 100); every "
+        'POST accepts an `Idempotency-Key`; errors are `{"error": {"code", "message", '
+        '"fields"}}`.'
+    ),
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "inbox.models.TicketStatus",
+        "StoreStatusEnum": "marketplaces.models.StoreStatus",
+        "SyncJobStatusEnum": "marketplaces.models.SyncJobStatus",
+        "DeliveryStatusEnum": "inbox.models.DeliveryStatus",
+    },
+    "SECURITY": [{"bearerAuth": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_common_parts",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- TikTok Shop ------------------------------------------------------------------------------

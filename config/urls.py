@@ -6,8 +6,10 @@ from tenants.signin_throttle import throttled_status
 
 from .views import healthz
 
-admin.site.site_header = "Sellerdesk administration"
+handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"
+
+admin.site.site_header = "Sellerdesk administration"
 
 # The admin signs in through tenants.signin_throttle like everyone (429 while paused).
 admin.site.login_form = AdminSignInForm
@@ -23,5 +25,7 @@ urlpatterns = [
     path("", include("orders.catalog_urls")),  # /products/, /coupons/
     path("stores/", include("marketplaces.urls")),
     path("webhooks/", include("marketplaces.webhook_urls")),
+    path("api/v1/", include("api.urls")),
+    path("", include("api.web_urls")),  # /settings/api-keys/
     path("", include("tenants.urls")),
 ]

@@ -446,11 +446,12 @@ def _fill_echoes(store: Store, rows: Sequence[Message]) -> list[Message]:
     echoes = list(
         Message.objects.filter(store=store, external_id__in=by_id, index_key__isnull=True)
     )
+    now = timezone.now()
     for echo in echoes:
         row = by_id[echo.external_id]
-        echo.index_key, echo.sent_at = row.index_key, row.sent_at
+        echo.index_key, echo.sent_at, echo.updated_at = row.index_key, row.sent_at, now
     if echoes:
-        rows_update(Message.objects.all(), echoes, ["index_key", "sent_at"])
+        rows_update(Message.objects.all(), echoes, ["index_key", "sent_at", "updated_at"])
     return echoes
 
 

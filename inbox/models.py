@@ -211,6 +211,9 @@ class Message(models.Model):
     is_visible = models.BooleanField(default=True)
     sent_at = models.DateTimeField(default=timezone.now, help_text="Platform create time.")
     created_at = models.DateTimeField(default=timezone.now)
+    # Every write that changes what the API shows of a message sets it (delivery state, the
+    # platform's index of an echo), so `updated_since` syncs miss nothing.
+    updated_at = models.DateTimeField(default=timezone.now)
 
     # Replies written in Sellerdesk.
     author = models.ForeignKey(

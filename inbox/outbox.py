@@ -120,6 +120,7 @@ def reply_claim(*, message_id: int, now: datetime | None = None) -> int | None:
             delivery_status=DeliveryStatus.SENDING,
             attempts=F("attempts") + 1,
             next_attempt_at=now + SEND_LEASE,
+            updated_at=now,
         )
     )
     if not claimed:
@@ -304,6 +305,7 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
         "failure_reason": "",
         "content": message.content,
         "sent_at": found["created_at"] or timezone.now(),
+        "updated_at": timezone.now(),
     }
     if found["index"]:
         updates["index_key"] = found["index"]
@@ -409,6 +411,7 @@ def _retry_or_fail(
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
         failure_reason=f"Retrying: {reason}"[:500],
         content=message.content,
+        updated_at=timezone.now(),
     )
     if not changed:
         return SendOutcome("skipped")
@@ -421,6 +424,7 @@ def _fail(message: Message, attempt: int, *, reason: str) -> SendOutcome:
         next_attempt_at=None,
         failure_reason=reason[:500],
         content=message.content,
+        updated_at=timezone.now(),
     )
     if not changed:
         return SendOutcome("skipped")
@@ -538,7 +542,7 @@ def replies_to_resume(*, now: datetime | None = None) -> list[int]:
         for pk in abandoned
         if Message.objects.filter(
             pk=pk, delivery_status=DeliveryStatus.SENDING, next_attempt_at__lt=now
-        ).update(delivery_status=DeliveryStatus.QUEUED, next_attempt_at=now)
+        ).update(delivery_status=DeliveryStatus.QUEUED, next_attempt_at=now, updated_at=now)
     ]
     overdue = list(
         Message.objects.filter(

@@ -55,6 +55,7 @@ from .models import (
     DeliveryStatus,
     Message,
     TicketEvent,
+    TicketEventKind,
     TicketStatus,
 )
 
@@ -560,6 +561,55 @@ def list_page(
     return ListPage(
         rows=rows, next_cursor=encode_cursor(rows[-1], urgent=urgent) if more and rows else ""
     )
+
+
+def tickets_filtered(
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    status: str | None = None,
+    store: Store | None = None,
+    assignee: Membership | None = None,
+    unassigned: bool = False,
+    unread: bool | None = None,
+    updated_since: datetime | None = None,
+    search: str = "",
+) -> QuerySet[Conversation]:
+    """The tickets an integrator asks for (REST API): the mailbox list's tickets and search
+    (`mailbox_conversations`) with the filters a sync needs, store, buyer and assignee joined
+    (one query per page)."""
+    filters = ListFilters(
+        folder=status if status in TicketStatus.values else "all",  # type: ignore[arg-type]
+        store=store,
+        assignee=assignee,
+        search=search,
+    )
+    tickets = mailbox_conversations(tenant=tenant, membership=membership, filters=filters)
+    if unassigned:
+        tickets = tickets.filter(assignee__isnull=True)
+    if unread is not None:
+        tickets = tickets.filter(unread_count__gt=0) if unread else tickets.filter(unread_count=0)
+    if updated_since is not None:
+        tickets = tickets.filter(updated_at__gte=updated_since)
+    return tickets.select_related("store", "customer", "assignee")
+
+
+def ticket_messages(
+    *, conversation: Conversation, updated_since: datetime | None = None
+) -> QuerySet[Message]:
+    """A ticket's visible messages (REST API; ordered by the caller's pagination)."""
+    messages = Message.objects.filter(conversation=conversation, is_visible=True).select_related(
+        "author"
+    )
+    if updated_since is not None:
+        messages = messages.filter(updated_at__gte=updated_since)
+    return messages
+
+
+def ticket_notes(*, conversation: Conversation) -> QuerySet[TicketEvent]:
+    return TicketEvent.objects.filter(
+        conversation=conversation, kind=TicketEventKind.NOTE
+    ).select_related("actor")
 
 
 # --- One ticket ---------------------------------------------------------------------------------

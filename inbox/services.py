@@ -33,6 +33,7 @@ from marketplaces.selectors import allowed_store_ids
 from orders.models import Order
 from sla import clocks as sla_clocks
 from tenants.models import Membership, Role
+from tenants.principals import actor_name, actor_trace
 
 from .models import (
     Conversation,
@@ -100,7 +101,8 @@ def _event(
         kind=kind,
         actor=actor.user if actor is not None else None,
         body=body,
-        data=data or {},
+        # An API key has no user: the row says which key acted ("via API key <name>").
+        data={**(data or {}), **actor_trace(actor)},
     )
 
 
@@ -199,20 +201,19 @@ def reply_create(
         )
 
     now = timezone.now()
-    user = membership.user
     message = Message(
         tenant_id=conversation.tenant_id,
         store_id=conversation.store_id,
         conversation=conversation,
         direction=MessageDirection.OUTBOUND,
         sender_role="CUSTOMER_SERVICE",
-        sender_name=user.get_full_name().strip() or user.email,
+        sender_name=actor_name(membership),
         type="TEXT" if checked.text else "IMAGE",
         text=checked.text,
         content={"content": checked.text} if checked.text else {},
         sent_at=now,
         created_at=now,
-        author=user,
+        author=membership.user,  # None for an API key: sender_name names it
         client_token=client_token or uuid.uuid4(),
         delivery_status=DeliveryStatus.QUEUED,
         next_attempt_at=now,
@@ -276,6 +277,7 @@ def reply_retry(*, membership: Membership, message: Message) -> Message:
             attempts=0,
             next_attempt_at=now,
             failure_reason="",
+            updated_at=now,
         )
         if not claimed:
             # Waiting out a backoff: due now. (The task already scheduled for later finds it

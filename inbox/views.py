@@ -34,6 +34,7 @@ from orders.views import STATUS_PILLS, money, readable
 from sla import display as sla_display
 from tenants.decorators import tenant_required
 from tenants.models import Membership
+from tenants.principals import via_label
 
 from . import card_display, display, selectors, services, snippets
 from .forms import (
@@ -186,13 +187,18 @@ def _message_view(message: Message, conversation: Conversation) -> EntryView:
 
 
 def _event_view(event: TicketEvent) -> EntryView:
+    via = via_label(event.data)  # "API key <name>" when an integration acted
     actor = event.actor.display_name if event.actor is not None else "Sellerdesk"
     if event.kind == TicketEventKind.NOTE:
         return EntryView(
-            side="note", kind="text", at=event.created_at, text=event.body, author=actor
+            side="note", kind="text", at=event.created_at, text=event.body, author=via or actor
         )
+    sentence = _event_sentence(event, "An integration" if via else actor)
     return EntryView(
-        side="system", kind="event", at=event.created_at, text=_event_sentence(event, actor)
+        side="system",
+        kind="event",
+        at=event.created_at,
+        text=f"{sentence} via {via}" if via else sentence,
     )
 
 

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tenants.models import Membership, Tenant
+from tenants.models import APIKey, Membership, Tenant
 
 from . import crypto
 
@@ -185,6 +185,24 @@ class StoreAccess(models.Model):
 
     def __str__(self) -> str:
         return f"membership {self.membership_id} -> store {self.store_id}"
+
+
+class APIKeyStoreAccess(models.Model):
+    """The stores an API key limited to stores may serve (`APIKey.limited_to_stores`)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey(APIKey, on_delete=models.CASCADE, related_name="store_accesses")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="api_key_accesses")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "api_key", "store"], name="apikey_store_access_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"API key {self.api_key_id} -> store {self.store_id}"
 
 
 class WebhookEventStatus(models.TextChoices):

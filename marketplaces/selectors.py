@@ -13,9 +13,11 @@ from django.db.models import Case, F, QuerySet, When
 from django.http import Http404
 
 from tenants.models import Membership, Role, Tenant
+from tenants.principals import is_key
 
 from .models import (
     ACTIVE_SYNC_STATUSES,
+    APIKeyStoreAccess,
     Store,
     StoreAccess,
     StoreStatus,
@@ -38,7 +40,17 @@ def stores_of_tenant(*, tenant: Tenant) -> QuerySet[Store]:
 
 def allowed_store_ids(membership: Membership) -> QuerySet[StoreAccess] | None:
     """None when `membership` may serve every store of its tenant; otherwise a lazy subquery of
-    the allowed store ids, for filters on other tables: `.filter(store_id__in=allowed)`."""
+    the allowed store ids, for filters on other tables: `.filter(store_id__in=allowed)`.
+
+    An API key (tenants.principals.KeyMember) limited to stores serves exactly its listed stores,
+    none when none is listed (fail closed); an unlimited key serves every store."""
+    if is_key(membership):
+        key = membership.api_key  # type: ignore[attr-defined]
+        if not key.limited_to_stores:
+            return None
+        return APIKeyStoreAccess.objects.filter(
+            tenant_id=membership.tenant_id, api_key_id=key.pk
+        ).values("store_id")
     if membership.has_role(Role.ADMIN):
         return None
     allowed = StoreAccess.objects.filter(

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from rest_framework_api_key.models import AbstractAPIKey
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz] + [
     ("UTC", "UTC")
@@ -167,3 +168,42 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class APIScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Read and write"
+
+
+class APIKey(AbstractAPIKey):
+    """An organisation's key for the REST API (`Authorization: Bearer <key>`).
+
+    djangorestframework-api-key keeps only a prefix and a hash of the secret: the key is shown
+    once, when it is made. `limited_to_stores` makes the key serve only the stores listed for it
+    (marketplaces.APIKeyStoreAccess), like an agent with store limits; with the flag and no store
+    listed it serves none (fail closed). A revoked key is refused on its next request.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    scope = models.CharField(max_length=8, choices=APIScope.choices, default=APIScope.READ)
+    limited_to_stores = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        indexes = [models.Index(fields=["tenant", "-created"], name="apikey_tenant_created")]
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"API key {self.name} ({self.prefix}…)"
+
+    def __repr__(self) -> str:
+        return f"<APIKey {self.prefix} tenant={self.tenant_id} {self.scope}>"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == APIScope.WRITE

@@ -7,7 +7,7 @@ import uuid
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Invitation, Membership, Tenant, User
+from .models import APIKey, Invitation, Membership, Tenant, User
 
 
 def memberships_of_user(*, user: User) -> QuerySet[Membership]:
@@ -64,3 +64,26 @@ def membership_for_switch(*, user: User, tenant_public_id: object) -> Membership
     if member is None:
         raise Http404("No such organisation.")
     return member
+
+
+def membership_of_user(*, tenant: Tenant, user_public_id: object) -> Membership:
+    """The member of `tenant` who is this person (the API names people by their user id)."""
+    member = (
+        Membership.objects.select_related("user", "tenant")
+        .filter(tenant=tenant, user__public_id=_as_uuid(user_public_id))
+        .first()
+    )
+    if member is None:
+        raise Http404("No such member.")
+    return member
+
+
+def api_keys_of_tenant(*, tenant: Tenant) -> QuerySet[APIKey]:
+    return APIKey.objects.filter(tenant=tenant).select_related("created_by").order_by("-created")
+
+
+def api_key_get(*, tenant: Tenant, public_id: object) -> APIKey:
+    key = APIKey.objects.filter(tenant=tenant, public_id=_as_uuid(public_id)).first()
+    if key is None:
+        raise Http404("No such API key.")
+    return key

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import AuditEvent, Invitation, Membership, Role, Tenant, User
+from .models import APIKey, APIScope, AuditEvent, Invitation, Membership, Role, Tenant, User
 
 
 class TenancyError(Exception):
@@ -306,3 +306,72 @@ def membership_remove(*, actor: Membership, member: Membership) -> None:
     email = member.user.email
     member.delete()
     _audit(tenant=actor.tenant, actor=actor.user, action="member.removed", email=email)
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: APIKey
+    secret: str  # shown once; only its hash is stored
+
+
+API_KEY_NAME_MAX = 50
+
+
+def api_key_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    scope: str = APIScope.READ,
+    created_by: User | None = None,
+    limited_to_stores: bool = False,
+) -> IssuedKey:
+    """A new key of `tenant`; returns the secret, which is not stored anywhere. A key
+    `limited_to_stores` serves none until its stores are listed (api.services does both in one
+    transaction: tenants imports no app above it)."""
+    clean = (name or "").strip()
+    if not clean:
+        raise TenancyError("Give the key a name, e.g. the system that will use it.")
+    if len(clean) > API_KEY_NAME_MAX:
+        raise TenancyError(f"A key's name is limited to {API_KEY_NAME_MAX} characters.")
+    if scope not in APIScope.values:
+        raise TenancyError("Choose the scope read or write.")
+    with transaction.atomic():
+        api_key, secret = APIKey.objects.create_key(
+            tenant=tenant,
+            name=clean,
+            scope=scope,
+            created_by=created_by,
+            limited_to_stores=limited_to_stores,
+        )
+        _audit(
+            tenant=tenant,
+            actor=created_by,
+            action="api_key.created",
+            name=clean,
+            scope=scope,
+            key=str(api_key.public_id),
+        )
+    return IssuedKey(api_key=api_key, secret=secret)
+
+
+def api_key_revoke(*, tenant: Tenant, api_key: APIKey, actor: User | None = None) -> bool:
+    """Refused from the key's next request on. False when it was revoked already."""
+    if api_key.tenant_id != tenant.pk:
+        raise TenancyError("No such API key.")
+    with transaction.atomic():
+        revoked = APIKey.objects.filter(pk=api_key.pk, revoked=False).update(
+            revoked=True, revoked_at=timezone.now()
+        )
+        if revoked:
+            _audit(
+                tenant=tenant,
+                actor=actor,
+                action="api_key.revoked",
+                name=api_key.name,
+                key=str(api_key.public_id),
+            )
+    api_key.refresh_from_db()
+    return bool(revoked)

@@ -1,0 +1,68 @@
+"""/api/v1/: every app's viewsets, the OpenAPI schema and its docs page.
+
+To add an endpoint: write the viewset in your app's api.py (see api/__init__.py) and register
+it here under its plural noun.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import SimpleRouter
+
+from inbox import api as inbox_api
+from marketplaces import api as marketplaces_api
+
+router = SimpleRouter(trailing_slash=True)
+router.register("stores", marketplaces_api.StoreViewSet, basename="api-store")
+router.register("tickets", inbox_api.TicketViewSet, basename="api-ticket")
+router.register(
+    r"tickets/(?P<ticket_id>[^/]+)/messages", inbox_api.MessageViewSet, basename="api-message"
+)
+router.register(r"tickets/(?P<ticket_id>[^/]+)/notes", inbox_api.NoteViewSet, basename="api-note")
+
+# Ticket actions: one POST each (and so one Idempotency-Key each).
+ticket_actions = [
+    path(
+        "tickets/<str:public_id>/status/",
+        inbox_api.TicketViewSet.as_view({"post": "set_status"}),
+        name="api-ticket-status",
+    ),
+    path(
+        "tickets/<str:public_id>/assign/",
+        inbox_api.TicketViewSet.as_view({"post": "assign"}),
+        name="api-ticket-assign",
+    ),
+    path(
+        "tickets/<str:public_id>/read/",
+        inbox_api.TicketViewSet.as_view({"post": "mark_read"}),
+        name="api-ticket-read",
+    ),
+]
+
+
+class SchemaView(SpectacularAPIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from drf-spectacular-sidecar's files (no CDN), its start-up script served as a
+    file (no inline script) and its styles from our static files (no inline style), so that the
+    page passes a strict Content-Security-Policy."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+    template_name = "api/swagger_ui.html"
+    url_name = "api-schema"
+
+
+urlpatterns = [
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", DocsView.as_view(), name="api-docs"),
+    *ticket_actions,
+    *router.urls,
+]

@@ -1,0 +1,427 @@
+"""/api/v1/tickets/, their messages and notes, and /api/v1/snippets/.
+
+Every view resolves the ticket with `selectors.conversation_get` (404 for another organisation's
+ticket or a store the key does not serve) and calls the mailbox's own services: the composer's
+rules (2,000 characters, image checks), the outbox, the history rows ("via API key <name>").
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.errors import Conflict
+from api.views import MULTIPART_PARSERS, APIViewSet, StrictSerializerMixin
+from marketplaces.selectors import store_get
+from tenants.selectors import membership_of_user
+
+from . import display, selectors, services
+from .models import Conversation, DeliveryStatus, Message, TicketEvent, TicketStatus
+from .validation import REPLY_MAX_CHARS, ReplyInvalidError
+
+# --- Representations ----------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField(source="display_name")
+    email = serializers.EmailField()
+
+
+class TicketStoreSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField()
+    market = serializers.CharField()
+
+
+class BuyerSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField(source="display_name", help_text="A masked, stable label.")
+    buyer_user_id = serializers.CharField(help_text="The platform's buyer id.")
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    store = TicketStoreSerializer(read_only=True)
+    buyer = BuyerSerializer(source="customer", read_only=True, allow_null=True)
+    assignee = PersonSerializer(read_only=True, allow_null=True)
+    conversation_id = serializers.CharField(source="external_id", read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "number",
+            "status",
+            "store",
+            "buyer",
+            "assignee",
+            "conversation_id",
+            "unread_count",
+            "last_message_at",
+            "last_message_preview",
+            "last_message_from_buyer",
+            "awaiting_reply_since",
+            "can_send_message",
+            "status_changed_at",
+            "solved_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    ticket_id = serializers.UUIDField(source="conversation.public_id", read_only=True)
+    kind = serializers.SerializerMethodField(help_text="text, image, order, product, event, ...")
+    image_url = serializers.SerializerMethodField()
+    order_id = serializers.SerializerMethodField()
+    product_id = serializers.SerializerMethodField()
+    author = PersonSerializer(read_only=True, allow_null=True)
+    external_id = serializers.CharField(read_only=True, allow_null=True)
+    delivery_status = serializers.SerializerMethodField(
+        help_text="Replies written in Sellerdesk: queued, sending, sent or failed; else null."
+    )
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "ticket_id",
+            "external_id",
+            "direction",
+            "type",
+            "kind",
+            "text",
+            "image_url",
+            "order_id",
+            "product_id",
+            "sender_role",
+            "sender_name",
+            "author",
+            "delivery_status",
+            "failure_reason",
+            "sent_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _shown(self, message: Message) -> display.MessageDisplay:
+        cache = self.context.setdefault("_shown", {})
+        if message.pk not in cache:
+            cache[message.pk] = display.message_display(message)
+        return cache[message.pk]
+
+    def get_kind(self, message: Message) -> str:
+        return str(self._shown(message).kind)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_image_url(self, message: Message) -> str:
+        return "" if message.attachment else self._shown(message).image_url
+
+    @extend_schema_field(serializers.ChoiceField(choices=DeliveryStatus.choices, allow_null=True))
+    def get_delivery_status(self, message: Message) -> str | None:
+        return message.delivery_status or None
+
+    def get_order_id(self, message: Message) -> str:
+        return self._shown(message).order_id
+
+    def get_product_id(self, message: Message) -> str:
+        return self._shown(message).product_id
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    author = PersonSerializer(source="actor", read_only=True, allow_null=True)
+    via_api_key = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "body", "author", "via_api_key", "created_at"]
+        read_only_fields = fields
+
+    def get_via_api_key(self, event: TicketEvent) -> str | None:
+        via = event.data.get("via") if isinstance(event.data, dict) else None
+        return via.get("name") if isinstance(via, dict) else None
+
+
+# --- Input ----------------------------------------------------------------------------------------
+
+
+class StatusInput(StrictSerializerMixin, serializers.Serializer):
+    status = serializers.ChoiceField(choices=TicketStatus.choices)
+
+
+class AssignInput(StrictSerializerMixin, serializers.Serializer):
+    assignee_id = serializers.UUIDField(
+        allow_null=True, help_text="A member's user id (GET /members/), or null to unassign."
+    )
+
+
+class ReplyInput(StrictSerializerMixin, serializers.Serializer):
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=REPLY_MAX_CHARS * 2,  # the composer's rule (2,000) is applied by the service
+        trim_whitespace=False,
+    )
+    image = serializers.FileField(
+        required=False, help_text="JPEG, PNG, GIF or WEBP up to 15 MB (multipart/form-data)."
+    )
+    next_status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
+
+
+class NoteInput(StrictSerializerMixin, serializers.Serializer):
+    body = serializers.CharField(max_length=services.NOTE_MAX_CHARS * 2, trim_whitespace=False)
+
+
+def _when(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise exceptions.ValidationError(
+            {name: ["Give an ISO 8601 time with its offset, e.g. 2026-01-31T09:00:00Z."]}
+        )
+    return value
+
+
+def _flag(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise exceptions.ValidationError({name: ["Give true or false."]})
+
+
+UPDATED_SINCE = OpenApiParameter(
+    "updated_since",
+    OpenApiTypes.DATETIME,
+    description="Only what changed at or after this time; ordered oldest change first.",
+)
+TICKET_ID = OpenApiParameter("ticket_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+# --- Tickets --------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["tickets"])
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
+    serializer_class = TicketSerializer
+
+    def get_ordering(self) -> tuple[str, ...]:
+        if self.request.query_params.get("updated_since"):
+            return ("updated_at", "id")
+        return ("-last_message_at", "-id")
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        params = self.request.query_params
+        status_ = params.get("status") or None
+        if status_ is not None and status_ not in TicketStatus.values:
+            raise exceptions.ValidationError({"status": ["Choose open, pending or solved."]})
+        store = None
+        if params.get("store"):
+            store = store_get(tenant=self.tenant, public_id=params["store"], membership=self.member)
+        assignee, unassigned = None, False
+        if params.get("assignee") == "none":
+            unassigned = True
+        elif params.get("assignee"):
+            assignee = membership_of_user(tenant=self.tenant, user_public_id=params["assignee"])
+        search = params.get("q", "")
+        if len(search) > 200:
+            raise exceptions.ValidationError({"q": ["Search for at most 200 characters."]})
+        return selectors.tickets_filtered(
+            tenant=self.tenant,
+            membership=self.member,
+            status=status_,
+            store=store,
+            assignee=assignee,
+            unassigned=unassigned,
+            unread=_flag(self.request, "unread"),
+            updated_since=_when(self.request, "updated_since"),
+            search=search,
+        )
+
+    def get_object(self) -> Conversation:
+        return selectors.conversation_get(
+            tenant=self.tenant, membership=self.member, public_id=self.kwargs["public_id"]
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=TicketStatus.values),
+            OpenApiParameter("store", OpenApiTypes.UUID, description="A store's id."),
+            OpenApiParameter(
+                "assignee", str, description="A member's user id, or `none` for unassigned."
+            ),
+            OpenApiParameter("unread", bool, description="Only tickets with unread messages."),
+            UPDATED_SINCE,
+            OpenApiParameter("q", str, description="Search: text, order id or buyer."),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def _answer(self, conversation: Conversation) -> Response:
+        fresh = self.get_object()  # re-read with store, buyer and assignee
+        return Response(TicketSerializer(fresh).data)
+
+    @extend_schema(request=StatusInput, responses=TicketSerializer)
+    def set_status(self, request: Request, public_id: str) -> Response:
+        conversation = self.get_object()
+        data = _valid(StatusInput, request)
+        services.ticket_set_status(
+            membership=self.member, conversation=conversation, status=data["status"]
+        )
+        return self._answer(conversation)
+
+    @extend_schema(request=AssignInput, responses=TicketSerializer)
+    def assign(self, request: Request, public_id: str) -> Response:
+        conversation = self.get_object()
+        data = _valid(AssignInput, request)
+        assignee = None
+        if data["assignee_id"] is not None:
+            try:
+                assignee = membership_of_user(
+                    tenant=self.tenant, user_public_id=data["assignee_id"]
+                )
+            except Http404:
+                raise exceptions.ValidationError(
+                    {"assignee_id": ["No such member in this organisation."]}
+                ) from None
+        try:
+            services.ticket_assign(
+                membership=self.member, conversation=conversation, assignee_membership=assignee
+            )
+        except services.InboxActionError as error:
+            raise exceptions.ValidationError({"assignee_id": [str(error)]}) from error
+        return self._answer(conversation)
+
+    @extend_schema(request=None, responses=TicketSerializer)
+    def mark_read(self, request: Request, public_id: str) -> Response:
+        conversation = self.get_object()
+        services.ticket_open(membership=self.member, conversation=conversation)
+        return self._answer(conversation)
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class TicketChildMixin:
+    """Views under /tickets/{ticket_id}/: the ticket first (404 when not this key's)."""
+
+    def ticket(self) -> Conversation:
+        if not hasattr(self, "_ticket"):
+            self._ticket = selectors.conversation_get(
+                tenant=self.tenant,  # type: ignore[attr-defined]
+                membership=self.member,  # type: ignore[attr-defined]
+                public_id=self.kwargs["ticket_id"],  # type: ignore[attr-defined]
+            )
+        return self._ticket
+
+
+@extend_schema(tags=["messages"], parameters=[TICKET_ID])
+class MessageViewSet(TicketChildMixin, mixins.ListModelMixin, APIViewSet):
+    serializer_class = MessageSerializer
+    parser_classes = MULTIPART_PARSERS
+
+    def get_ordering(self) -> tuple[str, ...]:
+        if self.request.query_params.get("updated_since"):
+            return ("updated_at", "id")
+        return ("created_at", "id")
+
+    def get_queryset(self) -> QuerySet[Message]:
+        return selectors.ticket_messages(
+            conversation=self.ticket(), updated_since=_when(self.request, "updated_since")
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "_shown": {}}
+
+    @extend_schema(parameters=[UPDATED_SINCE, TICKET_ID])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.ticket()
+        page = self.paginate_queryset(self.get_queryset())
+        for message in page:
+            message.conversation = ticket  # no query per row for ticket_id
+        data = MessageSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        request={"application/json": ReplyInput, "multipart/form-data": ReplyInput},
+        responses={201: MessageSerializer},
+        description=(
+            "A reply to the buyer: text (up to 2,000 characters) and/or an image. It is stored "
+            "at once as `queued` and sent by the same outbox as the mailbox's composer; its "
+            "`delivery_status` becomes `sent` or `failed` (webhooks message.sent / "
+            "message.failed)."
+        ),
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        conversation = self.ticket()
+        data = _valid(ReplyInput, request)
+        key = request.headers.get("Idempotency-Key")
+        # The Idempotency-Key also becomes the reply's client token: even a retry that outlived
+        # its idempotency record stores the reply once.
+        token = (
+            uuid.uuid5(uuid.NAMESPACE_URL, f"sellerdesk:{self.tenant.pk}:{key.strip()}")
+            if key
+            else None
+        )
+        try:
+            message = services.reply_create(
+                membership=self.member,
+                conversation=conversation,
+                text=data.get("text"),
+                image=data.get("image"),
+                next_status=data.get("next_status"),
+                client_token=token,
+            )
+        except ReplyInvalidError as error:
+            raise exceptions.ValidationError(error.errors) from error
+        except services.InboxActionError as error:
+            raise Conflict(str(error), code="cannot_send") from error
+        message.conversation = conversation
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["notes"], parameters=[TICKET_ID])
+class NoteViewSet(TicketChildMixin, mixins.ListModelMixin, APIViewSet):
+    serializer_class = NoteSerializer
+    ordering = ("created_at", "id")
+
+    def get_queryset(self) -> QuerySet[TicketEvent]:
+        return selectors.ticket_notes(conversation=self.ticket())
+
+    @extend_schema(request=NoteInput, responses={201: NoteSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        conversation = self.ticket()
+        data = _valid(NoteInput, request)
+        try:
+            note = services.note_add(
+                membership=self.member, conversation=conversation, body=data["body"]
+            )
+        except services.InboxActionError as error:
+            raise exceptions.ValidationError({"body": [str(error)]}) from error
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,91 @@
+"""Every endpoint that names an object, for both organisations: another organisation's object,
+or one of a store the key does not serve, is a 404 (never a 403, never data), and nothing changes.
+
+Adding an endpoint: add its (method, path, body) to ENDPOINTS; `{ticket}`, `{store}`, `{order}`,
+`{snippet}`, `{member}` are filled with the target side's objects.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox.models import Conversation, Message, Snippet, TicketEvent
+from tests.api.conftest import error_of
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS: list[tuple[str, str, dict | None]] = [
+    ("get", "/api/v1/stores/{store}/", None),
+    ("get", "/api/v1/tickets/{ticket}/", None),
+    ("post", "/api/v1/tickets/{ticket}/status/", {"status": "solved"}),
+    ("post", "/api/v1/tickets/{ticket}/assign/", {"assignee_id": None}),
+    ("post", "/api/v1/tickets/{ticket}/read/", {}),
+    ("get", "/api/v1/tickets/{ticket}/messages/", None),
+    ("post", "/api/v1/tickets/{ticket}/messages/", {"text": "Hello"}),
+    ("get", "/api/v1/tickets/{ticket}/notes/", None),
+    ("post", "/api/v1/tickets/{ticket}/notes/", {"body": "Hello"}),
+    ("get", "/api/v1/tickets/", {"store": "{store}"}),
+]
+
+
+def _fill(template: str, side, index: int = 0) -> str:
+    return template.format(
+        ticket=side.tickets[index].public_id,
+        store=side.stores[index].public_id,
+        order=side.orders[index].public_id,
+        snippet=side.snippets[0].public_id,
+        member=side.agent.user.public_id,
+    )
+
+
+def _snapshot() -> tuple:
+    return (
+        sorted(Conversation.objects.values_list("pk", "status", "assignee_id", "unread_count")),
+        Message.objects.count(),
+        TicketEvent.objects.count(),
+        sorted(Snippet.objects.values_list("pk", "title", "body")),
+    )
+
+
+def _call(client, method: str, path: str, body: dict | None, side, index: int = 0):
+    if method == "get":
+        params = {k: _fill(v, side, index) for k, v in (body or {}).items()}
+        return client.get(path, params)
+    return getattr(client, method)(path, body)
+
+
+@pytest.mark.parametrize(("method", "template", "body"), ENDPOINTS)
+@pytest.mark.parametrize("direction", ["ours->theirs", "theirs->ours"])
+def test_another_organisations_objects_are_404_and_unchanged(
+    world, method, template, body, direction
+):
+    client, target = (
+        (world.write, world.theirs) if direction == "ours->theirs" else (world.other, world.ours)
+    )
+    before = _snapshot()
+    response = _call(client, method, _fill(template, target), body, target)
+    assert response.status_code == 404, response.content
+    assert error_of(response)["code"] == "not_found"
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize(("method", "template", "body"), ENDPOINTS)
+def test_a_store_limited_key_gets_404_for_the_other_store(world, method, template, body):
+    before = _snapshot()
+    response = _call(world.limited, method, _fill(template, world.ours, 1), body, world.ours, 1)
+    assert response.status_code == 404, response.content
+    assert _snapshot() == before
+    # ...and may use its own store.
+    allowed = _call(world.limited, method, _fill(template, world.ours, 0), body, world.ours, 0)
+    assert allowed.status_code in (200, 201), allowed.content
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_malformed_or_unknown_ids_are_404(world, bad):
+    for method, template, body in ENDPOINTS:
+        path = template.format(ticket=bad, store=bad, order=bad, snippet=bad, member=bad)
+        if method == "get" and body:
+            response = world.write.get(path, {k: bad for k in body})
+        else:
+            response = _call(world.write, method, path, body, world.ours)
+        assert response.status_code == 404, (method, path, response.content)

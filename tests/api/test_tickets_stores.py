@@ -1,0 +1,194 @@
+"""Stores and tickets: what each key sees and may do, for both organisations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from inbox.models import Conversation, TicketEvent, TicketEventKind
+from tests.api.conftest import error_of
+from tests.factories_inbox import ConversationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _ids(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_each_organisation_lists_only_its_own_stores_and_tickets(world, side):
+    client = world.write if side == "ours" else world.other
+    mine = getattr(world, side)
+    assert sorted(_ids(client.get("/api/v1/stores/"))) == sorted(
+        str(s.public_id) for s in mine.stores
+    )
+    assert sorted(_ids(client.get("/api/v1/tickets/"))) == sorted(
+        str(t.public_id) for t in mine.tickets
+    )
+
+
+def test_a_store_limited_key_sees_only_its_stores_tickets(world):
+    store = world.ours.stores[0]
+    assert _ids(world.limited.get("/api/v1/stores/")) == [str(store.public_id)]
+    assert _ids(world.limited.get("/api/v1/tickets/")) == [str(world.ours.tickets[0].public_id)]
+    hidden = world.ours.tickets[1]
+    assert world.limited.get(f"/api/v1/tickets/{hidden.public_id}/").status_code == 404
+    assert world.limited.get(f"/api/v1/stores/{world.ours.stores[1].public_id}/").status_code == 404
+
+
+def test_ticket_detail_shape(world):
+    ticket = world.ours.tickets[0]
+    body = world.read.get(f"/api/v1/tickets/{ticket.public_id}/").json()
+    assert body["id"] == str(ticket.public_id)
+    assert body["number"] == ticket.number
+    assert body["status"] == "open"
+    assert body["store"] == {
+        "id": str(ticket.store.public_id),
+        "name": ticket.store.name,
+        "market": "us",
+    }
+    assert body["buyer"]["id"] == str(ticket.customer.public_id)
+    assert body["buyer"]["name"] == ticket.customer.display_name
+    assert body["assignee"] is None
+    assert body["unread_count"] == 1
+
+
+def test_store_detail_shows_sync_state(world):
+    from tests.factories_marketplaces import SyncJobFactory
+
+    store = world.ours.stores[0]
+    SyncJobFactory(store=store, tenant=store.tenant, items_fetched=40, total_estimate=80)
+    body = world.read.get(f"/api/v1/stores/{store.public_id}/").json()
+    assert body["name"] == store.name
+    assert body["shop_id"] == store.external_shop_id
+    assert body["sync"]["items_fetched"] == 40
+    assert body["sync"]["progress_percent"] == 50
+    assert "access_token" not in str(body) and "cipher" not in str(body)
+
+
+def test_filters(world):
+    tenant = world.ours.tenant
+    store_one, store_two = world.ours.stores
+    first, second = world.ours.tickets
+    solved = ConversationFactory(store=store_two, tenant=tenant, status="solved", unread_count=0)
+    mine = ConversationFactory(store=store_one, tenant=tenant, assignee=world.ours.agent.user)
+
+    def ids(**params):
+        return sorted(_ids(world.read.get("/api/v1/tickets/", params)))
+
+    assert ids(status="solved") == [str(solved.public_id)]
+    assert ids(store=store_two.public_id) == sorted([str(second.public_id), str(solved.public_id)])
+    assert ids(assignee=world.ours.agent.user.public_id) == [str(mine.public_id)]
+    assert ids(assignee="none") == sorted(str(t.public_id) for t in (first, second, solved))
+    assert ids(unread="true") == sorted([str(first.public_id), str(second.public_id)])
+    later = timezone.now() + timedelta(seconds=1)
+    Conversation.objects.filter(pk=second.pk).update(updated_at=later + timedelta(seconds=1))
+    assert ids(updated_since=later.isoformat()) == [str(second.public_id)]
+    text = world.ours.messages[0].text
+    assert ids(q=text) == [str(first.public_id)]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "closed"}, "status"),
+        ({"unread": "maybe"}, "unread"),
+        ({"updated_since": "yesterday"}, "updated_since"),
+        ({"updated_since": "2026-01-01T00:00:00"}, "updated_since"),
+    ],
+)
+def test_bad_filters_are_400(world, params, field):
+    response = world.read.get("/api/v1/tickets/", params)
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == [field]
+
+
+def test_filters_naming_another_organisations_store_or_person_are_404(world):
+    theirs = world.theirs
+    assert (
+        world.read.get("/api/v1/tickets/", {"store": theirs.stores[0].public_id}).status_code == 404
+    )
+    assert (
+        world.read.get("/api/v1/tickets/", {"assignee": theirs.agent.user.public_id}).status_code
+        == 404
+    )
+
+
+def test_change_status_assign_and_mark_read_through_the_services(world):
+    ticket = world.ours.tickets[0]
+    base = f"/api/v1/tickets/{ticket.public_id}"
+    solved = world.write.post(f"{base}/status/", {"status": "solved"})
+    assert solved.status_code == 200
+    assert solved.json()["status"] == "solved"
+    assigned = world.write.post(
+        f"{base}/assign/", {"assignee_id": str(world.ours.agent.user.public_id)}
+    )
+    assert assigned.json()["assignee"]["id"] == str(world.ours.agent.user.public_id)
+    read = world.write.post(f"{base}/read/")
+    assert read.json()["unread_count"] == 0
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee_id, ticket.unread_count) == (
+        "solved",
+        world.ours.agent.user_id,
+        0,
+    )
+    # History says which key acted.
+    events = TicketEvent.objects.filter(conversation=ticket).exclude(kind=TicketEventKind.NOTE)
+    assert [(e.kind, e.actor_id, e.data["via"]["name"]) for e in events.order_by("id")] == [
+        ("status", None, "ERP"),
+        ("assignment", None, "ERP"),
+    ]
+    unassigned = world.write.post(f"{base}/assign/", {"assignee_id": None})
+    assert unassigned.json()["assignee"] is None
+
+
+def test_ticket_history_in_the_mailbox_says_via_api_key(world, client):
+    ticket = world.ours.tickets[0]
+    world.write.post(f"/api/v1/tickets/{ticket.public_id}/status/", {"status": "pending"})
+    client.force_login(world.ours.owner.user)
+    page = client.get(f"/mailbox/{ticket.public_id}/", {"all": "1"})
+    assert page.status_code == 200
+    assert "An integration set the status to Pending via API key ERP" in page.content.decode()
+
+
+def test_assigning_someone_outside_the_organisation_or_the_store_is_400(world):
+    ticket = world.ours.tickets[0]
+    url = f"/api/v1/tickets/{ticket.public_id}/assign/"
+    stranger = world.write.post(url, {"assignee_id": str(world.theirs.owner.user.public_id)})
+    assert stranger.status_code == 400
+    assert error_of(stranger)["fields"] == {"assignee_id": ["No such member in this organisation."]}
+    from marketplaces.models import StoreAccess
+
+    StoreAccess.objects.create(
+        tenant=world.ours.tenant, membership=world.ours.agent, store=world.ours.stores[1]
+    )
+    elsewhere = world.write.post(url, {"assignee_id": str(world.ours.agent.user.public_id)})
+    assert elsewhere.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.assignee_id is None
+
+
+def test_the_command_prints_the_key_alone_on_its_last_line(world, capsys):
+    call_command(
+        "api_key_create", "--tenant", world.ours.tenant.slug, "--name", "CLI", "--scope", "write"
+    )
+    out = capsys.readouterr().out.strip().splitlines()
+    secret = out[-1]
+    from tests.api.conftest import KeyClient
+
+    response = KeyClient(secret).post(
+        f"/api/v1/tickets/{world.ours.tickets[0].public_id}/status/", {"status": "pending"}
+    )
+    assert response.status_code == 200
+
+
+def test_the_command_refuses_an_unknown_tenant(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No organisation"):
+        call_command("api_key_create", "--tenant", "nope", "--name", "x")
