@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +107,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         messages = _flatten(detail)
         body = error_body(_code_of(exc), " ".join(messages) or str(exc.default_detail))
+    from rest_framework.views import set_rollback  # imported late: views import our parsers
+
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 

@@ -12,7 +12,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
 from inbox import api as inbox_api
+from inbox import snippet_api
+from integrations import api as integrations_api
 from marketplaces import api as marketplaces_api
+from orders import api as orders_api
+from tenants import api as tenants_api
 
 router = SimpleRouter(trailing_slash=True)
 router.register("stores", marketplaces_api.StoreViewSet, basename="api-store")
@@ -21,6 +25,15 @@ router.register(
     r"tickets/(?P<ticket_id>[^/]+)/messages", inbox_api.MessageViewSet, basename="api-message"
 )
 router.register(r"tickets/(?P<ticket_id>[^/]+)/notes", inbox_api.NoteViewSet, basename="api-note")
+router.register("orders", orders_api.OrderViewSet, basename="api-order")
+router.register("snippets", snippet_api.SnippetViewSet, basename="api-snippet")
+router.register("members", tenants_api.MemberViewSet, basename="api-member")
+router.register("webhooks", integrations_api.WebhookViewSet, basename="api-webhook")
+router.register(
+    r"webhooks/(?P<webhook_id>[^/]+)/deliveries",
+    integrations_api.DeliveryViewSet,
+    basename="api-webhook-delivery",
+)
 
 # Ticket actions: one POST each (and so one Idempotency-Key each).
 ticket_actions = [
@@ -60,9 +73,38 @@ class DocsView(SpectacularSwaggerSplitView):
     url_name = "api-schema"
 
 
+read_actions = [
+    # Before the router's orders/<id>/: "lookup" is not an id.
+    path(
+        "orders/lookup/",
+        orders_api.OrderViewSet.as_view({"get": "lookup"}),
+        name="api-order-lookup",
+    ),
+    path(
+        "orders/<str:public_id>/tracking/",
+        orders_api.OrderViewSet.as_view({"get": "tracking"}),
+        name="api-order-tracking",
+    ),
+    path(
+        "snippets/<str:public_id>/render/",
+        snippet_api.SnippetViewSet.as_view({"get": "render"}),
+        name="api-snippet-render",
+    ),
+]
+
+webhook_actions = [
+    path(
+        "webhooks/<str:webhook_id>/deliveries/<str:public_id>/resend/",
+        integrations_api.DeliveryViewSet.as_view({"post": "resend"}),
+        name="api-webhook-delivery-resend",
+    ),
+]
+
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(), name="api-docs"),
+    *read_actions,
     *ticket_actions,
+    *webhook_actions,
     *router.urls,
 ]

@@ -50,6 +50,11 @@ app.conf.beat_schedule = {
     "inbox-resume-replies": {"task": "inbox.resume_replies", "schedule": 60.0},
     # SLA clocks that passed their due time become "Service level missed" history entries.
     "sla-record-breaches": {"task": "sla.record_breaches", "schedule": 60.0},
+    # Outbound webhooks: retries that came due (and deliveries whose sender died) are sent; the
+    # usual path is a sender woken right after the change commits.
+    "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 15.0},
+    # Idempotency-Key records older than 24 hours, and delivered events older than 30 days.
+    "api-expire-idempotency-keys": {"task": "api.expire_idempotency_keys", "schedule": 3600.0},
 }
 
 

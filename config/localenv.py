@@ -86,6 +86,8 @@ def sandbox_settings(data: Path, url: str) -> dict:
         "TIKTOK_API_BASE_URL": url,
         "TIKTOK_AUTHORIZE_URL_US": f"{url}/us/open/authorize",
         "TIKTOK_AUTHORIZE_URL_ROW": f"{url}/open/authorize",
+        # The demo's webhook receivers run on this machine (loopback): allowed locally only.
+        "WEBHOOKS_ALLOW_PRIVATE_URLS": "true",
     }
     return {key: (lambda v=value: v) for key, value in values.items()}
 

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "inbox",
     "sla",
     "api",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenancy",
                 "marketplaces.context_processors.store_alerts",
+                "integrations.context_processors.webhook_alerts",
             ],
         },
     },
@@ -285,6 +287,10 @@ REST_FRAMEWORK = {
 }
 API_RATE_LIMIT_PER_MINUTE = _setting("API_RATE_LIMIT_PER_MINUTE", env.int, default=600)
 API_MAX_JSON_BYTES = _setting("API_MAX_JSON_BYTES", env.int, default=1024 * 1024)
+# Outbound webhooks (integrations/): private and loopback endpoints are refused unless allowed
+# (tests and the demo talk to receivers on 127.0.0.1); how many deliveries are sent at once.
+WEBHOOKS_ALLOW_PRIVATE_URLS = _bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOKS_CONCURRENCY = _setting("WEBHOOKS_CONCURRENCY", env.int, default=16)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sellerdesk API",
     "DESCRIPTION": (
@@ -304,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "StoreStatusEnum": "marketplaces.models.StoreStatus",
         "SyncJobStatusEnum": "marketplaces.models.SyncJobStatus",
         "DeliveryStatusEnum": "inbox.models.DeliveryStatus",
+        "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
+        "OrderStatusEnum": "orders.models.OrderStatus",
     },
     "SECURITY": [{"bearerAuth": []}],
     "POSTPROCESSING_HOOKS": [

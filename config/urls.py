@@ -27,5 +27,6 @@ urlpatterns = [
     path("webhooks/", include("marketplaces.webhook_urls")),
     path("api/v1/", include("api.urls")),
     path("", include("api.web_urls")),  # /settings/api-keys/
+    path("", include("integrations.urls")),  # /settings/webhooks/
     path("", include("tenants.urls")),
 ]

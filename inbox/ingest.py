@@ -34,6 +34,7 @@ from marketplaces.models import Store
 from orders.models import Order
 from sla.clocks import ClockConfig, clock_config, ticket_moved
 
+from . import events as inbox_events
 from .display import message_preview
 from .models import (
     Conversation,
@@ -237,6 +238,8 @@ def _tickets_create(
             )
         )
     Conversation.objects.bulk_create(tickets)
+    for ticket in tickets:
+        ticket.created_now = True  # type: ignore[attr-defined]  (announced once stored)
     TicketEvent.objects.bulk_create(
         [
             _history(ticket, TicketEventKind.CREATED, "", {"conversation_id": ticket.external_id})
@@ -344,6 +347,7 @@ def conversation_ingest(
             records_={external_id: record} if record is not None else None,
         )
         _tickets_save(list(tickets.values()), changed)
+        _announce(store, tickets.values(), [], [])
     return tickets[external_id]
 
 
@@ -736,6 +740,12 @@ def messages_ingest_many(
                 ticket.message_cursor = newest
                 changed[external_id].add("message_cursor")
         _tickets_save(list(tickets.values()), changed)
+        _announce(
+            store,
+            tickets.values(),
+            [m for result in results.values() for m in result.new_messages],
+            events,
+        )
         checks = {
             result.conversation.pk: list(dict.fromkeys(result.order_ids_to_check))
             for result in results.values()
@@ -744,6 +754,28 @@ def messages_ingest_many(
         if checks:
             _schedule_order_checks(checks)
     return results
+
+
+def _announce(
+    store: Store,
+    tickets: Iterable[Conversation],
+    new_messages: Sequence[Message],
+    history: Sequence[TicketEvent],
+) -> None:
+    """Webhook events of this ingest, in its transaction: new tickets, buyers' messages, and
+    tickets the buyer reopened."""
+    created = {ticket.pk: {} for ticket in tickets if getattr(ticket, "created_now", False)}
+    inbox_events.tickets_changed(store.tenant_id, "ticket.created", created)
+    received = [
+        message.pk for message in new_messages if message.direction == MessageDirection.INBOUND
+    ]
+    inbox_events.messages_event(store.tenant_id, "message.received", received)
+    reopened = {
+        event.conversation_id: {"status": {"from": event.data["from"], "to": event.data["to"]}}
+        for event in history
+        if event.kind == TicketEventKind.REOPENED and event.conversation_id not in created
+    }
+    inbox_events.tickets_changed(store.tenant_id, "ticket.updated", reopened)
 
 
 def messages_ingest(

@@ -52,6 +52,7 @@ from marketplaces.records import Message as MessageRecord
 from sla import services as sla_services
 
 from . import cards
+from . import events as inbox_events
 from .models import Conversation, DeliveryStatus, Message, MessageDirection, index_key
 
 logger = logging.getLogger(__name__)
@@ -340,6 +341,9 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
                         reply_created_at=message.created_at,
                         reached_at=updates["sent_at"],
                     )
+                    inbox_events.messages_event(
+                        message.tenant_id, "message.sent", [message.pk]
+                    )
         except IntegrityError:
             if not _holder_is_a_reply(message, found["id"]):
                 continue  # a copy ingested between our delete and our update: once more
@@ -419,13 +423,16 @@ def _retry_or_fail(
 
 
 def _fail(message: Message, attempt: int, *, reason: str) -> SendOutcome:
-    changed = _mine(message, attempt).update(
-        delivery_status=DeliveryStatus.FAILED,
-        next_attempt_at=None,
-        failure_reason=reason[:500],
-        content=message.content,
-        updated_at=timezone.now(),
-    )
+    with transaction.atomic():
+        changed = _mine(message, attempt).update(
+            delivery_status=DeliveryStatus.FAILED,
+            next_attempt_at=None,
+            failure_reason=reason[:500],
+            content=message.content,
+            updated_at=timezone.now(),
+        )
+        if changed:
+            inbox_events.messages_event(message.tenant_id, "message.failed", [message.pk])
     if not changed:
         return SendOutcome("skipped")
     return SendOutcome("failed", reason=reason)

@@ -35,6 +35,7 @@ from sla import clocks as sla_clocks
 from tenants.models import Membership, Role
 from tenants.principals import actor_name, actor_trace
 
+from . import events
 from .models import (
     Conversation,
     ConversationOrder,
@@ -235,6 +236,7 @@ def reply_create(
                     save=False,
                 )
             message.save()
+            previous = locked.status
             fields = _apply_status(locked, next_status, actor=membership) if next_status else {}
             updates = {
                 **fields,
@@ -246,6 +248,8 @@ def reply_create(
                 "updated_at": now,
             }
             Conversation.objects.filter(pk=locked.pk).update(**updates)
+            if fields:
+                events.ticket_updated(locked, {"status": {"from": previous, "to": next_status}})
             for name, value in updates.items():
                 setattr(conversation, name, value)
             _on_commit_task("send_reply", message.pk)
@@ -320,9 +324,11 @@ def ticket_set_status(
         raise InboxActionError("Choose Open, Pending or Solved.")
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        previous = locked.status
         fields = _apply_status(locked, status, actor=membership)
         if fields:
             Conversation.objects.filter(pk=locked.pk).update(**fields, updated_at=timezone.now())
+            events.ticket_updated(locked, {"status": {"from": previous, "to": status}})
     _copy_fields(conversation, locked, ["status", "status_changed_at", "solved_at"])
     return conversation
 
@@ -362,6 +368,10 @@ def ticket_assign(
             Conversation.objects.filter(pk=locked.pk).update(
                 assignee=new_user, updated_at=timezone.now()
             )
+            events.ticket_updated(
+                locked,
+                {"assignee": {"from": _person(locked.assignee), "to": _person(new_user)}},
+            )
     conversation.assignee = new_user
     return conversation
 
@@ -377,6 +387,7 @@ def note_add(*, membership: Membership, conversation: Conversation, body: str) -
     with transaction.atomic():
         note = _event(conversation, kind=TicketEventKind.NOTE, actor=membership, body=clean)
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+        events.note_created(note, conversation)
     return note
 
 
@@ -460,9 +471,11 @@ def conversation_start_from_order(*, membership: Membership, order: Order) -> Co
 
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        previous = locked.status
         fields = _apply_status(locked, TicketStatus.OPEN, actor=membership)
         if fields:
             Conversation.objects.filter(pk=locked.pk).update(**fields, updated_at=timezone.now())
+            events.ticket_updated(locked, {"status": {"from": previous, "to": TicketStatus.OPEN}})
         _, linked = ConversationOrder.objects.get_or_create(
             conversation=locked,
             order_external_id=order.external_id,

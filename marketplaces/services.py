@@ -53,7 +53,9 @@ def store_mark_needs_reauth(*, store: Store, reason: str, revoke_tokens: bool = 
     if store.status == StoreStatus.DISCONNECTED:
         return store
     now = timezone.now()
-    if store.status != StoreStatus.NEEDS_REAUTH:
+    previous = store.status
+    newly = store.status != StoreStatus.NEEDS_REAUTH
+    if newly:
         store.status = StoreStatus.NEEDS_REAUTH
         store.status_changed_at = now
     store.status_reason = reason[:255]
@@ -72,7 +74,25 @@ def store_mark_needs_reauth(*, store: Store, reason: str, revoke_tokens: bool = 
     SyncJob.objects.filter(
         store=store, status__in=[SyncJobStatus.QUEUED, SyncJobStatus.RUNNING]
     ).update(status=SyncJobStatus.PAUSED)
+    if newly:
+        _announce_needs_reauth(store, previous)
     return store
+
+
+def _announce_needs_reauth(store: Store, previous: str) -> None:
+    from integrations.events import emit
+
+    def subject() -> dict[str, object]:
+        from .api import StoreSerializer
+
+        return dict(StoreSerializer(store).data)
+
+    emit(
+        tenant_id=store.tenant_id,
+        event="store.needs_reauthorization",
+        subject=subject,
+        changed={"status": {"from": previous, "to": StoreStatus.NEEDS_REAUTH}},
+    )
 
 
 # Consecutive token errors (expired/invalid token the refresh could not fix) before a store is

@@ -33,6 +33,7 @@ from config.db import json_document, recordset
 from marketplaces import records
 from marketplaces.models import Store
 
+from . import events as order_events
 from .models import Cancellation, CancellationLine, Order, OrderLine, Return, ReturnLine
 
 logger = logging.getLogger(__name__)
@@ -426,6 +427,7 @@ def orders_upsert(*, store: Store, orders: Iterable[records.Order]) -> int:
             lines=lines,
             update_fields=_ORDER_LINE_UPDATE,
         )
+        order_events.orders_updated(store.tenant_id, parents.stored)
     return len(parents.stored)
 
 

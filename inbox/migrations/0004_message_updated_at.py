@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inbox', '0003_conversation_updated_index'),
+        ("inbox", "0003_conversation_updated_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='updated_at',
+            model_name="message",
+            name="updated_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
     ]

@@ -16,6 +16,9 @@ from django.test import Client
 
 from api.services import api_key_create
 from inbox.models import Conversation, Message, TicketEvent
+from integrations.models import OutboundEvent, WebhookDelivery, WebhookSubscription
+from integrations.signing import new_secret
+from marketplaces.crypto import encrypt_token
 from marketplaces.models import Store
 from orders.models import Order
 from tenants.models import APIScope, Membership, Role, Tenant
@@ -105,6 +108,8 @@ class Side:
     notes: list[TicketEvent]
     orders: list[Order]
     snippets: list[Any] = field(default_factory=list)
+    webhook: Any = None
+    delivery: Any = None
 
 
 def _side(tenant: Tenant, prefix: str) -> Side:
@@ -123,7 +128,22 @@ def _side(tenant: Tenant, prefix: str) -> Side:
         CancellationFactory(store=store, tenant=tenant, order_external_id=order.external_id)
         orders.append(order)
     snippets = [SnippetFactory(tenant=tenant, body="Hi, your order {{ order.id }} is here.")]
-    return Side(tenant, owner, agent, stores, tickets, messages, notes, orders, snippets)
+    side = Side(tenant, owner, agent, stores, tickets, messages, notes, orders, snippets)
+    return side
+
+
+def add_webhook(side: Side, prefix: str) -> None:
+    """A subscription with one failed delivery on `side` (made directly: no URL check)."""
+    side.webhook = WebhookSubscription.objects.create(
+        tenant=side.tenant,
+        url=f"https://hooks.{prefix}.example/sellerdesk",
+        events=["note.created"],
+        secret_encrypted=encrypt_token(new_secret()),
+    )
+    event = OutboundEvent.objects.create(tenant=side.tenant, type="note.created", payload={})
+    side.delivery = WebhookDelivery.objects.create(
+        tenant=side.tenant, subscription=side.webhook, event=event, status="failed", attempts=8
+    )
 
 
 @dataclass

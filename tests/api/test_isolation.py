@@ -2,7 +2,7 @@
 or one of a store the key does not serve, is a 404 (never a 403, never data), and nothing changes.
 
 Adding an endpoint: add its (method, path, body) to ENDPOINTS; `{ticket}`, `{store}`, `{order}`,
-`{snippet}`, `{member}` are filled with the target side's objects.
+`{snippet}`, `{member}`, `{webhook}`, `{delivery}` are filled with the target side's objects.
 """
 
 from __future__ import annotations
@@ -10,9 +10,17 @@ from __future__ import annotations
 import pytest
 
 from inbox.models import Conversation, Message, Snippet, TicketEvent
-from tests.api.conftest import error_of
+from integrations.models import WebhookDelivery, WebhookSubscription
+from tests.api.conftest import add_webhook, error_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhooks")]
+
+
+@pytest.fixture
+def webhooks(world):
+    add_webhook(world.ours, "acme")
+    add_webhook(world.theirs, "rival")
+
 
 ENDPOINTS: list[tuple[str, str, dict | None]] = [
     ("get", "/api/v1/stores/{store}/", None),
@@ -25,6 +33,25 @@ ENDPOINTS: list[tuple[str, str, dict | None]] = [
     ("get", "/api/v1/tickets/{ticket}/notes/", None),
     ("post", "/api/v1/tickets/{ticket}/notes/", {"body": "Hello"}),
     ("get", "/api/v1/tickets/", {"store": "{store}"}),
+    ("get", "/api/v1/orders/{order}/", None),
+    ("get", "/api/v1/orders/{order}/tracking/", None),
+    ("get", "/api/v1/orders/", {"store": "{store}"}),
+    ("get", "/api/v1/snippets/{snippet}/render/", {"order": "{order}"}),
+]
+
+# Organisation-wide objects (no store): another organisation's is a 404; not store-limited.
+TENANT_ENDPOINTS: list[tuple[str, str, dict | None]] = [
+    ("get", "/api/v1/snippets/{snippet}/", None),
+    ("patch", "/api/v1/snippets/{snippet}/", {"title": "Taken over"}),
+    ("put", "/api/v1/snippets/{snippet}/", {"title": "Taken", "shortcut": "taken", "body": "x"}),
+    ("delete", "/api/v1/snippets/{snippet}/", None),
+    ("get", "/api/v1/members/{member}/", None),
+    ("get", "/api/v1/tickets/", {"assignee": "{member}"}),
+    ("get", "/api/v1/webhooks/{webhook}/", None),
+    ("patch", "/api/v1/webhooks/{webhook}/", {"is_active": False}),
+    ("delete", "/api/v1/webhooks/{webhook}/", None),
+    ("get", "/api/v1/webhooks/{webhook}/deliveries/", None),
+    ("post", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/resend/", {}),
 ]
 
 
@@ -35,6 +62,8 @@ def _fill(template: str, side, index: int = 0) -> str:
         order=side.orders[index].public_id,
         snippet=side.snippets[0].public_id,
         member=side.agent.user.public_id,
+        webhook=side.webhook.public_id,
+        delivery=side.delivery.public_id,
     )
 
 
@@ -44,6 +73,8 @@ def _snapshot() -> tuple:
         Message.objects.count(),
         TicketEvent.objects.count(),
         sorted(Snippet.objects.values_list("pk", "title", "body")),
+        sorted(WebhookSubscription.objects.values_list("pk", "is_active", "url")),
+        sorted(WebhookDelivery.objects.values_list("pk", "status")),
     )
 
 
@@ -51,10 +82,12 @@ def _call(client, method: str, path: str, body: dict | None, side, index: int = 
     if method == "get":
         params = {k: _fill(v, side, index) for k, v in (body or {}).items()}
         return client.get(path, params)
+    if method == "delete":
+        return client.delete(path)
     return getattr(client, method)(path, body)
 
 
-@pytest.mark.parametrize(("method", "template", "body"), ENDPOINTS)
+@pytest.mark.parametrize(("method", "template", "body"), ENDPOINTS + TENANT_ENDPOINTS)
 @pytest.mark.parametrize("direction", ["ours->theirs", "theirs->ours"])
 def test_another_organisations_objects_are_404_and_unchanged(
     world, method, template, body, direction
@@ -71,6 +104,8 @@ def test_another_organisations_objects_are_404_and_unchanged(
 
 @pytest.mark.parametrize(("method", "template", "body"), ENDPOINTS)
 def test_a_store_limited_key_gets_404_for_the_other_store(world, method, template, body):
+    if "snippets" in template:
+        world.limited.get("/api/v1/stores/")  # the snippet render's order decides the store
     before = _snapshot()
     response = _call(world.limited, method, _fill(template, world.ours, 1), body, world.ours, 1)
     assert response.status_code == 404, response.content
@@ -82,8 +117,10 @@ def test_a_store_limited_key_gets_404_for_the_other_store(world, method, templat
 
 @pytest.mark.parametrize("bad", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
 def test_malformed_or_unknown_ids_are_404(world, bad):
-    for method, template, body in ENDPOINTS:
-        path = template.format(ticket=bad, store=bad, order=bad, snippet=bad, member=bad)
+    for method, template, body in ENDPOINTS + TENANT_ENDPOINTS:
+        path = template.format(
+            ticket=bad, store=bad, order=bad, snippet=bad, member=bad, webhook=bad, delivery=bad
+        )
         if method == "get" and body:
             response = world.write.get(path, {k: bad for k in body})
         else:
