@@ -183,8 +183,8 @@ def build_dataset(tickets: int, messages: int) -> Tenant:
         message_columns = """
             (tenant_id, store_id, conversation_id, public_id, external_id, index_key, direction,
              sender_role, sender_name, type, text, content, is_visible, sent_at, created_at,
-             author_id, client_token, delivery_status, failure_reason, attempts, next_attempt_at,
-             attachment, attachment_content_type)
+             updated_at, author_id, client_token, delivery_status, failure_reason, attempts,
+             next_attempt_at, attachment, attachment_content_type)
         """
         # Buyer and agent take turns; every 25th is an image, every 40th an order card.
         message_values = """
@@ -201,7 +201,7 @@ def build_dataset(tickets: int, messages: int) -> Tenant:
                      'width', 640, 'height', 480)
                  WHEN m %% 40 = 0 THEN jsonb_build_object('order_id', '576461413038700001')
                  ELSE '{}'::jsonb END,
-            true, t.last_message_at - make_interval(secs => s), %(now)s,
+            true, t.last_message_at - make_interval(secs => s), %(now)s, %(now)s,
             NULL, NULL, CASE WHEN m %% 2 = 0 THEN '' ELSE 'sent' END, '', 0, NULL, '', ''
         """
         timed(

@@ -15,20 +15,15 @@ from .models import Conversation, Message, TicketEvent
 
 
 def ticket_objects(pks: Iterable[int]) -> list[dict[str, Any]]:
-    from .api import TicketSerializer
+    from .api import ticket_representation, ticket_values
 
     wanted = list(pks)
-    rows = {
-        ticket.pk: ticket
-        for ticket in Conversation.objects.select_related("store", "customer", "assignee").filter(
-            pk__in=wanted
-        )
-    }
-    return [dict(TicketSerializer(rows[pk]).data) for pk in wanted]
+    rows = {row["id"]: row for row in ticket_values(Conversation.objects.filter(pk__in=wanted))}
+    return [ticket_representation(rows[pk]) for pk in wanted]
 
 
 def message_objects(pks: Iterable[int]) -> list[dict[str, Any]]:
-    from .api import MessageSerializer
+    from .api import message_representation
 
     wanted = list(pks)
     rows = {
@@ -37,7 +32,7 @@ def message_objects(pks: Iterable[int]) -> list[dict[str, Any]]:
             pk__in=wanted
         )
     }
-    return [dict(MessageSerializer(rows[pk], context={"_shown": {}}).data) for pk in wanted]
+    return [message_representation(rows[pk], rows[pk].conversation.public_id) for pk in wanted]
 
 
 def ticket_updated(conversation: Conversation, changed: dict[str, Any]) -> None:

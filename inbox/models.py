@@ -15,6 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from marketplaces.models import Store
@@ -213,7 +214,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Every write that changes what the API shows of a message sets it (delivery state, the
     # platform's index of an echo), so `updated_since` syncs miss nothing.
-    updated_at = models.DateTimeField(default=timezone.now)
+    # (The database default too, so that bulk SQL inserts that name no such column stay valid.)
+    updated_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     # Replies written in Sellerdesk.
     author = models.ForeignKey(

@@ -33,6 +33,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2, "allow_null": True, "coerce_to_s
 
 class OrderLineSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="external_id")
+    image_url = serializers.CharField(help_text="The product image's URL; empty when unknown.")
     sale_price = serializers.DecimalField(**MONEY)
     original_price = serializers.DecimalField(**MONEY)
 
@@ -69,8 +70,16 @@ class AfterSaleLineSerializer(serializers.Serializer):
     refund_total = serializers.DecimalField(**MONEY)
 
 
+# Platform codes are kept as the platform sent them (a new value is stored, not refused), so they
+# are strings here, not enums.
+def _code(help_text: str) -> serializers.CharField:
+    return serializers.CharField(help_text=help_text)
+
+
 class ReturnSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="external_id")
+    return_type = _code("REFUND, RETURN_AND_REFUND, REPLACEMENT, or empty.")
+    status = _code("The platform's return status, e.g. RETURN_OR_REFUND_REQUEST_PENDING.")
     refund_total = serializers.DecimalField(**MONEY)
     lines = AfterSaleLineSerializer(many=True)
 
@@ -97,6 +106,9 @@ class ReturnSerializer(serializers.ModelSerializer):
 
 class CancellationSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="external_id")
+    cancel_type = _code("CANCEL, BUYER_CANCEL, or empty.")
+    status = _code("The platform's cancellation status, e.g. CANCELLATION_REQUEST_PENDING.")
+    role = _code("Who asked: BUYER, SELLER, SYSTEM, or empty.")
     refund_total = serializers.DecimalField(**MONEY)
     lines = AfterSaleLineSerializer(many=True)
 
@@ -137,6 +149,7 @@ class OrderStoreSerializer(serializers.Serializer):
 class OrderSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     order_id = serializers.CharField(source="external_id", help_text="The platform's order id.")
+    status = _code("The platform's order status, e.g. AWAITING_SHIPMENT or DELIVERED.")
     store = OrderStoreSerializer()
     total_amount = serializers.DecimalField(**MONEY)
     sub_total = serializers.DecimalField(**MONEY)
@@ -191,6 +204,10 @@ class OrderDetailSerializer(OrderSerializer):
 class TrackingStepSerializer(serializers.Serializer):
     description = serializers.CharField()
     occurred_at = serializers.DateTimeField(allow_null=True)
+
+
+class TrackingSerializer(serializers.Serializer):
+    events = TrackingStepSerializer(many=True, help_text="Newest first.")
 
 
 def _when(request: Request, name: str) -> datetime | None:
@@ -285,7 +302,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
         )
 
     @extend_schema(
-        responses=TrackingStepSerializer(many=True),
+        responses=TrackingSerializer,
         description="Live tracking events from the marketplace, newest first (cached briefly); "
         "409 when the marketplace cannot be asked now.",
     )
@@ -297,9 +314,5 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
             from api.errors import Conflict
 
             raise Conflict(str(error), code="tracking_unavailable") from error
-        return Response(
-            TrackingStepSerializer(
-                [{"description": s.description, "occurred_at": s.occurred_at} for s in steps],
-                many=True,
-            ).data
-        )
+        events = [{"description": s.description, "occurred_at": s.occurred_at} for s in steps]
+        return Response(TrackingSerializer({"events": events}).data)

@@ -164,7 +164,7 @@ def test_order_tracking_without_shipment_needs_no_call(world):
     order = world.ours.orders[0]
     response = world.read.get(f"/api/v1/orders/{order.public_id}/tracking/")
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"events": []}
 
 
 # --- Snippets ---------------------------------------------------------------------------------
