@@ -53,8 +53,9 @@ app.conf.beat_schedule = {
     # Outbound webhooks: retries that came due (and deliveries whose sender died) are sent; the
     # usual path is a sender woken right after the change commits.
     "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 15.0},
-    # Idempotency-Key records older than 24 hours, and delivered events older than 30 days.
+    # Idempotency-Key records older than 24 hours; webhook events older than 30 days.
     "api-expire-idempotency-keys": {"task": "api.expire_idempotency_keys", "schedule": 3600.0},
+    "integrations-prune-events": {"task": "integrations.prune_events", "schedule": 86400.0},
 }
 
 

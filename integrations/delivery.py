@@ -25,7 +25,7 @@ from typing import Any
 import urllib3
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -378,3 +378,22 @@ def deliveries_send_due(*, limit: int | None = None, now: datetime | None = None
         _record(live, outcomes, now or timezone.now())
         sent += len(batch)
     return sent
+
+
+EVENT_RETENTION = timedelta(days=30)
+
+
+def events_prune(*, now: datetime | None = None) -> int:
+    """Deletes events older than 30 days, unless a delivery of theirs still waits to be sent."""
+    cutoff = (now or timezone.now()) - EVENT_RETENTION
+    waiting = WebhookDelivery.objects.filter(
+        event=models.OuterRef("pk"), status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+    )
+    old = OutboundEvent.objects.filter(created_at__lt=cutoff).exclude(models.Exists(waiting))
+    deleted = 0
+    while True:
+        ids = list(old.values_list("pk", flat=True)[:5000])
+        if not ids:
+            return deleted
+        OutboundEvent.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)

@@ -332,3 +332,33 @@ def test_every_event_type_is_emitted_by_its_change(world, endpoint):
     # Each event went to the one subscription of this organisation only.
     assert WebhookDelivery.objects.filter(tenant=world.theirs.tenant).count() == 0
     assert WebhookDelivery.objects.count() == len(events)
+
+
+def test_old_events_are_pruned_unless_still_waiting(world, endpoint):
+    ours = world.ours
+    _subscribe(ours.tenant, endpoint.url, events=["note.created"])
+    member = KeyMember(world.keys["write"].api_key)
+    for body in ("old sent", "old waiting", "recent"):
+        inbox_services.note_add(membership=member, conversation=ours.tickets[0], body=body)
+    events = list(OutboundEvent.objects.order_by("id"))
+    month_ago = timezone.now() - timedelta(days=31)
+    OutboundEvent.objects.filter(pk__in=[events[0].pk, events[1].pk]).update(created_at=month_ago)
+    WebhookDelivery.objects.filter(event=events[0]).update(status=DeliveryStatus.SUCCEEDED)
+    assert delivery.events_prune() == 1
+    assert list(OutboundEvent.objects.order_by("id")) == events[1:]
+
+
+def test_idempotency_records_expire_after_a_day(world):
+    from api.idempotency import records_expire
+    from api.models import IdempotencyRecord
+
+    old = IdempotencyRecord.objects.create(
+        tenant=world.ours.tenant,
+        key="old",
+        fingerprint="x",
+        created_at=timezone.now() - timedelta(hours=25),
+    )
+    kept = IdempotencyRecord.objects.create(tenant=world.ours.tenant, key="new", fingerprint="y")
+    assert records_expire() == 1
+    assert list(IdempotencyRecord.objects.all()) == [kept]
+    assert not IdempotencyRecord.objects.filter(pk=old.pk).exists()
