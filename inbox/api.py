@@ -26,7 +26,7 @@ from tenants.selectors import membership_of_user
 
 from . import display, selectors, services
 from .models import Conversation, DeliveryStatus, Message, TicketEvent, TicketStatus
-from .validation import REPLY_MAX_CHARS, ReplyInvalidError
+from .validation import ReplyInvalidError
 
 # --- Representations ----------------------------------------------------------------------------
 
@@ -295,7 +295,8 @@ class ReplyInput(StrictSerializerMixin, serializers.Serializer):
     text = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=REPLY_MAX_CHARS * 2,  # the composer's rule (2,000) is applied by the service
+        # A guard only: the store's channel limit (2,000 on TikTok Shop) is the service's rule.
+        max_length=20_000,
         trim_whitespace=False,
     )
     image = serializers.FileField(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0003_conversation_updated_index'),
+        ('inbox', '0004_conversation_sla_clocks'),
     ]
 
     operations = [
