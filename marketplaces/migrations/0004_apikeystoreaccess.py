@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplaces', '0002_webhook_waiting_index'),
+        ('marketplaces', '0003_store_shop_connected_once'),
         ('tenants', '0002_apikey'),
     ]
 
