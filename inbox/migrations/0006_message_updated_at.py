@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0004_conversation_sla_clocks'),
+        ('inbox', '0005_after_sale_history'),
     ]
 
     operations = [
