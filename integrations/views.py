@@ -54,8 +54,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     return _no_store(render(request, "integrations/webhooks.html", context, status=status))
 
 
-@tenant_required(role=Role.ADMIN)
-def webhook_detail(request: HttpRequest, webhook_id: str) -> HttpResponse:
+def _detail_page(request: HttpRequest, webhook_id: str, *, reveal: bool) -> HttpResponse:
     subscription = selectors.subscription_get(
         tenant=request.tenant,  # type: ignore[attr-defined]
         public_id=webhook_id,
@@ -64,22 +63,21 @@ def webhook_detail(request: HttpRequest, webhook_id: str) -> HttpResponse:
     page = Paginator(deliveries.prefetch_related("attempt_log"), LOG_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = {"subscription": subscription, "page": page, "secret": None}
+    secret = subscription.secret if reveal else None
+    context = {"subscription": subscription, "page": page, "secret": secret}
     return _no_store(render(request, "integrations/webhook_detail.html", context))
+
+
+@tenant_required(role=Role.ADMIN)
+def webhook_detail(request: HttpRequest, webhook_id: str) -> HttpResponse:
+    return _detail_page(request, webhook_id, reveal=False)
 
 
 @require_POST
 @tenant_required(role=Role.ADMIN)
 def webhook_secret(request: HttpRequest, webhook_id: str) -> HttpResponse:
     """Reveals the signing secret to an owner or admin (a POST: never in a URL or a log)."""
-    subscription = selectors.subscription_get(
-        tenant=request.tenant,  # type: ignore[attr-defined]
-        public_id=webhook_id,
-    )
-    deliveries = selectors.deliveries_of(subscription=subscription).order_by("-created_at", "-id")
-    page = Paginator(deliveries.prefetch_related("attempt_log"), LOG_PAGE_SIZE).get_page(1)
-    context = {"subscription": subscription, "page": page, "secret": subscription.secret}
-    return _no_store(render(request, "integrations/webhook_detail.html", context))
+    return _detail_page(request, webhook_id, reveal=True)
 
 
 @require_POST

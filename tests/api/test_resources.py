@@ -265,3 +265,26 @@ def test_bad_webhook_subscriptions_are_400(world, settings, data, field):
         key.startswith(field) for key in error_of(response)["fields"]
     )
     assert not WebhookSubscription.objects.exists()
+
+
+def test_the_fast_representations_equal_the_documented_serializers(world):
+    """Lists are drawn from plain values; the serializers are the documented shape: the same."""
+    from inbox.api import (
+        MessageSerializer,
+        TicketSerializer,
+        message_representation,
+        ticket_representation,
+        ticket_values,
+    )
+    from inbox.models import Conversation
+
+    ticket = world.ours.tickets[0]
+    Conversation.objects.filter(pk=ticket.pk).update(assignee=world.ours.agent.user)
+    fresh = Conversation.objects.select_related("store", "customer", "assignee").get(pk=ticket.pk)
+    row = ticket_values(Conversation.objects.filter(pk=ticket.pk)).get()
+    assert ticket_representation(row) == dict(TicketSerializer(fresh).data)
+    message = Message.objects.select_related("author", "conversation").get(
+        pk=world.ours.messages[0].pk
+    )
+    documented = dict(MessageSerializer(message, context={"_shown": {}}).data)
+    assert message_representation(message, ticket.public_id) == documented
