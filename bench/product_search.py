@@ -152,9 +152,9 @@ def _insert_products(store: Store, count: int, offset: int) -> None:
                    'https://p16-oec.example/img/' || i || '.png', 'USD',
                    9.99 + (i %% 50), 9.99 + (i %% 50) + (i %% 3) * 2,
                    CASE WHEN i %% 9 = 0 THEN 0 ELSE i %% 200 END,
-                   t.title || E'\\n' || 'SKU-' || lpad(i::text, 6, '0') || ' SKU-'
+                   lower(t.title || E'\\n' || 'SKU-' || lpad(i::text, 6, '0') || ' SKU-'
                        || lpad(i::text, 6, '0') || '-B' || E'\\n'
-                       || (1729592969700000000 + i)::text,
+                       || (1729592969700000000 + i)::text),
                    %(now)s, %(now)s, %(now)s, %(now)s
             FROM generate_series(%(first)s, %(last)s) AS i,
             LATERAL (SELECT ({adjectives})[1 + i %% {n_adj}] || ' '

@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -30,6 +31,15 @@ from .models import Conversation
 from .views import _after_action, _conversation, _is_htmx
 
 PRODUCTS_IN_TAB = 20
+
+
+def csrf_input(request: HttpRequest) -> str:
+    """The CSRF field once for a list of forms (what `{% csrf_token %}` prints in each)."""
+    return format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
+
+
 SLOT = re.compile(r"^[a-z0-9-]{1,80}$")
 
 
@@ -129,6 +139,7 @@ def ticket_products(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "rows": [product_row(product, list_url=list_url) for product in products],
         "card_token": uuid.uuid4,
         "send_url": reverse("ticket_card_send", args=[conversation.public_id]),
+        "csrf_input": csrf_input(request),
     }
     template = "orders/_products_results.html" if _is_htmx(request) else "orders/products_tab.html"
     return render(request, template, context)
@@ -149,6 +160,7 @@ def ticket_coupons(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "rows": [coupon_row(coupon) for coupon in coupons],
         "card_token": uuid.uuid4,
         "send_url": reverse("ticket_card_send", args=[conversation.public_id]),
+        "csrf_input": csrf_input(request),
     }
     template = "orders/_coupons_results.html" if _is_htmx(request) else "orders/coupons_tab.html"
     return render(request, template, context)

@@ -75,9 +75,10 @@ def _product_values(record: records.Product) -> dict[str, Any]:
         "min_price": min(amounts) if amounts else None,
         "max_price": max(amounts) if amounts else None,
         "stock": sum(sku.quantity for sku in record.skus),
+        # Lower-cased once here, so the search compares plainly (see selectors.products_search).
         "search_text": "\n".join(
             [record.title, " ".join(sku.seller_sku for sku in record.skus), record.external_id]
-        ),
+        ).lower(),
         "created_at": record.created_at,
         "updated_at": record.updated_at,
         "synced_at": timezone.now(),

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from tenants.safety import http_url
+
 from .models import Coupon, Product, ProductSku
 from .views import money
 
@@ -71,6 +73,9 @@ class ProductRow:
     details: str  # what "Insert details" drops into the composer
     link: str
     page: str
+    image: str  # an http(s) address, or "" (tenants.safety.http_url)
+    sku_summary: str  # "2 SKUs"
+    slot: str  # the id of the element its card button's errors go to
 
 
 def product_row(product: Product, *, list_url: str = "") -> ProductRow:
@@ -90,6 +95,9 @@ def product_row(product: Product, *, list_url: str = "") -> ProductRow:
         details=details,
         link=link,
         page=(list_url or reverse("product_list")) + f"?q={product.external_id}&all=1",
+        image=http_url(product.image_url),
+        sku_summary=f"{len(skus)} SKU{'s' if len(skus) != 1 else ''}",
+        slot=f"card-error-product-{product.external_id}",
     )
 
 

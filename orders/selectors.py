@@ -205,27 +205,57 @@ def products_search(
     after: tuple[str, int] | None = None,
     limit: int = 20,
 ) -> list[Product]:
-    """Products by name, product id or seller SKU (one search box), by title, with their SKUs.
+    """Products by name, product id or seller SKU (one search box, any case), by title, with
+    their SKUs.
 
     `after` is the (title, id) of the last product of the previous page. Two queries whatever
-    `limit`. On PostgreSQL the text match uses the trigram index on UPPER(search_text).
+    `limit`. On PostgreSQL the text match uses the trigram index on search_text.
     """
     products = _visible(Product.objects.all(), tenant=tenant, membership=membership)
     if store is not None:
         products = products.filter(store=store)
     if live_only:
         products = products.filter(status=ProductStatus.ACTIVATE)
-    wanted = " ".join(query.split())[:PRODUCT_QUERY_MAX]
+    wanted = " ".join(query.split())[:PRODUCT_QUERY_MAX].lower()
     if wanted:
-        products = products.filter(Q(external_id=wanted) | Q(search_text__icontains=wanted))
+        # search_text is stored lower-cased (title, seller SKUs, product id): a plain LIKE
+        # '%…%' on the column itself, which the trigram index serves and whose statistics let
+        # the planner tell a rare term (index) from a common one (the title order, stopping at
+        # the page's end). UPPER(col) LIKE … had no statistics: the planner guessed, and a rare
+        # two-word term read every row in title order (117 ms at 20,000 products).
+        products = products.filter(search_text__contains=wanted)
     if after is not None:
         title, pk = after
         products = products.filter(Q(title__gt=title) | Q(title=title, id__gt=pk))
+    if store is None:
+        products = products.select_related("store").only(*_PRODUCT_SHOWN, "store__name")
+    else:
+        products = products.only(*_PRODUCT_SHOWN)  # the tab's store is the ticket's
     return list(
-        products.select_related("store")
-        .prefetch_related(Prefetch("skus", queryset=ProductSku.objects.order_by("id")))
-        .order_by("title", "id")[:limit]
+        products.prefetch_related(Prefetch("skus", queryset=_SKUS_SHOWN)).order_by("title", "id")[
+            :limit
+        ]
     )
+
+
+# What the workbench and /products/ draw: not the search text (the longest column).
+_PRODUCT_SHOWN = (
+    "id",
+    "tenant_id",
+    "store_id",
+    "public_id",
+    "external_id",
+    "title",
+    "status",
+    "image_url",
+    "currency",
+    "min_price",
+    "max_price",
+    "stock",
+)
+_SKUS_SHOWN = ProductSku.objects.only(
+    "id", "product_id", "external_id", "seller_sku", "name", "currency", "price", "stock"
+).order_by("id")
 
 
 def product_get(

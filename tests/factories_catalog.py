@@ -25,7 +25,8 @@ class ProductFactory(factory.django.DjangoModelFactory):
     max_price = Decimal("9.99")
     stock = 10
     search_text = factory.LazyAttribute(
-        lambda o: f"{o.title}\nSKU-{o.external_id}\n{o.external_id}"
+        # Stored lower-cased, as orders.catalog writes it.
+        lambda o: f"{o.title}\nsku-{o.external_id}\n{o.external_id}".lower()
     )
     created_at = BASE_TIME
     updated_at = BASE_TIME

@@ -43,7 +43,9 @@ class Product(models.Model):
     min_price = _money("lowest SKU price")
     max_price = _money("highest SKU price")
     stock = models.IntegerField(default=0, help_text="Units over every SKU and warehouse.")
-    search_text = models.TextField(blank=True, help_text="Title, seller SKUs and product id.")
+    search_text = models.TextField(
+        blank=True, help_text="Title, seller SKUs and product id, lower-cased."
+    )
     created_at = models.DateTimeField(null=True, blank=True, help_text="create_time")
     updated_at = models.DateTimeField(null=True, blank=True, help_text="update_time")
     # The platform update time whose detail (image) was read: a newer update reads it again.
@@ -60,9 +62,9 @@ class Product(models.Model):
             models.Index(fields=["tenant", "store", "status", "title"], name="product_store_title"),
             models.Index(fields=["tenant", "external_id"], name="product_tenant_external"),
         ]
-        # PostgreSQL also has `product_search_trgm`, a trigram GIN index on UPPER(search_text),
-        # which `search_text__icontains` (UPPER(...) LIKE UPPER('%q%')) uses. It is made by
-        # migration 0002 on PostgreSQL only (SQLite has no GIN), so it is not declared here.
+        # PostgreSQL also has `product_search_trgm`, a trigram GIN index on search_text (stored
+        # lower-cased), which `search_text__contains` (LIKE '%q%') uses. It is made by
+        # migration 0003 on PostgreSQL only (SQLite has no GIN), so it is not declared here.
         ordering = ["title", "id"]
 
     def __str__(self) -> str:

@@ -170,7 +170,7 @@ def test_the_products_tab_searches_live_products_by_name_id_and_sku(owner_client
     store = conversation.store
     socks = ProductFactory(store=store, title="Invisible Socks", stock=0)
     ProductSkuFactory(product=socks, seller_sku="SOCK-RED", stock=0)
-    mug = ProductFactory(store=store, title="Travel Mug", search_text="Travel Mug\nMUG-1\n1729")
+    mug = ProductFactory(store=store, title="Travel Mug", search_text="travel mug\nmug-1\n1729")
     ProductFactory(store=store, title="Invisible Gloves", status="SELLER_DEACTIVATED")
     ProductFactory(store=StoreFactory(tenant=store.tenant), title="Invisible Hat")
     url = reverse("ticket_products", args=[conversation.public_id])

@@ -61,8 +61,8 @@ def test_first_pass_stores_every_product_with_image_skus_and_stock(sandbox, tena
     assert skus[0].price == Decimal(first["skus"][0]["price"]["sale_price"])
     assert skus[0].name  # the variant, from the detail's sales attributes
     assert product.search_text.splitlines() == [
-        first["title"],
-        " ".join(s["seller_sku"] for s in first["skus"]),
+        first["title"].lower(),
+        " ".join(s["seller_sku"] for s in first["skus"]).lower(),
         first["id"],
     ]
     assert Product.objects.filter(store=store, status="SELLER_DEACTIVATED").count() == 1
