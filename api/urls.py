@@ -12,10 +12,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
 from inbox import api as inbox_api
-from inbox import snippet_api
+from inbox import card_api, snippet_api
 from integrations import api as integrations_api
 from marketplaces import api as marketplaces_api
 from orders import api as orders_api
+from orders import catalog_api
 from tenants import api as tenants_api
 
 router = SimpleRouter(trailing_slash=True)
@@ -26,6 +27,8 @@ router.register(
 )
 router.register(r"tickets/(?P<ticket_id>[^/]+)/notes", inbox_api.NoteViewSet, basename="api-note")
 router.register("orders", orders_api.OrderViewSet, basename="api-order")
+router.register("products", catalog_api.ProductViewSet, basename="api-product")
+router.register("coupons", catalog_api.CouponViewSet, basename="api-coupon")
 router.register("snippets", snippet_api.SnippetViewSet, basename="api-snippet")
 router.register("members", tenants_api.MemberViewSet, basename="api-member")
 router.register("webhooks", integrations_api.WebhookViewSet, basename="api-webhook")
@@ -52,6 +55,27 @@ ticket_actions = [
         inbox_api.TicketViewSet.as_view({"post": "mark_read"}),
         name="api-ticket-read",
     ),
+    path(
+        "tickets/<str:ticket_id>/cards/",
+        card_api.TicketCardCreate.as_view(),
+        name="api-ticket-cards",
+    ),
+]
+
+# Decisions on an order's returns and cancellations: review (what the buyer would get, with the
+# marketplace's reject reasons), then decide (once).
+after_sale_actions = [
+    path(
+        f"orders/<str:order_id>/{plural}/<str:record_id>/{step}/",
+        view.as_view(),
+        name=f"api-order-{plural}-{step}",
+    )
+    for plural, step, view in (
+        ("returns", "review", catalog_api.ReturnReview),
+        ("returns", "decide", catalog_api.ReturnDecide),
+        ("cancellations", "review", catalog_api.CancellationReview),
+        ("cancellations", "decide", catalog_api.CancellationDecide),
+    )
 ]
 
 
@@ -105,6 +129,7 @@ urlpatterns = [
     path("docs/", DocsView.as_view(), name="api-docs"),
     *read_actions,
     *ticket_actions,
+    *after_sale_actions,
     *webhook_actions,
     *router.urls,
 ]

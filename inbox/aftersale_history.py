@@ -31,7 +31,9 @@ def ticket_history_write(action: AfterSaleAction) -> None:
         )
     if not tickets:
         return
-    actor = action.actor.display_name if action.actor is not None else "Someone"
+    actor = action.actor_name or (
+        action.actor.display_name if action.actor is not None else "Someone"
+    )
     sentence = action_sentence(action, actor)
     now = timezone.now()
     with transaction.atomic():

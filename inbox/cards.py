@@ -35,6 +35,7 @@ from marketplaces.records import (
 )
 from orders.models import Coupon, Order, Product
 from tenants.models import Membership
+from tenants.principals import KeyMember, actor_name
 
 from . import services
 from .models import Conversation, DeliveryStatus, Message, MessageDirection
@@ -219,7 +220,7 @@ def _title(request: CardRequest) -> str:
 
 def card_send(
     *,
-    membership: Membership,
+    membership: Membership | KeyMember,
     conversation: Conversation,
     request: CardRequest,
     client_token: uuid.UUID | None = None,
@@ -246,20 +247,19 @@ def card_send(
         _check_after_sale(conversation, request.order, request.sku_id)
 
     now = timezone.now()
-    user = membership.user
     message = Message(
         tenant_id=conversation.tenant_id,
         store_id=conversation.store_id,
         conversation=conversation,
         direction=MessageDirection.OUTBOUND,
         sender_role="CUSTOMER_SERVICE",
-        sender_name=user.get_full_name().strip() or user.email,
+        sender_name=actor_name(membership),
         type=request.card_type,
         text="",
         content=content,
         sent_at=now,
         created_at=now,
-        author=user,
+        author=membership.user,  # None for an API key: sender_name names it
         client_token=client_token or uuid.uuid4(),
         delivery_status=DeliveryStatus.QUEUED,
         next_attempt_at=now,

@@ -44,6 +44,7 @@ from marketplaces.channel import (
 from marketplaces.models import Store
 from marketplaces.selectors import allowed_store_ids
 from tenants.models import AuditEvent, Membership, Role
+from tenants.principals import KeyMember, actor_name, actor_trace, is_key
 
 from .ingest import cancellations_upsert, orders_upsert, returns_upsert
 from .models import (
@@ -74,8 +75,12 @@ class AfterSalePermissionError(AfterSaleError):
 # --- Who may act ----------------------------------------------------------------------------------
 
 
-def may_act(membership: Membership, store: Store) -> bool:
-    """Owners and admins may; an agent may for the stores an admin allowed (and that they serve)."""
+def may_act(membership: Membership | KeyMember, store: Store) -> bool:
+    """Owners and admins may; an agent may for the stores an admin allowed (and that they serve).
+
+    An API key (created by an admin, its write scope checked by the API) may for every store it
+    serves: a key limited to some stores acts on those only.
+    """
     if membership.tenant_id != store.tenant_id:
         return False
     if membership.has_role(Role.ADMIN):
@@ -83,6 +88,8 @@ def may_act(membership: Membership, store: Store) -> bool:
     allowed = allowed_store_ids(membership)
     if allowed is not None and not allowed.filter(store_id=store.pk).exists():
         return False
+    if is_key(membership):
+        return True
     return AfterSaleGrant.objects.filter(
         tenant_id=store.tenant_id, membership=membership, store=store
     ).exists()
@@ -244,7 +251,7 @@ class Review:
     token: uuid.UUID
 
 
-def _check_may_act(membership: Membership, record: AfterSaleRecord) -> None:
+def _check_may_act(membership: Membership | KeyMember, record: AfterSaleRecord) -> None:
     if not may_act(membership, record.store):
         raise AfterSalePermissionError(
             f"You may not act on returns and cancellations of {record.store.name}. Ask an admin "
@@ -253,7 +260,7 @@ def _check_may_act(membership: Membership, record: AfterSaleRecord) -> None:
 
 
 def after_sale_review(
-    *, membership: Membership, record: AfterSaleRecord, key: str, seen_status: str
+    *, membership: Membership | KeyMember, record: AfterSaleRecord, key: str, seen_status: str
 ) -> Review:
     """Step 1: read the record again and say what the decision would do (no decision sent)."""
     _check_may_act(membership, record)
@@ -305,7 +312,7 @@ class Decided:
 
 def _claim(
     *,
-    membership: Membership,
+    membership: Membership | KeyMember,
     record: AfterSaleRecord,
     offer: Offer,
     reason: records.RejectReason | None,
@@ -333,6 +340,7 @@ def _claim(
                 seen_status=seen_status,
                 client_token=client_token,
                 actor=membership.user,
+                actor_name=actor_name(membership)[:255],
                 conversation_public_id=conversation_public_id,
             )
     except IntegrityError:
@@ -392,12 +400,13 @@ def _send(action: AfterSaleAction, record: AfterSaleRecord) -> None:
     _finish(action, AfterSaleActionStatus.DONE)
 
 
-def _notify(action: AfterSaleAction, membership: Membership) -> None:
+def _notify(action: AfterSaleAction, membership: Membership | KeyMember) -> None:
     AuditEvent.objects.create(
         tenant_id=action.tenant_id,
         actor=membership.user,
         action=f"{action.kind}.decided",
         detail={
+            **actor_trace(membership),
             "record": action.record_external_id,
             "order": action.order_external_id,
             "decision": action.decision,
@@ -415,7 +424,7 @@ def _notify(action: AfterSaleAction, membership: Membership) -> None:
 
 def _new_action(
     *,
-    membership: Membership,
+    membership: Membership | KeyMember,
     record: AfterSaleRecord,
     key: str,
     seen_status: str,
@@ -466,7 +475,7 @@ def _new_action(
 
 def after_sale_decide(
     *,
-    membership: Membership,
+    membership: Membership | KeyMember,
     record: AfterSaleRecord,
     key: str,
     seen_status: str,

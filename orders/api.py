@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +20,8 @@ from api.views import APIViewSet
 from marketplaces.selectors import store_get
 
 from . import selectors, services
+from .catalog_api import DecisionSerializer
+from .catalog_api import _decisions as decisions_of
 from .models import (
     Cancellation,
     Order,
@@ -76,7 +78,17 @@ def _code(help_text: str) -> serializers.CharField:
     return serializers.CharField(help_text=help_text)
 
 
-class ReturnSerializer(serializers.ModelSerializer):
+class _WithDecisions(serializers.Serializer):
+    """The decisions the marketplace offers on a request now (POST …/review/ and …/decide/)."""
+
+    decisions = serializers.SerializerMethodField()
+
+    @extend_schema_field(DecisionSerializer(many=True))
+    def get_decisions(self, record: Return | Cancellation) -> list[dict[str, Any]]:
+        return decisions_of(record)
+
+
+class ReturnSerializer(_WithDecisions, serializers.ModelSerializer):
     id = serializers.CharField(source="external_id")
     return_type = _code("REFUND, RETURN_AND_REFUND, REPLACEMENT, or empty.")
     status = _code("The platform's return status, e.g. RETURN_OR_REFUND_REQUEST_PENDING.")
@@ -100,11 +112,12 @@ class ReturnSerializer(serializers.ModelSerializer):
             "currency",
             "refund_total",
             "lines",
+            "decisions",
         ]
         read_only_fields = fields
 
 
-class CancellationSerializer(serializers.ModelSerializer):
+class CancellationSerializer(_WithDecisions, serializers.ModelSerializer):
     id = serializers.CharField(source="external_id")
     cancel_type = _code("CANCEL, BUYER_CANCEL, or empty.")
     status = _code("The platform's cancellation status, e.g. CANCELLATION_REQUEST_PENDING.")
@@ -128,6 +141,7 @@ class CancellationSerializer(serializers.ModelSerializer):
             "currency",
             "refund_total",
             "lines",
+            "decisions",
         ]
         read_only_fields = fields
 

@@ -57,6 +57,8 @@ class AfterSaleAction(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who, in words: the person's name, or "API key <name>" (a key has no user).
+    actor_name = models.CharField(max_length=255, blank=True)
     # The ticket it was taken from, if any (a public id: orders/ does not reference inbox/).
     conversation_public_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -22,6 +22,7 @@ from marketplaces.crypto import encrypt_token
 from marketplaces.models import Store
 from orders.models import Order
 from tenants.models import APIScope, Membership, Role, Tenant
+from tests.factories_catalog import CouponFactory, ProductFactory
 from tests.factories_inbox import (
     ConversationFactory,
     MessageFactory,
@@ -108,6 +109,8 @@ class Side:
     notes: list[TicketEvent]
     orders: list[Order]
     snippets: list[Any] = field(default_factory=list)
+    products: list[Any] = field(default_factory=list)
+    coupons: list[Any] = field(default_factory=list)
     webhook: Any = None
     delivery: Any = None
 
@@ -116,7 +119,7 @@ def _side(tenant: Tenant, prefix: str) -> Side:
     owner = member(tenant, Role.OWNER, email=f"owner@{prefix}.test")
     agent = member(tenant, Role.AGENT, email=f"agent@{prefix}.test")
     stores = [StoreFactory(tenant=tenant, name=f"{prefix} store {n}") for n in (1, 2)]
-    tickets, messages, notes, orders = [], [], [], []
+    tickets, messages, notes, orders, products, coupons = [], [], [], [], [], []
     for store in stores:
         ticket = ConversationFactory(store=store, tenant=tenant, unread_count=1)
         tickets.append(ticket)
@@ -127,8 +130,11 @@ def _side(tenant: Tenant, prefix: str) -> Side:
         ReturnFactory(store=store, tenant=tenant, order_external_id=order.external_id)
         CancellationFactory(store=store, tenant=tenant, order_external_id=order.external_id)
         orders.append(order)
+        products.append(ProductFactory(store=store, tenant=tenant))
+        coupons.append(CouponFactory(store=store, tenant=tenant))
     snippets = [SnippetFactory(tenant=tenant, body="Hi, your order {{ order.id }} is here.")]
     side = Side(tenant, owner, agent, stores, tickets, messages, notes, orders, snippets)
+    side.products, side.coupons = products, coupons
     return side
 
 

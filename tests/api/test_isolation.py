@@ -2,7 +2,8 @@
 or one of a store the key does not serve, is a 404 (never a 403, never data), and nothing changes.
 
 Adding an endpoint: add its (method, path, body) to ENDPOINTS; `{ticket}`, `{store}`, `{order}`,
-`{snippet}`, `{member}`, `{webhook}`, `{delivery}` are filled with the target side's objects.
+`{product}`, `{coupon}`, `{snippet}`, `{member}`, `{webhook}`, `{delivery}` are filled with the
+target side's objects (in the path, a GET's parameters and a POST's body).
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ ENDPOINTS: list[tuple[str, str, dict | None]] = [
     ("get", "/api/v1/orders/{order}/tracking/", None),
     ("get", "/api/v1/orders/", {"store": "{store}"}),
     ("get", "/api/v1/snippets/{snippet}/render/", {"order": "{order}"}),
+    ("get", "/api/v1/products/{product}/", None),
+    ("get", "/api/v1/products/", {"store": "{store}"}),
+    ("get", "/api/v1/coupons/{coupon}/", None),
+    ("get", "/api/v1/coupons/", {"store": "{store}"}),
+    (
+        "post",
+        "/api/v1/tickets/{ticket}/cards/",
+        {"type": "PRODUCT_CARD", "product_id": "{product}"},
+    ),
 ]
 
 # Organisation-wide objects (no store): another organisation's is a 404; not store-limited.
@@ -60,6 +70,8 @@ def _fill(template: str, side, index: int = 0) -> str:
         ticket=side.tickets[index].public_id,
         store=side.stores[index].public_id,
         order=side.orders[index].public_id,
+        product=side.products[index].public_id,
+        coupon=side.coupons[index].public_id,
         snippet=side.snippets[0].public_id,
         member=side.agent.user.public_id,
         webhook=side.webhook.public_id,
@@ -84,6 +96,8 @@ def _call(client, method: str, path: str, body: dict | None, side, index: int = 
         return client.get(path, params)
     if method == "delete":
         return client.delete(path)
+    if body:
+        body = {k: _fill(v, side, index) if isinstance(v, str) else v for k, v in body.items()}
     return getattr(client, method)(path, body)
 
 
@@ -118,11 +132,13 @@ def test_a_store_limited_key_gets_404_for_the_other_store(world, method, templat
 @pytest.mark.parametrize("bad", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
 def test_malformed_or_unknown_ids_are_404(world, bad):
     for method, template, body in ENDPOINTS + TENANT_ENDPOINTS:
-        path = template.format(
-            ticket=bad, store=bad, order=bad, snippet=bad, member=bad, webhook=bad, delivery=bad
-        )
+        names = ("ticket", "store", "order", "product", "coupon", "snippet", "member")
+        path = template.format(**dict.fromkeys(names, bad), webhook=bad, delivery=bad)
         if method == "get" and body:
             response = world.write.get(path, {k: bad for k in body})
+        elif method == "post" and body and any("{" in str(v) for v in body.values()):
+            filled = {k: bad if "{" in str(v) else v for k, v in body.items()}
+            response = world.write.post(path, filled)
         else:
             response = _call(world.write, method, path, body, world.ours)
         assert response.status_code == 404, (method, path, response.content)
