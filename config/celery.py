@@ -56,6 +56,11 @@ app.conf.beat_schedule = {
     # Idempotency-Key records older than 24 hours; webhook events older than 30 days.
     "api-expire-idempotency-keys": {"task": "api.expire_idempotency_keys", "schedule": 3600.0},
     "integrations-prune-events": {"task": "integrations.prune_events", "schedule": 86400.0},
+    # Files kept from refused escalation forms and never used.
+    "escalations-purge-staged-attachments": {
+        "task": "escalations.purge_staged_attachments",
+        "schedule": 60 * 60.0,
+    },
 }
 
 

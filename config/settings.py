@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "sla",
     "api",
     "integrations",
+    "escalations",
 ]
 
 MIDDLEWARE = [

@@ -28,5 +28,6 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("", include("api.web_urls")),  # /settings/api-keys/
     path("", include("integrations.urls")),  # /settings/webhooks/
+    path("", include("escalations.urls")),  # /escalations/…, /settings/escalations/
     path("", include("tenants.urls")),
 ]

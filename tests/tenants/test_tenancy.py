@@ -13,7 +13,16 @@ pytestmark = pytest.mark.django_db
 
 # Every page so far, by URL name. Tenant-scoped pages show the current tenant only; pages that
 # address an object take another tenant's object id in the cross-tenant tests below.
-TENANT_PAGES = ["mailbox", "order_list", "store_list", "settings", "member_list"]
+TENANT_PAGES = [
+    "mailbox",
+    "order_list",
+    "store_list",
+    "settings",
+    "member_list",
+    "escalation_list",
+    "escalation_new",
+    "escalation_settings",
+]
 
 
 def test_a_user_in_two_tenants_switches_from_the_navigation(client, tenant, other_tenant, owner):
