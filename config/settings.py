@@ -247,6 +247,9 @@ try:
 except Exception as exc:
     raise ImproperlyConfigured(f"EMAIL_URL could not be parsed: {exc}") from exc
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sellerdesk <no-reply@sellerdesk.local>")
+# Seconds an SMTP connection may take: submitting an escalation sends its e-mail while the agent
+# waits, and a mail server that never answers must not hold a web worker forever.
+EMAIL_TIMEOUT = _setting("EMAIL_TIMEOUT", env.int, default=20)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- I18N, static -----------------------------------------------------------------------------

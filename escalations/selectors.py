@@ -49,7 +49,7 @@ class ListFilters:
 def escalation_list(
     *, tenant: Tenant, membership: Membership, filters: ListFilters = ListFilters()
 ) -> QuerySet[Escalation]:
-    """Newest first, with what a list row shows loaded in the same query."""
+    """Newest first, with what a list row shows (its store, its ticket) in the same query."""
     cases = escalations_visible(tenant=tenant, membership=membership)
     if filters.status:
         cases = cases.filter(status=filters.status)
@@ -57,8 +57,21 @@ def escalation_list(
         cases = cases.filter(kind=filters.kind)
     if filters.store is not None:
         cases = cases.filter(store=filters.store)
-    return cases.select_related("store", "conversation", "created_by").order_by(
-        "-created_at", "-id"
+    # Only what a row shows: not the values (JSON), nor the store's tokens and sync state.
+    return (
+        cases.select_related("store", "conversation")
+        .only(
+            "public_id",
+            "kind",
+            "status",
+            "summary",
+            "created_at",
+            "store__name",
+            "store__external_shop_id",
+            "conversation__public_id",
+            "conversation__number",
+        )
+        .order_by("-created_at", "-id")
     )
 
 
