@@ -17,7 +17,7 @@ from django.http import Http404
 from inbox.models import Conversation, ConversationOrder, Message
 from marketplaces.models import Store, SyncJob
 from marketplaces.selectors import allowed_store_ids
-from orders.models import Cancellation, Order, OrderLine, Return
+from orders.models import Cancellation, CatalogSync, Order, OrderLine, Product, Return
 from orders.selectors import orders_of_tenant
 from tenants.models import Membership, Tenant
 
@@ -195,20 +195,24 @@ def ticket_orders(*, tenant: Tenant, conversation: Conversation) -> list[Order]:
 
 
 def _last_error(store: Store) -> str:
-    """The error of the store's last failed sync or authorization, newest first."""
+    """The error of the store's last failed sync (orders, returns, cancellations, products) or
+    authorization: the newest of them."""
     candidates: list[tuple[datetime, str]] = []
     if store.last_error and store.last_error_at:
         candidates.append((store.last_error_at, store.last_error))
-    job = (
-        SyncJob.objects.filter(tenant_id=store.tenant_id, store=store)
-        .exclude(last_error="")
-        .exclude(last_error_at=None)
-        .order_by("-last_error_at")
-        .only("last_error", "last_error_at")
-        .first()
-    )
-    if job is not None:
-        candidates.append((job.last_error_at, job.last_error))  # type: ignore[arg-type]
+    for failed in (
+        SyncJob.objects.filter(tenant_id=store.tenant_id, store=store),  # orders, returns…
+        CatalogSync.objects.filter(tenant_id=store.tenant_id, store=store),  # products, coupons
+    ):
+        row = (
+            failed.exclude(last_error="")
+            .exclude(last_error_at=None)
+            .order_by("-last_error_at")
+            .only("last_error", "last_error_at")
+            .first()
+        )
+        if row is not None:
+            candidates.append((row.last_error_at, row.last_error))
     if not candidates:
         return store.last_error or store.status_reason
     return max(candidates, key=lambda item: item[0])[1]
@@ -271,6 +275,15 @@ def known_facts(
         ):
             if _join(values):
                 facts[key] = _join(values)
+        product_ids = list(dict.fromkeys(line.product_id for line in lines if line.product_id))
+        if len(product_ids) == 1:
+            product = (
+                Product.objects.filter(tenant=tenant, store=store, external_id=product_ids[0])
+                .only("stock")
+                .first()
+            )
+            if product is not None:
+                facts["product.stock"] = product.stock
         after_sale = _after_sale(tenant=tenant, order=first)
         if after_sale is not None:
             facts["after_sale.external_id"] = after_sale.external_id

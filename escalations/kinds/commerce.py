@@ -225,7 +225,13 @@ INVENTORY = Kind(
         Section(
             "Stock",
             (
-                FieldSpec("stock_here", "Stock in Sellerdesk", FieldType.COUNT, required=True),
+                FieldSpec(
+                    "stock_here",
+                    "Stock in Sellerdesk",
+                    FieldType.COUNT,
+                    required=True,
+                    prefill="product.stock",
+                ),
                 FieldSpec("stock_tiktok", "Stock on TikTok", FieldType.COUNT, required=True),
             ),
         ),

@@ -27,6 +27,7 @@ from tenants.models import Role
 from tests.factories_inbox import ConversationFactory
 from tests.factories_marketplaces import (
     OrderFactory,
+    OrderLineFactory,
     ReturnFactory,
     member,
 )
@@ -154,6 +155,38 @@ def test_a_store_prefills_its_newest_sync_or_authorization_error(boss_client, st
     store.save()
     form = boss_client.get(new_url("account_authorization", store=store.public_id)).context["form"]
     assert form.initial == {"error_message": "TikTok Shop revoked the authorization"}
+
+
+def test_inventory_prefills_our_stock_and_products_their_catalog_sync_error(
+    boss_client, store, tenant
+):
+    from orders.models import CatalogSync, Product
+
+    order = OrderFactory(store=store, external_id="576461413038785801")
+    OrderLineFactory(order=order, product_id="1729587969112345", seller_sku="SOCK-RED-M")
+    OrderLineFactory(order=order, product_id="1729587969112345", seller_sku="SOCK-RED-L")
+    Product.objects.create(
+        tenant=tenant,
+        store=store,
+        external_id="1729587969112345",
+        title="Socks",
+        status="ACTIVATE",
+        stock=7,
+    )
+    store.last_error = "Token refresh failed"
+    store.last_error_at = timezone.now() - timedelta(hours=2)
+    store.save()
+    CatalogSync.objects.create(
+        tenant=tenant,
+        store=store,
+        last_error="Products page failed: 12052048 product not found",
+        last_error_at=timezone.now() - timedelta(minutes=5),
+    )
+    form = boss_client.get(new_url("inventory", order=order.public_id)).context["form"]
+    assert form.initial["stock_here"] == 7
+    assert form.initial["product_id"] == "1729587969112345"
+    assert form.initial["seller_sku"] == "SOCK-RED-M, SOCK-RED-L"
+    assert form.initial["error_message"] == "Products page failed: 12052048 product not found"
 
 
 def test_a_ticket_about_several_orders_prefills_them_all_and_the_return(
