@@ -3,6 +3,8 @@ for those stores. Everything else is a 404 on every URL, and nothing changes."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -168,3 +170,44 @@ def test_another_tenants_ticket_sidebar_never_lists_our_cases(client, other_tena
     page = client.get(reverse("ticket_detail", args=[other_ticket.public_id])).content.decode()
     assert 'id="ticket-escalations"' in page
     assert "data-escalation=" not in page
+
+
+def test_staged_files_never_used_are_purged_with_their_stored_file(
+    tenant, store, settings, tmp_path
+):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from escalations.tasks import purge_staged_attachments
+
+    settings.MEDIA_ROOT = tmp_path
+    uploader = member(tenant, Role.AGENT)
+
+    def stored(escalation, age_hours: float) -> EscalationAttachment:
+        attachment = EscalationAttachment(
+            tenant=tenant,
+            escalation=escalation,
+            field="screenshot_here",
+            name="a.png",
+            content_type="image/png",
+            size=3,
+            uploaded_by=uploader.user,
+            created_at=timezone.now() - timedelta(hours=age_hours),
+        )
+        attachment.file.save("a.png", ContentFile(b"abc"), save=False)
+        attachment.save()
+        return attachment
+
+    old_staged = stored(None, 25)
+    new_staged = stored(None, 23)
+    old_attached = stored(case_of(store), 48)
+    old_path = old_staged.file.path
+    assert purge_staged_attachments() == 1
+    assert not os.path.exists(old_path)
+    assert set(EscalationAttachment.objects.values_list("pk", flat=True)) == {
+        new_staged.pk,
+        old_attached.pk,
+    }
+    assert os.path.exists(new_staged.file.path) and os.path.exists(old_attached.file.path)
