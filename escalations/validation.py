@@ -28,6 +28,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from inbox.validation import check_image
+from marketplaces.channel import ImageLimits
 from marketplaces.models import Store
 from orders.models import Order
 from orders.selectors import orders_of_tenant
@@ -44,6 +45,12 @@ CSV_MAX_BYTES = 2 * 1024 * 1024
 CSV_MAX_ROWS = 10_000
 ORDER_IDS_MAX = 500
 ORDER_ID = re.compile(r"^[0-9]{6,32}$")
+# Screenshots travel by e-mail, not through a channel: the images any mail client shows.
+SCREENSHOT_IMAGES = ImageLimits(
+    max_bytes=FILE_MAX_BYTES,
+    formats={"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"},
+    extensions={"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"},
+)
 COUNT_MAX = 1_000_000_000
 # Dates before TikTok Shop existed are typing mistakes (0226 for 2026), not old appeals.
 EARLIEST = datetime(2015, 1, 1, tzinfo=UTC)
@@ -263,7 +270,7 @@ def check_file(spec: FieldSpec, upload: FileInput) -> CheckedFile:
         return _check_csv(spec, name, data)
     if _is_pdf(data):
         return CheckedFile(safe_name(name, "pdf"), "application/pdf", data)
-    image, _ = check_image(data)
+    image, _ = check_image(data, SCREENSHOT_IMAGES)
     if image is None:
         raise _Refused(
             f"{spec.label}: {PurePath(name).name[:80]} is not an image (JPEG, PNG, GIF, WEBP) "

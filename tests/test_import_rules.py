@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX = "marketplaces.tiktok.sandbox"
-PRODUCT_PACKAGES = ("config", "tenants", "marketplaces", "orders", "inbox")
+PRODUCT_PACKAGES = ("config", "tenants", "marketplaces", "orders", "inbox", "escalations")
 
 # (package whose modules are checked, forbidden module prefixes, why)
 RULES = [
@@ -28,7 +28,16 @@ RULES = [
         ("marketplaces.tiktok",),
         "orders/ talks to channels through marketplaces' interface",
     ),
-    ("tenants", ("inbox", "orders", "marketplaces"), "tenants/ imports no app above it"),
+    (
+        "tenants",
+        ("inbox", "orders", "marketplaces", "escalations"),
+        "tenants/ imports no app above it",
+    ),
+    (
+        "escalations",
+        ("marketplaces.tiktok",),
+        "escalations/ knows stores and orders through marketplaces, orders and inbox",
+    ),
 ]
 
 
