@@ -44,6 +44,7 @@ class ListFilters:
     status: str = ""
     kind: str = ""
     store: Store | None = None
+    conversation: Conversation | None = None
 
 
 def escalation_list(
@@ -57,6 +58,8 @@ def escalation_list(
         cases = cases.filter(kind=filters.kind)
     if filters.store is not None:
         cases = cases.filter(store=filters.store)
+    if filters.conversation is not None:
+        cases = cases.filter(conversation=filters.conversation)
     # Only what a row shows: not the values (JSON), nor the store's tokens and sync state.
     return (
         cases.select_related("store", "conversation")

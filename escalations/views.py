@@ -68,10 +68,18 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     stores = stores_visible_to(membership).only("public_id", "name", "market", "region")
     form = ListFilterForm(request.GET or None, stores=stores, kinds=KIND_CHOICES)
+    ticket = None
+    if request.GET.get("ticket"):
+        ticket = conversation_get(
+            tenant=request.tenant,  # type: ignore[attr-defined]
+            membership=membership,
+            public_id=request.GET["ticket"],
+        )
     filters = selectors.ListFilters(
         status=form.value("status") or "",
         kind=form.value("kind") or "",
         store=form.value("store"),
+        conversation=ticket,
     )
     cases = selectors.escalation_list(
         tenant=request.tenant,  # type: ignore[attr-defined]
@@ -86,7 +94,8 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": list_rows(page.object_list, zone=tenant_zone(request.tenant)),  # type: ignore[attr-defined]
         "query": query.urlencode(),
-        "filtered": any((filters.status, filters.kind, filters.store)),
+        "filtered": any((filters.status, filters.kind, filters.store, filters.conversation)),
+        "ticket": ticket,
     }
     return render(request, "escalations/escalation_list.html", context)
 
@@ -144,6 +153,23 @@ def list_rows(cases: Iterable[Escalation], *, zone: tzinfo) -> list[ListRow]:
             )
         )
     return rows
+
+
+@tenant_required
+@require_GET
+def escalation_ticket_cases(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """A ticket's cases with their status: the workbench's Escalations tab loads it."""
+    conversation = conversation_get(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        membership=request.membership,  # type: ignore[attr-defined]
+        public_id=public_id,
+    )
+    cases = selectors.escalations_of_conversation(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        membership=request.membership,  # type: ignore[attr-defined]
+        conversation=conversation,
+    )
+    return render(request, "escalations/_ticket_case_list.html", {"cases": cases})
 
 
 # --- Opening a case ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The small pieces other pages show: a ticket's cases in its sidebar, an order's cases on its
-page. One query each; the ticket and the order were access-checked by the page that shows them."""
+"""An order's cases on its page, with Escalate: one query; the order was access-checked by the
+page that shows it. (A ticket's cases load with its workbench tab: escalation_ticket_cases.)"""
 
 from __future__ import annotations
 
@@ -10,15 +10,6 @@ from django import template
 from .. import selectors
 
 register = template.Library()
-
-
-@register.inclusion_tag("escalations/_ticket_case_list.html", takes_context=True)
-def ticket_escalations(context: template.Context, conversation: Any) -> dict[str, Any]:
-    request = context["request"]
-    cases = selectors.escalations_of_conversation(
-        tenant=request.tenant, membership=request.membership, conversation=conversation
-    )
-    return {"cases": cases, "conversation": conversation}
 
 
 @register.inclusion_tag("escalations/_order_case_list.html", takes_context=True)

@@ -1,10 +1,11 @@
-"""In the browser: an agent escalates a ticket's order problem. From the ticket's sidebar they pick
-Orders, find the order's facts already filled in, save once without the Seller Center screenshot
-(refused with the field named, the first screenshot kept), save again, submit, and the e-mail is
-in the outbox with every field under its heading and the screenshots and orders.csv attached.
+"""In the browser: an agent escalates a ticket's order problem. From the ticket's More menu they
+pick Orders, find the order's facts already filled in, save once without the Seller Center
+screenshot (refused with the field named, the first screenshot kept), save again, submit, and the
+e-mail is in the outbox with every field under its heading, the screenshots and orders.csv
+attached.
 
 The live server runs in this process, so Django's test mail backend (locmem) collects the e-mail
-in `mail.outbox`; the sidebar then shows the case as submitted."""
+in `mail.outbox`; the ticket's Escalations tab then shows the case as submitted."""
 
 from __future__ import annotations
 
@@ -32,6 +33,14 @@ pytestmark = [
 ]
 
 
+SCREENSHOTS = os.environ.get("SELLERDESK_SCREENSHOTS")  # a folder: save what the agent saw
+
+
+def snap(page, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"escalation-{name}.png"), full_page=True)
+
+
 def test_an_agent_escalates_a_tickets_order_problem_by_email(
     page, live_server, tenant, agent, password
 ):
@@ -57,8 +66,8 @@ def test_an_agent_escalates_a_tickets_order_problem_by_email(
 
     sign_in(page, live_server, "agent@acme.test", password)
     page.goto(f"{live_server.url}/mailbox/{ticket.public_id}/")
-    sidebar = page.locator("#ticket-escalations")
-    sidebar.get_by_role("link", name="Escalate").click()
+    page.locator(".more-menu > summary").click()
+    page.get_by_role("link", name="Escalate…").click()
     page.get_by_role("link", name="Orders An order not syncing").click()
 
     # What Sellerdesk knows is there already.
@@ -70,6 +79,7 @@ def test_an_agent_escalates_a_tickets_order_problem_by_email(
     page.locator("#id_screenshot_here").set_input_files(
         {"name": "sellerdesk.png", "mimeType": "image/png", "buffer": png_bytes()}
     )
+    snap(page, "1-form")
     page.get_by_role("button", name="Save draft").click()
 
     # Refused: the missing screenshot is named, the rest is kept (file included).
@@ -77,6 +87,7 @@ def test_an_agent_escalates_a_tickets_order_problem_by_email(
     expect(summary).to_contain_text("The order in Seller Center is required.")
     expect(page.locator("#id_details")).to_have_value("Carrier shows no scans.")
     expect(page.get_by_label("sellerdesk.png")).to_be_checked()
+    snap(page, "2-refused")
     page.locator("#id_screenshot_seller_center").set_input_files(
         {"name": "seller-center.pdf", "mimeType": "application/pdf", "buffer": MINIMAL_PDF}
     )
@@ -90,6 +101,7 @@ def test_an_agent_escalates_a_tickets_order_problem_by_email(
         f"{case.reference} was e-mailed to cgs@partner.example."
     )
     expect(page.locator(".pill[data-status]")).to_have_text("Submitted")
+    snap(page, "3-submitted")
 
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
@@ -118,6 +130,13 @@ def test_an_agent_escalates_a_tickets_order_problem_by_email(
     assert case.status == EscalationStatus.SUBMITTED
     assert (case.conversation_id, case.order_id) == (ticket.pk, order.pk)
 
-    # Back on the ticket, its sidebar shows the case and where it stands.
+    # Back on the ticket, its workbench's Escalations tab shows the case and where it stands.
     page.get_by_role("link", name=f"Ticket #{ticket.number}").click()
+    page.get_by_role("tab", name="Escalations").click()
     expect(page.locator(f'[data-escalation="{case.public_id}"]')).to_contain_text("Submitted")
+    snap(page, "4-ticket")
+    if SCREENSHOTS:
+        page.goto(f"{live_server.url}/escalations/{case.public_id}/print/")
+        snap(page, "5-print")
+        page.goto(f"{live_server.url}/escalations/")
+        snap(page, "6-list")

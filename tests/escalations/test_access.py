@@ -163,13 +163,23 @@ def test_a_file_is_served_only_through_its_own_case(client, tenant, store):
     assert client.get(url).status_code == 404
 
 
-def test_another_tenants_ticket_sidebar_never_lists_our_cases(client, other_tenant, store, ticket):
+def test_a_tickets_cases_are_404_to_other_organisations_and_limited_agents(
+    client, tenant, other_tenant, store, other_store, ticket
+):
     case_of(store, conversation=ticket)
-    other_ticket = ConversationFactory(store=StoreFactory(tenant=other_tenant))
+    url = reverse("escalation_ticket_cases", args=[ticket.public_id])
     client.force_login(member(other_tenant, Role.OWNER).user)
-    page = client.get(reverse("ticket_detail", args=[other_ticket.public_id])).content.decode()
-    assert 'id="ticket-escalations"' in page
-    assert "data-escalation=" not in page
+    assert client.get(url).status_code == 404
+    assert (
+        client.get(reverse("escalation_list"), {"ticket": str(ticket.public_id)}).status_code == 404
+    )
+    limited = member(tenant, Role.AGENT)
+    StoreAccess.objects.create(tenant=tenant, membership=limited, store=other_store)
+    client.force_login(limited.user)
+    assert client.get(url).status_code == 404
+    assert (
+        client.get(reverse("escalation_list"), {"ticket": str(ticket.public_id)}).status_code == 404
+    )
 
 
 def test_staged_files_never_used_are_purged_with_their_stored_file(

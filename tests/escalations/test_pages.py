@@ -544,13 +544,29 @@ def test_an_empty_note_is_refused(boss_client, ticket):
 # --- Where Escalate is offered, and where cases show --------------------------------------------
 
 
-def test_the_ticket_sidebar_shows_its_cases_and_escalate(boss_client, ticket):
+def test_the_ticket_offers_escalate_and_its_workbench_tab_lists_its_cases(
+    boss_client, ticket, store, django_assert_num_queries
+):
     page = html(boss_client.get(reverse("ticket_detail", args=[ticket.public_id])))
-    assert f'href="/escalations/new/?ticket={ticket.public_id}"' in page
+    # In the More menu and in the Escalations tab, whose list loads when the tab is shown.
+    assert page.count(f'href="/escalations/new/?ticket={ticket.public_id}"') == 2
+    assert 'data-tab-key="escalations"' in page
+    tab_url = reverse("escalation_ticket_cases", args=[ticket.public_id])
+    assert f'hx-get="{tab_url}" hx-trigger="intersect once"' in page
     case = create(boss_client, "orders", ticket=ticket.public_id)
-    page = html(boss_client.get(reverse("ticket_detail", args=[ticket.public_id])))
-    assert f'data-escalation="{case.public_id}"' in page
-    assert '<span class="pill pill-neutral">Draft</span>' in page
+    other = ConversationFactory(store=store)
+    create(boss_client, "live", ticket=other.public_id)
+    boss_client.get(tab_url)
+    # Session, user, membership, the ticket's access check, its cases.
+    with django_assert_num_queries(5):
+        listed = html(boss_client.get(tab_url))
+    assert listed.count("data-escalation=") == 1
+    assert f'data-escalation="{case.public_id}"' in listed
+    assert '<span class="pill pill-neutral">Draft</span>' in listed
+    # Without JavaScript the tab links to the list of this ticket's cases.
+    page = html(boss_client.get(reverse("escalation_list"), {"ticket": str(ticket.public_id)}))
+    assert page.count('<tr id="escalation-') == 1
+    assert f"Ticket #{ticket.number}" in page
 
 
 def test_the_order_page_and_the_stores_page_offer_escalate(boss_client, store, order, ticket):
