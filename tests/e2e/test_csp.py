@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from escalations.models import Escalation
 from marketplaces.models import SyncJobStatus
 from tests.browser import sign_in
 from tests.factories_catalog import CouponFactory, ProductFactory
@@ -75,6 +76,13 @@ def test_every_page_passes_the_content_security_policy(page, live_server, owner,
     snippet = SnippetFactory(tenant=tenant, title="Shipping times")
     ProductFactory(store=store, title="Invisible Socks")
     CouponFactory(store=store, title="Chat thank-you")
+    case = Escalation.objects.create(
+        tenant=tenant,
+        store=store,
+        kind="orders",
+        values={"problem": "not_syncing", "tiktok_order_id": order.external_id},
+        conversation=conversation,
+    )
 
     console = _watch(page)
     problems: list[str] = []
@@ -112,6 +120,13 @@ def test_every_page_passes_the_content_security_policy(page, live_server, owner,
         f"/settings/snippets/{snippet.public_id}/",
         "/account/password/",
         "/no-such-page/",
+        "/escalations/",
+        f"/escalations/new/?ticket={conversation.public_id}",
+        f"/escalations/new/?kind=violation&ticket={conversation.public_id}",
+        f"/escalations/{case.public_id}/",
+        f"/escalations/{case.public_id}/edit/",
+        f"/escalations/{case.public_id}/print/",
+        "/settings/escalations/",
     ]
     for path in pages:
         page.goto(f"{live_server.url}{path}")
