@@ -4,7 +4,7 @@ Builds (once, reused until --regenerate) a tenant with --cases escalation cases 
 400 tickets, each with a history row, then times the real views through Django's test client
 (middleware, session, access helper, selectors, templates): the list (all, one status, one store,
 as an agent limited to one store, a page 400 deep), a case page, its printable page, the ticket
-page's sidebar partial (the query it adds to every ticket page), and building the e-mail of a case
+page's workbench strip (the query it adds to every ticket page), and building the e-mail of a case
 with three 2 MB screenshots (MIME serialisation included; nothing is sent). Prints p50/p95 and
 the queries of each page.
 
@@ -235,17 +235,12 @@ def main() -> None:
     page(owner, f"/escalations/{case.public_id}/", args.iterations, "case page", 80)
     page(owner, f"/escalations/{case.public_id}/print/", args.iterations, "printable page", 80)
 
-    membership = Membership.objects.select_related("tenant").get(
-        tenant=tenant, user__email="owner@esc-bench.test"
-    )
     conversation = case.conversation
     sidebar = measure(
-        lambda: selectors.escalations_of_conversation(
-            tenant=tenant, membership=membership, conversation=conversation
-        ),
+        lambda: selectors.escalations_of_conversation(tenant=tenant, conversation=conversation),
         args.iterations,
     )
-    report("ticket sidebar partial (its one query)", sidebar, 2)
+    report("ticket workbench's cases (its one query)", sidebar, 2)
 
     draft = Escalation.objects.filter(tenant=tenant, kind="orders").first()
     assert draft is not None

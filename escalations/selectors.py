@@ -23,6 +23,9 @@ from tenants.models import Membership, Tenant
 
 from .models import Escalation, EscalationAttachment, EscalationEvent, EscalationSettings
 
+# A ticket or an order shows at most this many of its cases (a link leads to all of them).
+SHOWN_WITH_TICKET = 5
+
 
 def _as_uuid(value: object) -> uuid.UUID:
     try:
@@ -139,26 +142,22 @@ def staged_attachments(
     )
 
 
-def escalations_of_conversation(
-    *, tenant: Tenant, membership: Membership, conversation: Conversation
-) -> list[Escalation]:
-    """The cases opened from this ticket (the sidebar's partial): one query."""
+def escalations_of_conversation(*, tenant: Tenant, conversation: Conversation) -> list[Escalation]:
+    """The cases opened from this ticket, newest first (its workbench shows them): one query.
+    The caller has access-checked the ticket; its cases are of its store."""
     return list(
-        escalations_visible(tenant=tenant, membership=membership)
-        .filter(conversation=conversation)
+        Escalation.objects.filter(tenant=tenant, conversation=conversation)
         .only("public_id", "kind", "status", "summary", "created_at")
-        .order_by("-created_at", "-id")[:10]
+        .order_by("-created_at", "-id")[:SHOWN_WITH_TICKET]
     )
 
 
-def escalations_of_order(
-    *, tenant: Tenant, membership: Membership, order: Order
-) -> list[Escalation]:
+def escalations_of_order(*, tenant: Tenant, order: Order) -> list[Escalation]:
+    """The cases about this order (its page shows them), as above."""
     return list(
-        escalations_visible(tenant=tenant, membership=membership)
-        .filter(order=order)
+        Escalation.objects.filter(tenant=tenant, order=order)
         .only("public_id", "kind", "status", "summary", "created_at")
-        .order_by("-created_at", "-id")[:10]
+        .order_by("-created_at", "-id")[:SHOWN_WITH_TICKET]
     )
 
 

@@ -21,10 +21,5 @@ urlpatterns = [
         views.escalation_orders_csv,
         name="escalation_orders_csv",
     ),
-    path(
-        "escalations/ticket/<uuid:public_id>/",
-        views.escalation_ticket_cases,
-        name="escalation_ticket_cases",
-    ),
     path("settings/escalations/", views.escalation_settings, name="escalation_settings"),
 ]

@@ -155,23 +155,6 @@ def list_rows(cases: Iterable[Escalation], *, zone: tzinfo) -> list[ListRow]:
     return rows
 
 
-@tenant_required
-@require_GET
-def escalation_ticket_cases(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """A ticket's cases with their status: the workbench's Escalations tab loads it."""
-    conversation = conversation_get(
-        tenant=request.tenant,  # type: ignore[attr-defined]
-        membership=request.membership,  # type: ignore[attr-defined]
-        public_id=public_id,
-    )
-    cases = selectors.escalations_of_conversation(
-        tenant=request.tenant,  # type: ignore[attr-defined]
-        membership=request.membership,  # type: ignore[attr-defined]
-        conversation=conversation,
-    )
-    return render(request, "escalations/_ticket_case_list.html", {"cases": cases})
-
-
 # --- Opening a case ----------------------------------------------------------------------------
 
 

@@ -167,16 +167,17 @@ def test_a_tickets_cases_are_404_to_other_organisations_and_limited_agents(
     client, tenant, other_tenant, store, other_store, ticket
 ):
     case_of(store, conversation=ticket)
-    url = reverse("escalation_ticket_cases", args=[ticket.public_id])
+    other_ticket = ConversationFactory(store=StoreFactory(tenant=other_tenant))
     client.force_login(member(other_tenant, Role.OWNER).user)
-    assert client.get(url).status_code == 404
+    page = client.get(reverse("ticket_detail", args=[other_ticket.public_id])).content.decode()
+    assert "data-escalation=" not in page
     assert (
         client.get(reverse("escalation_list"), {"ticket": str(ticket.public_id)}).status_code == 404
     )
     limited = member(tenant, Role.AGENT)
     StoreAccess.objects.create(tenant=tenant, membership=limited, store=other_store)
     client.force_login(limited.user)
-    assert client.get(url).status_code == 404
+    assert client.get(reverse("ticket_detail", args=[ticket.public_id])).status_code == 404
     assert (
         client.get(reverse("escalation_list"), {"ticket": str(ticket.public_id)}).status_code == 404
     )

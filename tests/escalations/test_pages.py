@@ -544,29 +544,41 @@ def test_an_empty_note_is_refused(boss_client, ticket):
 # --- Where Escalate is offered, and where cases show --------------------------------------------
 
 
-def test_the_ticket_offers_escalate_and_its_workbench_tab_lists_its_cases(
-    boss_client, ticket, store, django_assert_num_queries
-):
+def test_the_ticket_offers_escalate_and_its_workbench_shows_its_cases(boss_client, ticket, store):
     page = html(boss_client.get(reverse("ticket_detail", args=[ticket.public_id])))
-    # In the More menu and in the Escalations tab, whose list loads when the tab is shown.
-    assert page.count(f'href="/escalations/new/?ticket={ticket.public_id}"') == 2
-    assert 'data-tab-key="escalations"' in page
-    tab_url = reverse("escalation_ticket_cases", args=[ticket.public_id])
-    assert f'hx-get="{tab_url}" hx-trigger="intersect once"' in page
+    # Escalate… in the ticket bar's More menu; no cases yet, so nothing in the workbench.
+    assert f'href="/escalations/new/?ticket={ticket.public_id}"' in page
+    assert 'id="ticket-escalations"' not in page
     case = create(boss_client, "orders", ticket=ticket.public_id)
     other = ConversationFactory(store=store)
     create(boss_client, "live", ticket=other.public_id)
-    boss_client.get(tab_url)
-    # Session, user, membership, the ticket's access check, its cases.
-    with django_assert_num_queries(5):
-        listed = html(boss_client.get(tab_url))
-    assert listed.count("data-escalation=") == 1
-    assert f'data-escalation="{case.public_id}"' in listed
-    assert '<span class="pill pill-neutral">Draft</span>' in listed
-    # Without JavaScript the tab links to the list of this ticket's cases.
+    page = html(boss_client.get(reverse("ticket_detail", args=[ticket.public_id])))
+    section = page.split('id="ticket-escalations"', 1)[1].split("</section>", 1)[0]
+    assert section.count("data-escalation=") == 1
+    assert f'data-escalation="{case.public_id}"' in section
+    assert '<span class="pill pill-neutral">Draft</span>' in section
+    # The list filtered to this ticket (the link a ticket with many cases shows).
     page = html(boss_client.get(reverse("escalation_list"), {"ticket": str(ticket.public_id)}))
     assert page.count('<tr id="escalation-') == 1
     assert f"Ticket #{ticket.number}" in page
+
+
+def test_the_workbench_costs_one_query_more_whatever_the_cases(
+    boss_client, ticket, django_assert_num_queries
+):
+    from escalations.selectors import escalations_of_conversation
+
+    create(boss_client, "orders", ticket=ticket.public_id)
+    with django_assert_num_queries(1):
+        assert len(escalations_of_conversation(tenant=ticket.tenant, conversation=ticket)) == 1
+    for _ in range(7):
+        Escalation.objects.create(
+            tenant=ticket.tenant, store=ticket.store, kind="live", conversation=ticket
+        )
+    with django_assert_num_queries(1):
+        assert len(escalations_of_conversation(tenant=ticket.tenant, conversation=ticket)) == 5
+    page = html(boss_client.get(reverse("ticket_detail", args=[ticket.public_id])))
+    assert f'href="/escalations/?ticket={ticket.public_id}"' in page
 
 
 def test_the_order_page_and_the_stores_page_offer_escalate(boss_client, store, order, ticket):
