@@ -13,7 +13,7 @@ export SELLERDESK_SANDBOX_PORT := $(SANDBOX_PORT)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fmt migrate seed bench clean help localenv sandbox-env schema
+.PHONY: run test lint fmt migrate seed bench clean help localenv sandbox-env schema static
 
 help:
 	@echo "make run   - install, migrate, seed the demo, start sandbox, web, worker and beat, connect two stores"
@@ -43,7 +43,11 @@ seed: migrate
 sandbox-env: $(STAMP) localenv
 	@$(BIN)/python config/localenv.py --sandbox-data $(SANDBOX_DATA) --sandbox-url $(SANDBOX_URL)
 
-run: seed sandbox-env
+# DEBUG is off in the generated .env: whitenoise serves the collected (hashed) static files.
+static: $(STAMP) localenv
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+run: seed sandbox-env static
 	$(BIN)/honcho start -f Procfile
 
 # Tests keep their embedded state (broker files, cache) apart from `make run`'s, so a test's

@@ -31,7 +31,13 @@ def _fernet_key() -> str:
 
 
 DEFAULTS = {
-    "DEBUG": lambda: "true",
+    # Off, as in production: a wrong URL shows the product's 404 page, not Django's debug page.
+    # The demo is served over plain HTTP on this machine, so it answers to loopback names, keeps
+    # HTTP (no redirect to HTTPS) and sends its cookies without the Secure flag.
+    "DEBUG": lambda: "false",
+    "ALLOWED_HOSTS": lambda: "127.0.0.1,localhost,[::1]",
+    "SECURE_SSL_REDIRECT": lambda: "false",
+    "SECURE_COOKIES": lambda: "false",
     "SECRET_KEY": lambda: secrets.token_urlsafe(50),
     "TOKEN_ENCRYPTION_KEYS": _fernet_key,
     "DEMO_PASSWORD": lambda: "demo-" + secrets.token_urlsafe(9),

@@ -45,11 +45,12 @@ _TENANT_SETUP_STEPS: dict[str, TenantSetupStep] = {}
 
 
 def register_tenant_setup(name: str, step: TenantSetupStep) -> None:
-    """Adds a step run once for every organisation created, after its creation commits."""
+    """Adds a step run for every organisation created, after its creation commits. A step keeps
+    what exists (the demo seed runs the steps again on every `make run`)."""
     _TENANT_SETUP_STEPS[name] = step
 
 
-def _tenant_setup(tenant: Tenant) -> None:
+def tenant_setup_run(tenant: Tenant) -> None:
     for step in _TENANT_SETUP_STEPS.values():
         step(tenant)
 
@@ -59,7 +60,7 @@ def tenant_create(*, name: str, owner: User, time_zone: str = "UTC") -> Tenant:
     tenant = Tenant.objects.create(name=name.strip(), slug=_unique_slug(name), time_zone=time_zone)
     Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
     _audit(tenant=tenant, actor=owner, action="tenant.created", name=tenant.name)
-    transaction.on_commit(lambda: _tenant_setup(tenant))
+    transaction.on_commit(lambda: tenant_setup_run(tenant))
     return tenant
 
 
@@ -268,6 +269,45 @@ def _check_can_touch(actor: Membership, member: Membership) -> None:
         raise TenancyError("Only owners and admins can manage members.")
     if member.role == Role.OWNER and actor.role != Role.OWNER:
         raise TenancyError("Only an owner can change or remove an owner.")
+
+
+def roles_grantable(actor: Membership) -> list[tuple[str, str]]:
+    """The roles `actor` may give (invite as, change to): what _check_can_grant allows."""
+    if not actor.can_manage_members:
+        return []
+    return [
+        (value, label)
+        for value, label in Role.choices
+        if actor.role == Role.OWNER or value != Role.OWNER
+    ]
+
+
+@dataclass(frozen=True)
+class MemberActions:
+    """What the members page offers `actor` on one member: only what the services would allow,
+    so no button leads to a refusal (the services still check, under their locks)."""
+
+    roles: list[tuple[str, str]]  # empty: the role is shown, not offered for change
+    removable: bool
+    why_not: str  # said instead of the controls, when there are none
+
+
+def member_actions(*, actor: Membership, members: list[Membership]) -> dict[int, MemberActions]:
+    owners = sum(1 for member in members if member.role == Role.OWNER)
+    grantable = roles_grantable(actor)
+    actions: dict[int, MemberActions] = {}
+    for member in members:
+        if not actor.can_manage_members:
+            actions[member.pk] = MemberActions([], False, "")
+        elif member.role == Role.OWNER and actor.role != Role.OWNER:
+            actions[member.pk] = MemberActions([], False, "Only an owner can change an owner.")
+        elif member.role == Role.OWNER and owners <= 1:
+            actions[member.pk] = MemberActions(
+                [], False, "The only owner: make someone else owner first."
+            )
+        else:
+            actions[member.pk] = MemberActions(grantable, True, "")
+    return actions
 
 
 @transaction.atomic

@@ -123,6 +123,8 @@ def settings_general(request: HttpRequest) -> HttpResponse:
 def member_list(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
     form = InvitationForm(request.POST or None)
+    # Only the roles this person may give (an admin cannot invite an owner).
+    form.fields["role"].choices = services.roles_grantable(request.membership)
     if request.method == "POST" and form.is_valid():
         try:
             issued = services.invitation_create(actor=request.membership, **form.cleaned_data)
@@ -135,11 +137,12 @@ def member_list(request: HttpRequest) -> HttpResponse:
                 f"link: {issued.url}",
             )
             return redirect("member_list")
+    members = list(selectors.members_of_tenant(tenant=tenant))
+    actions = services.member_actions(actor=request.membership, members=members)
     context = {
         "form": form,
-        "members": selectors.members_of_tenant(tenant=tenant),
+        "members": [(member, actions[member.pk]) for member in members],
         "invitations": selectors.pending_invitations(tenant=tenant),
-        "roles": Role.choices,
     }
     return render(request, "tenants/members.html", context, status=400 if form.errors else 200)
 

@@ -44,7 +44,15 @@ def test_writes_secrets_on_a_fresh_clone_and_keeps_them_on_the_next_run(tmp_path
     first = _run(env_file)
     assert first.returncode == 0, first.stderr
     values = _values(env_file)
-    assert set(values) == {"DEBUG", "SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "DEMO_PASSWORD"}
+    assert set(values) == {
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_COOKIES",
+        "SECRET_KEY",
+        "TOKEN_ENCRYPTION_KEYS",
+        "DEMO_PASSWORD",
+    }
     assert len(values["SECRET_KEY"]) >= 50
     Fernet(values["TOKEN_ENCRYPTION_KEYS"].encode())  # a usable key
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
@@ -111,3 +119,34 @@ def test_the_sandbox_port_comes_from_make_runs_setting(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert _values(env_file)["TIKTOK_AUTH_BASE_URL"] == "http://127.0.0.1:9777"
+
+
+def test_the_generated_env_runs_the_demo_with_debug_off_over_plain_http(tmp_path):
+    """A wrong URL in the demo shows the product's 404 page, not Django's debug page: DEBUG is
+    off, and the demo still works on http://127.0.0.1 (no HTTPS redirect, cookies without the
+    Secure flag, loopback host names allowed)."""
+    env_file = tmp_path / ".env"
+    assert _run(env_file).returncode == 0
+    assert _values(env_file)["DEBUG"] == "false"
+
+    env = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    env.update(SELLERDESK_ENV_FILE=str(env_file), DJANGO_SETTINGS_MODULE="config.settings")
+    for name in ("ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_COOKIES"):
+        env.pop(name, None)
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
+            "s.CSRF_COOKIE_SECURE, s.ALLOWED_HOSTS)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "False False False False ['127.0.0.1', 'localhost', '[::1]']"

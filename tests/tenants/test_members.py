@@ -176,6 +176,45 @@ def test_an_admin_cannot_demote_or_remove_an_owner(client, tenant, admin_user, o
     assert _membership(owner, tenant).role == Role.OWNER
 
 
+def _offered(page: str, member: Membership) -> tuple[list[str], bool]:
+    """(roles offered in the member's role menu, whether a Remove button is offered)."""
+    menu = re.search(rf'<select [^>]*id="role-{member.public_id}">(.*?)</select>', page, re.S)
+    roles = re.findall(r'<option value="(\w+)"', menu.group(1)) if menu else []
+    removable = f'action="{reverse("member_remove", args=[member.public_id])}"' in page
+    return roles, removable
+
+
+def test_an_admin_is_offered_only_what_an_admin_may_do(client, tenant, admin_user, owner, agent):
+    client.force_login(admin_user)
+    page = client.get(reverse("member_list")).content.decode()
+
+    # The owner: no role menu and no Remove (both would be refused), and the page says why.
+    assert _offered(page, _membership(owner, tenant)) == ([], False)
+    assert "Only an owner can change an owner." in page
+    # An agent (and the admin): admin or agent, never owner; removable.
+    assert _offered(page, _membership(agent, tenant)) == (["admin", "agent"], True)
+    assert _offered(page, _membership(admin_user, tenant)) == (["admin", "agent"], True)
+    # The invitation form does not offer owner either.
+    invite_roles = re.search(r'<select name="role"[^>]*id="id_role">(.*?)</select>', page, re.S)
+    assert re.findall(r'<option value="(\w+)"', invite_roles.group(1)) == ["admin", "agent"]
+
+
+def test_the_only_owner_is_not_offered_stepping_down_until_there_is_another(
+    owner_client, tenant, owner, agent
+):
+    page = owner_client.get(reverse("member_list")).content.decode()
+    assert _offered(page, _membership(owner, tenant)) == ([], False)
+    assert "The only owner: make someone else owner first." in page
+    assert _offered(page, _membership(agent, tenant)) == (["owner", "admin", "agent"], True)
+
+    owner_client.post(
+        reverse("member_role", args=[_membership(agent, tenant).public_id]), {"role": Role.OWNER}
+    )
+    page = owner_client.get(reverse("member_list")).content.decode()
+    assert _offered(page, _membership(owner, tenant)) == (["owner", "admin", "agent"], True)
+    assert "The only owner" not in page
+
+
 # --- The last owner --------------------------------------------------------------------------
 
 

@@ -87,7 +87,10 @@ def test_members_page_and_invitation_flows(owner_client, django_capture_on_commi
     link, r = _invite(owner_client, "new@shop.test", capture=django_capture_on_commit_callbacks)
     html = r.content.decode()
     assert f'href="http://127.0.0.1:8000{link}"' in html  # the one-time link, clickable
-    assert "new@shop.test" in html and "Revoke" in html and 'data-confirm="Remove' in html
+    assert "new@shop.test" in html and "Revoke" in html
+    # The only member is the only owner: no Remove offered, and the page says why.
+    assert 'data-confirm="Remove' not in html
+    assert "The only owner: make someone else owner first." in html
     body = mail.outbox[0].body
     assert (
         "Olivia Owner (olivia@shop.test) invited you to join Acme Shop on Sellerdesk as agent."

@@ -75,7 +75,7 @@ def test_tenant_pages_show_only_the_current_tenant(
 
 def test_member_pages_list_only_this_tenants_people(owner_client, other_owner, other_tenant):
     response = owner_client.get(reverse("member_list"))
-    emails = {m.user.email for m in response.context["members"]}
+    emails = {member.user.email for member, _actions in response.context["members"]}
     assert emails == {"owner@acme.test"}
 
 

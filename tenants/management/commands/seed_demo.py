@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from tenants.models import Membership, Role, Tenant, User
+from tenants.services import tenant_setup_run
 
 DEMO_SLUG = "demo"
 OWNER_EMAIL = "owner@demo.sellerdesk.test"
@@ -29,15 +30,20 @@ class Command(BaseCommand):
         tenant, _ = Tenant.objects.get_or_create(
             slug=DEMO_SLUG, defaults={"name": "Demo Shop Co", "time_zone": "America/Los_Angeles"}
         )
-        for email, first, role, staff in (
-            (OWNER_EMAIL, "Olivia", Role.OWNER, True),
-            (AGENT_EMAIL, "Arjun", Role.AGENT, False),
+        for email, first, role in (
+            (OWNER_EMAIL, "Olivia", Role.OWNER),
+            (AGENT_EMAIL, "Arjun", Role.AGENT),
         ):
             user = User.objects.filter(email=email).first() or User(email=email, first_name=first)
-            user.is_staff = user.is_superuser = staff  # the owner may open /admin/ too
+            # Members of the demo organisation, not operators of the site: a superuser would see
+            # (and could change) every organisation in /admin/. Operators use createsuperuser.
+            user.is_staff = user.is_superuser = False
             user.set_password(password)
             user.save()
             Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
+        # What every new organisation starts with (the starter snippets), here too: the demo is
+        # made with get_or_create, not tenant_create. The steps keep what exists.
+        tenant_setup_run(tenant)
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n  Sellerdesk demo is ready at {settings.SITE_URL}/\n"
