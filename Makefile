@@ -38,6 +38,7 @@ migrate: $(STAMP) localenv
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py triage_train --if-missing
 
 # Seeds the sandbox on first start and points TIKTOK_* at it (unless .env names a real app).
 sandbox-env: $(STAMP) localenv

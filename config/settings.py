@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "api",
     "integrations",
     "escalations",
+    "triage",
 ]
 
 MIDDLEWARE = [
@@ -412,6 +413,16 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+
+# --- Triage (intent, language and urgency of buyer messages; triage/README.md) -------------------
+# The shipped classifier, trained from triage/data by `manage.py triage_train`; trained at first
+# use when missing (or written by another scikit-learn release) unless this is False.
+TRIAGE_MODEL_PATH = _setting(
+    "TRIAGE_MODEL_PATH", env.str, default=str(VAR_DIR / "triage" / "model.pkl")
+)
+TRIAGE_TRAIN_MISSING_MODEL = _setting("TRIAGE_TRAIN_MISSING_MODEL", env.bool, default=True)
+# Organisations' retrained models kept loaded per worker process (each some 10 MB in memory).
+TRIAGE_TENANT_MODELS_CACHED = _setting("TRIAGE_TENANT_MODELS_CACHED", env.int, default=4)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
