@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Case, F, QuerySet, When
+from django.db.models import Case, F, OuterRef, QuerySet, Subquery, When
 from django.http import Http404
 
 from tenants.models import Membership, Role, Tenant
@@ -121,3 +121,25 @@ def sync_progress(*, tenant: Tenant, stores: QuerySet[Store] | list[Store]) -> d
         if current is None or (job.status in ACTIVE_SYNC_STATUSES and not current.is_active):
             chosen[job.store_id] = job
     return chosen
+
+
+def latest_order_checks(
+    *, tenant: Tenant, stores: QuerySet[Store] | list[Store]
+) -> dict[int, SyncJob]:
+    """The newest incremental orders sync per store ("Sync now" and the regular check for
+    changes), for the Stores page's row. One query (the newest per store through the
+    store/kind/created index), however many checks a store has run."""
+    newest = (
+        SyncJob.objects.filter(
+            store_id=OuterRef("pk"), kind=SyncKind.ORDERS, mode=SyncMode.INCREMENTAL
+        )
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    per_store = (
+        Store.objects.filter(tenant=tenant, pk__in=[store.pk for store in stores])
+        .annotate(newest_check=Subquery(newest))
+        .values("newest_check")
+    )
+    jobs = SyncJob.objects.filter(tenant=tenant, pk__in=per_store)
+    return {job.store_id: job for job in jobs}

@@ -19,7 +19,7 @@ from tenants.selectors import membership_get
 
 from . import connection, selectors, services
 from .forms import ConnectForm, StoreAccessForm
-from .models import SyncJob, SyncJobStatus
+from .models import SyncJob, SyncJobStatus, SyncMode
 
 # How often the progress bar asks for news while a backfill runs (HTMX `every`).
 PROGRESS_POLL_SECONDS = 3
@@ -38,6 +38,8 @@ class SyncProgress:
 
     @classmethod
     def of(cls, job: SyncJob | None) -> SyncProgress:
+        if job is not None and job.mode == SyncMode.INCREMENTAL:
+            return cls._of_check(job)
         if job is None:
             return cls("none", "Orders not imported yet", "", None, False, "none")
         fetched = f"{job.items_fetched:,}"
@@ -67,6 +69,41 @@ class SyncProgress:
         polling = job.status in (SyncJobStatus.QUEUED, SyncJobStatus.RUNNING)
         return cls(job.status, label, counts, job.progress_percent, polling, version)
 
+    @classmethod
+    def _of_check(cls, job: SyncJob) -> SyncProgress:
+        """A check for changes ("Sync now", or the regular one once the import is done): how
+        far it got while it runs, what it found when it is done. No total is known ahead."""
+        since = f"{timezone.localtime(job.range_start):%H:%M}"
+        changed = f"{job.items_fetched:,} changed"
+        status = SyncJobStatus(job.status)
+        if status == SyncJobStatus.QUEUED:
+            label, counts = "Checking for changed orders: waiting for a worker", ""
+        elif status == SyncJobStatus.RUNNING:
+            label, counts = f"Checking orders changed since {since}", f"{changed} so far"
+        elif status == SyncJobStatus.COMPLETED:
+            checked = timezone.localtime(job.finished_at or job.range_end)
+            label = f"Orders up to date (checked at {checked:%H:%M %Z})"
+            counts = changed
+        elif status == SyncJobStatus.PAUSED:
+            label, counts = "Check for changes paused until the store is active again", ""
+        else:
+            error = job.last_error[:200] or "unknown error"
+            label, counts = f"Check for changed orders stopped — {error}", ""
+        version = f"check-{job.pk}-{job.status}-{job.items_fetched}"
+        polling = job.status in (SyncJobStatus.QUEUED, SyncJobStatus.RUNNING)
+        percent = 100 if status == SyncJobStatus.COMPLETED else None
+        return cls(job.status, label, counts, percent, polling, version)
+
+
+def shown_sync(backfill: SyncJob | None, check: SyncJob | None) -> SyncJob | None:
+    """Which job a store's row shows: the 90-day import while it is unfinished, else the newest
+    check for changes (what "Sync now" started) when it came after the import."""
+    if check is None or (backfill is not None and backfill.is_active):
+        return backfill
+    if backfill is not None and check.created_at < backfill.created_at:
+        return backfill
+    return check
+
 
 def _window_label(job: SyncJob) -> str:
     if job.window_start is None or job.window_end is None:
@@ -82,7 +119,11 @@ def _window_label(job: SyncJob) -> str:
 def store_list(request: HttpRequest) -> HttpResponse:
     stores = list(selectors.stores_visible_to(request.membership))
     jobs = selectors.sync_progress(tenant=request.tenant, stores=stores)
-    rows = [(store, SyncProgress.of(jobs.get(store.pk))) for store in stores]
+    checks = selectors.latest_order_checks(tenant=request.tenant, stores=stores)
+    rows = [
+        (store, SyncProgress.of(shown_sync(jobs.get(store.pk), checks.get(store.pk))))
+        for store in stores
+    ]
     context = {"rows": rows, "form": ConnectForm(), "poll_seconds": PROGRESS_POLL_SECONDS}
     return render(request, "marketplaces/store_list.html", context)
 
@@ -94,7 +135,10 @@ def store_progress(request: HttpRequest, store_id: str) -> HttpResponse:
     store = selectors.store_get(
         tenant=request.tenant, public_id=store_id, membership=request.membership
     )
-    job = selectors.sync_progress(tenant=request.tenant, stores=[store]).get(store.pk)
+    job = shown_sync(
+        selectors.sync_progress(tenant=request.tenant, stores=[store]).get(store.pk),
+        selectors.latest_order_checks(tenant=request.tenant, stores=[store]).get(store.pk),
+    )
     progress = SyncProgress.of(job)
     if request.GET.get("v") == progress.version:
         return HttpResponse(status=204)

@@ -256,6 +256,9 @@ def sync_now(*, store: Store) -> None:
     _dispatch_on_commit(backfills)
     from .catalog import catalog_sync_start
 
+    # The check's jobs exist before the page comes back, so the store's row shows it waiting
+    # and then running (the task picks these unfinished jobs up instead of making new ones).
+    incremental_jobs_create(store=store)
     store_id = store.pk
     transaction.on_commit(lambda: sync_store.delay(store_id))
     catalog_sync_start(store=store)

@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplaces', '0001_initial'),
+        ("marketplaces", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='webhookevent',
-            index=models.Index(condition=models.Q(('status', 'received')), fields=['shop_id', 'type', 'received_at'], name='webhook_waiting'),
+            model_name="webhookevent",
+            index=models.Index(
+                condition=models.Q(("status", "received")),
+                fields=["shop_id", "type", "received_at"],
+                name="webhook_waiting",
+            ),
         ),
     ]

@@ -5,28 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplaces', '0002_webhook_waiting_index'),
-        ('tenants', '0001_initial'),
+        ("marketplaces", "0002_webhook_waiting_index"),
+        ("tenants", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='store',
-            name='store_platform_shop_unique',
+            model_name="store",
+            name="store_platform_shop_unique",
         ),
         migrations.AddIndex(
-            model_name='store',
-            index=models.Index(fields=['platform', 'external_shop_id'], name='store_platform_shop'),
+            model_name="store",
+            index=models.Index(fields=["platform", "external_shop_id"], name="store_platform_shop"),
         ),
         migrations.AddConstraint(
-            model_name='store',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'disconnected'), _negated=True), fields=('platform', 'external_shop_id'), name='store_platform_shop_connected'),
+            model_name="store",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "disconnected"), _negated=True),
+                fields=("platform", "external_shop_id"),
+                name="store_platform_shop_connected",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='store',
-            constraint=models.UniqueConstraint(fields=('tenant', 'platform', 'external_shop_id'), name='store_tenant_shop_unique'),
+            model_name="store",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "platform", "external_shop_id"), name="store_tenant_shop_unique"
+            ),
         ),
     ]

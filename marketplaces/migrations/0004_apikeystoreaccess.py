@@ -5,23 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplaces', '0003_store_shop_connected_once'),
-        ('tenants', '0002_apikey'),
+        ("marketplaces", "0003_store_shop_connected_once"),
+        ("tenants", "0002_apikey"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='APIKeyStoreAccess',
+            name="APIKeyStoreAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('api_key', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='store_accesses', to='tenants.apikey')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_key_accesses', to='marketplaces.store')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "api_key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="store_accesses",
+                        to="tenants.apikey",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_key_accesses",
+                        to="marketplaces.store",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'api_key', 'store'), name='apikey_store_access_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "api_key", "store"), name="apikey_store_access_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -24,9 +24,7 @@ def sign_request(
     `body` is the exact bytes on the wire; pass None for GET and for multipart uploads, which are
     not signed (§2.1 step 5).
     """
-    pairs = "".join(
-        f"{key}{query[key]}" for key in sorted(query) if key not in _UNSIGNED_PARAMS
-    )
+    pairs = "".join(f"{key}{query[key]}" for key in sorted(query) if key not in _UNSIGNED_PARAMS)
     message = path.encode() + pairs.encode()
     if body:
         message += body

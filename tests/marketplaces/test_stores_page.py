@@ -9,7 +9,14 @@ from django.contrib.messages import get_messages
 from django.test import RequestFactory
 
 from marketplaces.context_processors import store_alerts
-from marketplaces.models import StoreAccess, StoreStatus, SyncJob, SyncJobStatus, SyncKind
+from marketplaces.models import (
+    StoreAccess,
+    StoreStatus,
+    SyncJob,
+    SyncJobStatus,
+    SyncKind,
+    SyncMode,
+)
 from orders import tasks as order_tasks
 from orders.models import Order
 from tenants.models import AuditEvent, Membership
@@ -249,9 +256,9 @@ def test_sync_now_starts_the_stores_sync(
 
     assert flashes(response) == ["Sync of Alpha Shop started."]
     assert queued == [alpha.pk]
-    assert sorted(SyncJob.objects.filter(store=alpha).values_list("kind", flat=True)) == sorted(
-        SyncKind.values
-    )
+    # The 90-day import of each kind (none had run) and a check for changes of each kind.
+    jobs = sorted(SyncJob.objects.filter(store=alpha).values_list("mode", "kind"))
+    assert jobs == sorted((mode, kind) for mode in SyncMode.values for kind in SyncKind.values)
 
 
 def test_sync_now_refuses_a_store_that_needs_reauthorization(owner_client, stores):
@@ -322,3 +329,54 @@ def test_no_banner_for_a_disconnected_store(owner_client, stores):
     alpha.save()
     # A disconnected store is not a problem to fix: no banner for it.
     assert "data-store-alert" not in owner_client.get("/orders/").content.decode()
+
+
+def test_sync_now_shows_its_progress_in_the_stores_row(
+    owner_client, stores, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The 90-day import is done; Sync now checks for changed orders: the row says it is
+    waiting, then how far the check got (and keeps asking), then what it found."""
+    alpha = stores[0]
+    running_job(alpha, status=SyncJobStatus.COMPLETED, items_fetched=90000)
+    monkeypatch.setattr(order_tasks.sync_store, "delay", lambda store_id: None)
+    monkeypatch.setattr(order_tasks.run_sync_job, "delay", lambda job_id: None)
+    url = store_urls(alpha)["progress"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        page = owner_client.post(store_urls(alpha)["sync"], follow=True).content.decode()
+
+    check = SyncJob.objects.get(store=alpha, kind=SyncKind.ORDERS, mode=SyncMode.INCREMENTAL)
+    assert (
+        '<span class="progress-label">Checking for changed orders: waiting for a worker</span>'
+        in page
+    )
+    assert f'hx-get="{url}?v=check-{check.pk}-queued-0"' in page
+    assert "is-indeterminate" in page
+
+    # The worker runs it: how many changed orders so far; still polling.
+    SyncJob.objects.filter(pk=check.pk).update(status=SyncJobStatus.RUNNING, items_fetched=12)
+    running = owner_client.get(url, {"v": f"check-{check.pk}-queued-0"}).content.decode()
+    assert '<span class="progress-counts">12 changed so far</span>' in running
+    assert "Checking orders changed since " in running
+    assert f'hx-get="{url}?v=check-{check.pk}-running-12"' in running
+
+    # Done: what it found, and no more polling.
+    SyncJob.objects.filter(pk=check.pk).update(
+        status=SyncJobStatus.COMPLETED,
+        items_fetched=14,
+        finished_at=datetime(2026, 9, 13, 9, 30, tzinfo=UTC),
+    )
+    done = owner_client.get(url, {"v": f"check-{check.pk}-running-12"}).content.decode()
+    assert '<span class="progress-label">Orders up to date (checked at 09:30 UTC)</span>' in done
+    assert '<span class="progress-counts">14 changed · 100%</span>' in done
+    assert "is-done" in done and "hx-get" not in done
+
+
+def test_a_running_import_is_shown_before_a_check_for_changes(owner_client, stores):
+    alpha = stores[0]
+    running_job(alpha)
+    SyncJobFactory(store=alpha, mode=SyncMode.INCREMENTAL, status=SyncJobStatus.RUNNING)
+
+    html = owner_client.get(store_urls(alpha)["progress"]).content.decode()
+
+    assert '<span class="progress-counts">41,200 of 90,000 · 45%</span>' in html
