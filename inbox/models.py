@@ -157,7 +157,10 @@ class Conversation(models.Model):
                 name="conv_tenant_assignee_status",
             ),
             # The mailbox's change stamp: "anything new?" from polling lists is one index probe.
-            models.Index(fields=["tenant", "-updated_at"], name="conv_tenant_updated"),
+            # The list's change stamp (newest first, a backward scan) and the API's sync pages
+            # (`updated_since`, oldest change first with the id as tie-break): one range scan
+            # with LIMIT whatever the number of tickets changed at the same instant.
+            models.Index(fields=["tenant", "updated_at", "id"], name="conv_tenant_updated_id"),
             # Due soon / Overdue and "most urgent first": soonest due first, tickets without a
             # due time last (NULLS LAST, as ascending btrees keep them), newest first among
             # equals. A store filter reads it too (a tenant has a few stores, not thousands).

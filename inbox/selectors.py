@@ -294,7 +294,7 @@ def folder_count_label(count: int) -> str:
 def list_stamp(*, tenant: Tenant, membership: Membership, store: Store | None = None) -> str:
     """What a polling list compares: the newest change to any ticket it may show. Ingest and the
     ticket services write `updated_at` with every change the list shows (a message, a status,
-    an assignee, a read), and (tenant, -updated_at) is indexed: one index probe, however many
+    an assignee, a read), and (tenant, updated_at, id) is indexed: one index probe, however many
     tickets — an idle list costs this query and a 204."""
     if membership.tenant_id != tenant.pk:
         # Nothing to see (conversations_visible is empty): as an aggregate over no rows says.
@@ -319,7 +319,7 @@ def _compile_list_stamp(
     conversations = conversations_visible(tenant=tenant, membership=membership)
     if store is not None:
         conversations = conversations.filter(store=store)
-    # MAX(updated_at) as the planner runs it: the newest along (tenant, -updated_at), one probe.
+    # MAX(updated_at) as the planner runs it: one probe of (tenant, updated_at, id), read backwards.
     newest = conversations.order_by("-updated_at").values("updated_at")[:1]
     sql, params = newest.query.get_compiler(using=newest.db).as_sql()
     return sql, tuple(params), newest.db
