@@ -17,6 +17,7 @@ from integrations import api as integrations_api
 from marketplaces import api as marketplaces_api
 from orders import api as orders_api
 from orders import catalog_api
+from sla.reports import api as reports_api
 from tenants import api as tenants_api
 
 router = SimpleRouter(trailing_slash=True)
@@ -109,6 +110,7 @@ read_actions = [
         orders_api.OrderViewSet.as_view({"get": "tracking"}),
         name="api-order-tracking",
     ),
+    path("reports/<str:name>/", reports_api.ReportView.as_view(), name="api-report"),
     path(
         "snippets/<str:public_id>/render/",
         snippet_api.SnippetViewSet.as_view({"get": "render"}),

@@ -50,6 +50,8 @@ app.conf.beat_schedule = {
     "inbox-resume-replies": {"task": "inbox.resume_replies", "schedule": 60.0},
     # SLA clocks that passed their due time become "Service level missed" history entries.
     "sla-record-breaches": {"task": "sla.record_breaches", "schedule": 60.0},
+    # The reports' daily rollups: each organisation's recent days recomputed (sla.reports).
+    "sla-rollup-recent": {"task": "sla.rollup_recent", "schedule": 900.0},
     # Outbound webhooks: retries that came due (and deliveries whose sender died) are sent; the
     # usual path is a sender woken right after the change commits.
     "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 15.0},

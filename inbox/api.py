@@ -55,6 +55,23 @@ class TicketSerializer(serializers.ModelSerializer):
     buyer = BuyerSerializer(source="customer", read_only=True, allow_null=True)
     assignee = PersonSerializer(read_only=True, allow_null=True)
     conversation_id = serializers.CharField(source="external_id", read_only=True)
+    platform_due_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When TikTok Shop's reply window closes."
+    )
+    sla_reply_due_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="The team's first or next response target (null while not Open).",
+    )
+    sla_resolution_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    sla_due_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="The soonest of the three: what the Due soon / Overdue folders go by.",
+    )
+    sla_breached = serializers.SerializerMethodField(
+        help_text="Clocks of the current wait already recorded as missed."
+    )
 
     class Meta:
         model = Conversation
@@ -76,8 +93,22 @@ class TicketSerializer(serializers.ModelSerializer):
             "solved_at",
             "created_at",
             "updated_at",
+            "first_response_at",
+            "platform_due_at",
+            "sla_reply_due_at",
+            "sla_resolution_due_at",
+            "sla_due_at",
+            "sla_breached",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(choices=["platform", "reply", "resolution"])
+        )
+    )
+    def get_sla_breached(self, ticket: Conversation) -> list[str]:
+        return [name for bit, name in BREACH_NAMES if ticket.sla_breached & bit]
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -203,7 +234,15 @@ TICKET_COLUMNS = (
     "solved_at",
     "created_at",
     "updated_at",
+    "first_response_at",
+    "platform_due_at",
+    "sla_reply_due_at",
+    "sla_resolution_due_at",
+    "sla_due_at",
+    "sla_breached",
 )
+# The bits of Conversation.sla_breached (sla.clocks.BREACH_*), as the API names them.
+BREACH_NAMES = ((1, "platform"), (2, "reply"), (4, "resolution"))
 
 
 def ticket_values(tickets: QuerySet[Conversation]) -> QuerySet:
@@ -247,6 +286,12 @@ def ticket_representation(row: dict[str, Any]) -> dict[str, Any]:
         "solved_at": iso(row["solved_at"]),
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
+        "first_response_at": iso(row["first_response_at"]),
+        "platform_due_at": iso(row["platform_due_at"]),
+        "sla_reply_due_at": iso(row["sla_reply_due_at"]),
+        "sla_resolution_due_at": iso(row["sla_resolution_due_at"]),
+        "sla_due_at": iso(row["sla_due_at"]),
+        "sla_breached": [name for bit, name in BREACH_NAMES if row["sla_breached"] & bit],
     }
 
 
@@ -353,6 +398,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
     def get_ordering(self) -> tuple[str, ...]:
         if self.request.query_params.get("updated_since"):
             return ("updated_at", "id")
+        if self.request.query_params.get("folder"):
+            return ("sla_due_at", "id")  # most urgent first
         return ("-last_message_at", "-id")
 
     def get_queryset(self) -> QuerySet[Conversation]:
@@ -360,6 +407,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
         status_ = params.get("status") or None
         if status_ is not None and status_ not in TicketStatus.values:
             raise exceptions.ValidationError({"status": ["Choose open, pending or solved."]})
+        due = params.get("folder") or None
+        if due is not None and due not in selectors.DUE_FOLDERS:
+            raise exceptions.ValidationError({"folder": ["Choose due_soon or overdue."]})
         store = None
         if params.get("store"):
             store = store_get(tenant=self.tenant, public_id=params["store"], membership=self.member)
@@ -381,6 +431,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
             unread=_flag(self.request, "unread"),
             updated_since=_when(self.request, "updated_since"),
             search=search,
+            due=due,
         )
 
     def get_object(self) -> Conversation:
@@ -398,6 +449,14 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
             OpenApiParameter("unread", bool, description="Only tickets with unread messages."),
             UPDATED_SINCE,
             OpenApiParameter("q", str, description="Search: text, order id or buyer."),
+            OpenApiParameter(
+                "folder",
+                str,
+                enum=sorted(selectors.DUE_FOLDERS),
+                description=(
+                    "The mailbox's Due soon or Overdue folder (by `sla_due_at`), most urgent first."
+                ),
+            ),
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -574,17 +574,21 @@ def tickets_filtered(
     unread: bool | None = None,
     updated_since: datetime | None = None,
     search: str = "",
+    due: str | None = None,
 ) -> QuerySet[Conversation]:
     """The tickets an integrator asks for (REST API): the mailbox list's tickets and search
     (`mailbox_conversations`) with the filters a sync needs, store, buyer and assignee joined
-    (one query per page)."""
+    (one query per page). `due` is one of the Due soon / Overdue folders (DUE_FOLDERS)."""
+    folder = due if due in DUE_FOLDERS else status if status in TicketStatus.values else "all"
     filters = ListFilters(
-        folder=status if status in TicketStatus.values else "all",  # type: ignore[arg-type]
+        folder=folder,  # type: ignore[arg-type]
         store=store,
         assignee=assignee,
         search=search,
     )
     tickets = mailbox_conversations(tenant=tenant, membership=membership, filters=filters)
+    if due in DUE_FOLDERS and status in TicketStatus.values:
+        tickets = tickets.filter(status=status)
     if unassigned:
         tickets = tickets.filter(assignee__isnull=True)
     if unread is not None:

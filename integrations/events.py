@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 EVENT_TYPES: dict[str, str] = {
     "ticket.created": "A new ticket: a buyer started a conversation.",
     "ticket.updated": "A ticket's status or assignee changed (reopened by the buyer included).",
+    "ticket.sla_breached": (
+        "A ticket missed a service level: TikTok Shop's reply window or the team's first "
+        "response, next response or resolution target (`changed.sla_breach` says which)."
+    ),
     "message.received": "A buyer's message arrived.",
     "message.sent": "A reply written in Sellerdesk (mailbox or API) reached the marketplace.",
     "message.failed": "A reply could not be sent (the reason is in the message).",

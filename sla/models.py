@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -108,3 +109,71 @@ class SLAPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Reports: daily rollups (sla.reports.rollup keeps them; /reports/ reads only these) -------
+
+# First response time buckets of the report's histogram, in hours: 0-2, 2-12, 12-24, > 24.
+FIRST_RESPONSE_BUCKETS = ("frt_under_2h", "frt_2_12h", "frt_12_24h", "frt_over_24h")
+# Upper edges (minutes) of the handle-time histogram's buckets; a last bucket holds the rest.
+HANDLE_EDGES_MINUTES = (
+    5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 960, 1440,
+    2160, 2880, 4320, 5760, 7200, 10080, 20160, 43200,
+)  # fmt: skip
+
+
+class DailyRollup(models.Model):
+    """One organisation's figures of one day (its time zone) for one store and one agent.
+
+    `agent` is who answered (a reply written elsewhere, e.g. Seller Center: None) or, for what
+    nobody answered, inbound volume and solved tickets, the ticket's assignee (None:
+    unassigned). A wait belongs to the day its buyer's first unanswered message arrived.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Buyers waiting for a reply (the first unanswered message of a run); of them, decided
+    # against TikTok's window: answered in time, or answered late / still unanswered past it.
+    waits = models.PositiveIntegerField(default=0)
+    platform_met = models.PositiveIntegerField(default=0)
+    platform_missed = models.PositiveIntegerField(default=0)
+    # The same against the team's first/next response target (waits under a policy only).
+    team_met = models.PositiveIntegerField(default=0)
+    team_missed = models.PositiveIntegerField(default=0)
+    # First responses (the ticket's first reply to reach the buyer) by how long they took.
+    frt_under_2h = models.PositiveIntegerField(default=0)
+    frt_2_12h = models.PositiveIntegerField(default=0)
+    frt_12_24h = models.PositiveIntegerField(default=0)
+    frt_over_24h = models.PositiveIntegerField(default=0)
+    responses = models.PositiveIntegerField(default=0)
+    response_seconds = models.BigIntegerField(default=0)
+    # Buyer messages by hour of the day (24 counts, local time).
+    inbound_by_hour = models.JSONField(default=list)
+    # Tickets solved that day, and their handle times (creation to solve) by HANDLE_EDGES_MINUTES.
+    solved = models.PositiveIntegerField(default=0)
+    handle_histogram = models.JSONField(default=list)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "day"], name="sla_rollup_tenant_day")]
+
+    def __str__(self) -> str:
+        return f"rollup {self.tenant_id} {self.day} store {self.store_id} agent {self.agent_id}"
+
+
+class RollupState(models.Model):
+    """When an organisation's rollups were last computed (the report says how fresh it is);
+    its row lock serialises two runs for one organisation."""
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    computed_at = models.DateTimeField(null=True, blank=True)
+    first_day = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rollup state of {self.tenant_id}"

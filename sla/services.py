@@ -10,6 +10,7 @@ Policy and store changes move the clocks of the tickets already running, in a ta
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,8 +145,8 @@ BREACH_BITS = {
 
 def breaches_record(*, now: datetime | None = None, batch: int = BREACH_BATCH) -> int:
     """The sweeper (beat, every minute): each clock that passed its due time without being
-    recorded yet becomes one "Service level missed" entry in the ticket's history (and an
-    outbound webhook event, once those exist), a batch of tickets per transaction. Tickets
+    recorded yet becomes one "Service level missed" entry in the ticket's history and a
+    `ticket.sla_breached` outbound webhook event, a batch of tickets per transaction. Tickets
     another transaction holds are left for the next sweep (SKIP LOCKED), so ingest never waits
     for it. Returns the entries written."""
     now = now or timezone.now()
@@ -193,7 +194,26 @@ def _breaches_batch(now: datetime, limit: int) -> tuple[int, int]:
         rows_update(
             Conversation.objects.all(), tickets, [*DUE_FIELDS, "sla_breached", "updated_at"]
         )
+        _breaches_announce(events)
     return len(tickets), len(events)
+
+
+def _breaches_announce(events: list[TicketEvent]) -> None:
+    """One `ticket.sla_breached` webhook event per missed clock, in the sweep's transaction
+    (the outbox); the ticket as the API shows it, read after its breach bits were saved."""
+    from inbox.events import ticket_objects
+    from integrations.events import emit_many
+
+    by_tenant: dict[int, list[TicketEvent]] = defaultdict(list)
+    for event in events:
+        by_tenant[event.tenant_id].append(event)
+    for tenant_id, missed in by_tenant.items():
+        emit_many(
+            tenant_id=tenant_id,
+            event="ticket.sla_breached",
+            subjects=lambda missed=missed: ticket_objects([e.conversation_id for e in missed]),
+            changed=[{"sla_breach": event.data} for event in missed],
+        )
 
 
 def store_clocks_refresh(*, store_id: int, after_pk: int = 0, batch: int = REFRESH_BATCH) -> int:

@@ -42,6 +42,7 @@ ENDPOINTS: list[tuple[str, str, dict | None]] = [
     ("get", "/api/v1/products/", {"store": "{store}"}),
     ("get", "/api/v1/coupons/{coupon}/", None),
     ("get", "/api/v1/coupons/", {"store": "{store}"}),
+    ("get", "/api/v1/reports/response-rate/", {"store": "{store}"}),
     (
         "post",
         "/api/v1/tickets/{ticket}/cards/",
@@ -57,6 +58,7 @@ TENANT_ENDPOINTS: list[tuple[str, str, dict | None]] = [
     ("delete", "/api/v1/snippets/{snippet}/", None),
     ("get", "/api/v1/members/{member}/", None),
     ("get", "/api/v1/tickets/", {"assignee": "{member}"}),
+    ("get", "/api/v1/reports/attainment/", {"agent": "{member}"}),
     ("get", "/api/v1/webhooks/{webhook}/", None),
     ("patch", "/api/v1/webhooks/{webhook}/", {"is_active": False}),
     ("delete", "/api/v1/webhooks/{webhook}/", None),

@@ -299,6 +299,10 @@ def test_every_event_type_is_emitted_by_its_change(world, endpoint):
         store=store, orders=[mapping.order(sample["response_sample"]["data"]["orders"][0])]
     )
     store_mark_needs_reauth(store=store, reason="Token revoked")
+    # ticket.sla_breached: the new ticket's buyer waited past TikTok's window.
+    from sla.services import breaches_record
+
+    assert breaches_record(now=timezone.now() + timedelta(days=2)) == 1
 
     events = list(OutboundEvent.objects.order_by("id"))
     assert [e.type for e in events] == [
@@ -311,6 +315,7 @@ def test_every_event_type_is_emitted_by_its_change(world, endpoint):
         "message.sent",
         "order.updated",
         "store.needs_reauthorization",
+        "ticket.sla_breached",
     ]
     assert set(EVENT_TYPES) == {e.type for e in events}
     data = [e.payload["data"] for e in events]
@@ -324,6 +329,9 @@ def test_every_event_type_is_emitted_by_its_change(world, endpoint):
     assert data[7]["object"]["lines"]
     assert data[8]["object"]["status"] == "needs_reauth"
     assert data[8]["changed"] == {"status": {"from": "active", "to": "needs_reauth"}}
+    assert data[9]["object"]["id"] == str(new_ticket.public_id)
+    assert data[9]["object"]["sla_breached"] == ["platform"]
+    assert data[9]["changed"]["sla_breach"]["clock"] == "platform"
     # Each event went to the one subscription of this organisation only.
     assert WebhookDelivery.objects.filter(tenant=world.theirs.tenant).count() == 0
     assert WebhookDelivery.objects.count() == len(events)
