@@ -407,6 +407,9 @@ def orders_upsert(*, store: Store, orders: Iterable[records.Order]) -> int:
     now = timezone.now()
     rows = [_order_row(store, record, now) for record in batch]
     with transaction.atomic(savepoint=False):
+        before = order_events.update_times_before(
+            store.tenant_id, store.pk, [row["external_id"] for row in rows]
+        )
         parents = _upsert(
             Order,
             rows,
@@ -427,7 +430,15 @@ def orders_upsert(*, store: Store, orders: Iterable[records.Order]) -> int:
             lines=lines,
             update_fields=_ORDER_LINE_UPDATE,
         )
-        order_events.orders_updated(store.tenant_id, parents.stored)
+        order_events.orders_updated(
+            store.tenant_id,
+            [
+                pk
+                for row, pk in zip(rows, parents.pks, strict=True)
+                if pk is not None
+                and order_events.changed(before, row["external_id"], row["updated_at"])
+            ],
+        )
     return len(parents.stored)
 
 

@@ -337,6 +337,41 @@ def test_every_event_type_is_emitted_by_its_change(world, endpoint):
     assert WebhookDelivery.objects.count() == len(events)
 
 
+def test_order_updated_announces_changes_only(world, endpoint):
+    """Overlapping sync windows store the same version of an order again: one event per
+    version (new, then newer), none for a re-read."""
+    import dataclasses
+    import json as json_module
+
+    from marketplaces.tiktok import mapping
+    from orders.ingest import orders_upsert
+    from tests.samples import SAMPLES
+
+    ours = world.ours
+    _subscribe(ours.tenant, endpoint.url, events=["order.updated"])
+    sample = json_module.loads((SAMPLES / "GET_order_202507_orders.json").read_text())
+    record = mapping.order(sample["response_sample"]["data"]["orders"][0])
+    store = ours.stores[0]
+
+    def announced() -> list[str]:
+        return [
+            e.payload["data"]["object"]["order_id"]
+            for e in OutboundEvent.objects.filter(type="order.updated").order_by("id")
+        ]
+
+    assert orders_upsert(store=store, orders=[record]) == 1
+    assert announced() == [record.external_id]
+    # The same version again (an overlapping window, a backfill page): stored, not announced.
+    assert orders_upsert(store=store, orders=[record]) == 1
+    assert announced() == [record.external_id]
+    # A newer version is announced; an older one is neither stored nor announced.
+    newer = dataclasses.replace(record, updated_at=record.updated_at + timedelta(minutes=5))
+    assert orders_upsert(store=store, orders=[newer]) == 1
+    assert announced() == [record.external_id] * 2
+    assert orders_upsert(store=store, orders=[record]) == 0
+    assert announced() == [record.external_id] * 2
+
+
 def test_old_events_are_pruned_unless_still_waiting(world, endpoint):
     ours = world.ours
     _subscribe(ours.tenant, endpoint.url, events=["note.created"])
