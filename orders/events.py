@@ -9,9 +9,8 @@ already brought, so the same version of an order is stored many times; integrato
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 from integrations.events import emit_many, wanted
 
