@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -58,6 +59,12 @@ app.conf.beat_schedule = {
     # Idempotency-Key records older than 24 hours; webhook events older than 30 days.
     "api-expire-idempotency-keys": {"task": "api.expire_idempotency_keys", "schedule": 3600.0},
     "integrations-prune-events": {"task": "integrations.prune_events", "schedule": 86400.0},
+    # Triage: each organisation with new intent corrections gets its model retrained nightly
+    # (kept only if it scores at least as well on the held-out set).
+    "triage-retrain-tenants": {
+        "task": "triage.retrain_tenants",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Files kept from refused escalation forms and never used.
     "escalations-purge-staged-attachments": {
         "task": "escalations.purge_staged_attachments",

@@ -49,6 +49,7 @@ from .models import (
     TicketStatus,
     index_key,
 )
+from .signals import buyer_messages_stored_send
 
 logger = logging.getLogger(__name__)
 
@@ -745,6 +746,11 @@ def messages_ingest_many(
             tickets.values(),
             [m for result in results.values() for m in result.new_messages],
             events,
+        )
+        # Triage labels them after commit (a task per batch: ingest itself does no more work).
+        buyer_messages_stored_send(
+            tenant_id=store.tenant_id,
+            message_ids=[m.pk for r in results.values() for m in r.new_messages if _needs_reply(m)],
         )
         checks = {
             result.conversation.pk: list(dict.fromkeys(result.order_ids_to_check))

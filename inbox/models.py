@@ -137,6 +137,14 @@ class Conversation(models.Model):
     # not yet recorded as missed (the breach sweeper's index).
     sla_breached = models.PositiveSmallIntegerField(default=0, db_default=0)
     sla_check_at = models.DateTimeField(null=True, blank=True)
+    # Triage (the triage app writes these; inbox only shows, filters and sorts by them): the
+    # ticket's topic among triage.labels.Intent ("" until a buyer message is labelled), how sure
+    # and by what (rule, model, agent), the buyer's language, and whether it is urgent.
+    intent = models.CharField(max_length=24, blank=True, default="", db_default="")
+    intent_confidence = models.FloatField(null=True, blank=True)
+    intent_source = models.CharField(max_length=8, blank=True, default="", db_default="")
+    language = models.CharField(max_length=3, blank=True, default="", db_default="")
+    urgent = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -171,6 +179,10 @@ class Conversation(models.Model):
                 fields=["sla_check_at"],
                 condition=Q(sla_check_at__isnull=False),
                 name="conv_sla_check",
+            ),
+            # The mailbox's intent filter.
+            models.Index(
+                fields=["tenant", "intent", "-last_message_at"], name="conv_tenant_intent"
             ),
         ]
 

@@ -4,6 +4,7 @@ the top, inside a function, relative or absolute) fails here.
 - `inbox/` and `orders/` know channels only through `marketplaces` (the adapter, the channel
   interface and its error vocabulary), never through `marketplaces.tiktok`;
 - `tenants/` is the bottom of the stack: it imports no app above it;
+- `triage/` sits on `inbox/`, which never imports it (a signal tells triage of new messages);
 - product code never imports the sandbox, and the sandbox (an independent reading of the
   contract) imports nothing of the product but `signing.py`.
 """
@@ -18,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX = "marketplaces.tiktok.sandbox"
-PRODUCT_PACKAGES = ("config", "tenants", "marketplaces", "orders", "inbox", "escalations")
+PRODUCT_PACKAGES = ("config", "tenants", "marketplaces", "orders", "inbox", "escalations", "triage")
 
 # (package whose modules are checked, forbidden module prefixes, why)
 RULES = [
@@ -30,9 +31,15 @@ RULES = [
     ),
     (
         "tenants",
-        ("inbox", "orders", "marketplaces", "escalations"),
+        ("inbox", "orders", "marketplaces", "escalations", "triage"),
         "tenants/ imports no app above it",
     ),
+    (
+        "inbox",
+        ("triage",),
+        "triage builds on inbox; inbox knows it only through its signal (inbox.signals)",
+    ),
+    ("triage", ("marketplaces",), "triage reads messages and tickets, never a channel"),
     (
         "escalations",
         ("marketplaces.tiktok",),
