@@ -27,7 +27,9 @@ async () => {
     id: v.id,
     impact: v.impact,
     help: v.help,
-    nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" ") + " :: " + n.failureSummary.replace(/\\s+/g, " ").slice(0, 240)),
+    nodes: v.nodes.slice(0, 4).map(
+      (n) => n.target.join(" ") + " :: " + n.failureSummary.replace(/\\s+/g, " ").slice(0, 240)
+    ),
   }));
 }
 """
