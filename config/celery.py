@@ -46,6 +46,11 @@ app.conf.beat_schedule = {
         "task": "inbox.poll_stores",
         "schedule": float(settings.INBOX_POLL_INTERVAL_SECONDS),
     },
+    # Support mailboxes (email_channel): new mail read every minute, one lease per mailbox.
+    "email-poll-channels": {
+        "task": "email_channel.poll_channels",
+        "schedule": float(settings.EMAIL_CHANNEL_POLL_SECONDS),
+    },
     # Replies left behind (worker killed mid-send, task lost): back to the queue; a reply whose
     # send may have happened is reconciled with the conversation first, never sent twice.
     "inbox-resume-replies": {"task": "inbox.resume_replies", "schedule": 60.0},

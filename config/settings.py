@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "integrations",
     "escalations",
     "triage",
+    "email_channel",
 ]
 
 MIDDLEWARE = [
@@ -360,6 +361,13 @@ ORDER_TRACKING_CACHE_SECONDS = _setting("ORDER_TRACKING_CACHE_SECONDS", env.int,
 IMAGE_MAX_PIXELS = _setting("IMAGE_MAX_PIXELS", env.int, default=25_000_000)
 # Seconds between polls of each active store's conversations (the backstop for lost webhooks).
 INBOX_POLL_INTERVAL_SECONDS = _setting("INBOX_POLL_INTERVAL_SECONDS", env.int, default=45)
+# E-mail channels: seconds between reads of each support mailbox, the IMAP/SMTP timeout, and the
+# largest attachment kept (a larger one is listed on its message as not kept).
+EMAIL_CHANNEL_POLL_SECONDS = _setting("EMAIL_CHANNEL_POLL_SECONDS", env.int, default=60)
+EMAIL_CHANNEL_TIMEOUT_SECONDS = _setting("EMAIL_CHANNEL_TIMEOUT_SECONDS", env.int, default=20)
+EMAIL_ATTACHMENT_MAX_BYTES = _setting(
+    "EMAIL_ATTACHMENT_MAX_BYTES", env.int, default=20 * 1024 * 1024
+)
 # Replies: attempts before a reply is marked failed, and the backoff between them (doubling from
 # the base, capped, half of it jittered).
 INBOX_SEND_MAX_ATTEMPTS = _setting("INBOX_SEND_MAX_ATTEMPTS", env.int, default=8)

@@ -29,5 +29,6 @@ urlpatterns = [
     path("", include("api.web_urls")),  # /settings/api-keys/
     path("", include("integrations.urls")),  # /settings/webhooks/
     path("", include("escalations.urls")),  # /escalations/…, /settings/escalations/
+    path("", include("email_channel.urls")),  # /settings/channels/…
     path("", include("tenants.urls")),
 ]

@@ -57,9 +57,16 @@ SELLER_ROLES = frozenset({"SHOP", "CUSTOMER_SERVICE"})
 SYSTEM_ROLES = frozenset({"SYSTEM", "ROBOT"})
 # Notices the platform sends in the buyer's or the shop's name; they are events, not messages.
 SYSTEM_TYPES = frozenset({"NOTIFICATION", "ALLOCATED_SERVICE"})
-# Sent automatically when a buyer opens the chat from somewhere: not a question to answer.
+# Sent automatically when a buyer opens the chat from somewhere, or by the buyer's mail system
+# (an out-of-office answer, a delivery failure): not a question to answer, never reopens.
 ENTRY_TYPES = frozenset(
-    {"BUYER_ENTER_FROM_ORDER", "BUYER_ENTER_FROM_PRODUCT", "BUYER_ENTER_FROM_TRANSFER"}
+    {
+        "BUYER_ENTER_FROM_ORDER",
+        "BUYER_ENTER_FROM_PRODUCT",
+        "BUYER_ENTER_FROM_TRANSFER",
+        "AUTO_REPLY",
+        "DELIVERY_FAILURE",
+    }
 )
 ORDER_LINK_TYPES = {
     "ORDER_CARD": OrderLinkSource.ORDER_CARD,

@@ -45,6 +45,7 @@ from marketplaces.channel import (
     RateLimitedError,
     StoreUnavailableError,
     UnavailableError,
+    capabilities_for,
 )
 from marketplaces.models import Store
 from marketplaces.records import ImageContent, OutgoingContent, SenderRole, TextContent
@@ -310,6 +311,11 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
     }
     if found["index"]:
         updates["index_key"] = found["index"]
+    else:
+        # A channel whose sent messages never come back (e-mail) places the reply by its time.
+        sent_index = capabilities_for(message.store.platform).sent_index
+        if sent_index is not None:
+            updates["index_key"] = index_key(sent_index(updates["sent_at"]))
     if found["role"]:
         updates["sender_role"] = found["role"]
     for _ in range(3):
@@ -341,9 +347,7 @@ def _mark_sent(message: Message, attempt: int, found: dict[str, Any], other_ids:
                         reply_created_at=message.created_at,
                         reached_at=updates["sent_at"],
                     )
-                    inbox_events.messages_event(
-                        message.tenant_id, "message.sent", [message.pk]
-                    )
+                    inbox_events.messages_event(message.tenant_id, "message.sent", [message.pk])
         except IntegrityError:
             if not _holder_is_a_reply(message, found["id"]):
                 continue  # a copy ingested between our delete and our update: once more

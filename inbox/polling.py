@@ -19,7 +19,11 @@ from django.utils import timezone
 
 from marketplaces import records
 from marketplaces.adapter import StoreAPI, store_api
-from marketplaces.channel import ChannelError, StoreUnavailableError
+from marketplaces.channel import (
+    ChannelError,
+    StoreUnavailableError,
+    platforms_listing_conversations,
+)
 from marketplaces.models import Store, StoreStatus
 
 from .ingest import Delivery, messages_ingest, messages_ingest_many
@@ -156,7 +160,11 @@ def conversation_refresh(*, store: Store, conversation_id: str) -> tuple[Convers
 
 def stores_to_poll() -> list[int]:
     return list(
-        Store.objects.filter(status=StoreStatus.ACTIVE).order_by("pk").values_list("pk", flat=True)
+        Store.objects.filter(
+            status=StoreStatus.ACTIVE, platform__in=platforms_listing_conversations()
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 

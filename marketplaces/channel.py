@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -150,6 +151,13 @@ class ChannelCapabilities:
     image: ImageLimits | None = None
     text_and_image_in_one_message: bool = True
     has_orders: bool = True
+    # False for a channel whose conversations are not listed by the inbox's poll (e-mail polls
+    # its own mailbox): `conversation_pages` is never asked for.
+    lists_conversations: bool = True
+    # A channel whose sent messages never come back to be read (e-mail) places a reply in its
+    # thread by the time it was sent: the index of a message sent at that time. None: the
+    # channel's copy brings the index (TikTok).
+    sent_index: Callable[[datetime], str] | None = None
 
     def can_send(self, message_type: str) -> bool:
         return message_type in self.message_types
@@ -249,3 +257,13 @@ def capabilities_for(platform: str) -> ChannelCapabilities:
 
 def registered_channels() -> list[Channel]:
     return list(_CHANNELS.values())
+
+
+def platforms_with_orders() -> list[str]:
+    """Platforms whose stores have orders, returns and products to sync."""
+    return [c.platform for c in _CHANNELS.values() if c.capabilities.has_orders]
+
+
+def platforms_listing_conversations() -> list[str]:
+    """Platforms whose stores the inbox's poll reads conversation by conversation."""
+    return [c.platform for c in _CHANNELS.values() if c.capabilities.lists_conversations]

@@ -21,6 +21,8 @@ from . import crypto
 
 class Platform(models.TextChoices):
     TIKTOK = "tiktok", "TikTok Shop"
+    # A support mailbox (`email_channel/`): a store of the tenant whose buyers write e-mail.
+    EMAIL = "email", "E-mail"
 
 
 class Market(models.TextChoices):

@@ -708,10 +708,10 @@ class TextContent:
     type = MessageType.TEXT
 
     def __post_init__(self) -> None:
+        # The length limit is the channel's (`ChannelCapabilities.text_max_chars`): TikTok's
+        # client checks its 2,000 characters, an e-mail may be longer.
         if not self.text.strip():
             raise ValueError("A text message cannot be empty.")
-        if len(self.text) > TEXT_MAX_CHARS:
-            raise ValueError(f"A text message is limited to {TEXT_MAX_CHARS} characters.")
 
     def to_content(self) -> JSON:
         return {"content": self.text}

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from marketplaces import records
 from marketplaces.adapter import StoreAPI, coupon_card_problems, store_api
-from marketplaces.channel import NotFoundError
+from marketplaces.channel import NotFoundError, platforms_with_orders
 from marketplaces.models import Store, StoreStatus
 from tenants.safety import http_url
 
@@ -372,7 +372,7 @@ def catalogs_due(*, now: datetime | None = None) -> list[int]:
         products_synced_at__gt=now - timedelta(seconds=interval_seconds())
     ).values("store_id")
     return list(
-        Store.objects.filter(status=StoreStatus.ACTIVE)
+        Store.objects.filter(status=StoreStatus.ACTIVE, platform__in=platforms_with_orders())
         .exclude(pk__in=recent)
         .order_by("pk")
         .values_list("pk", flat=True)

@@ -52,6 +52,7 @@ from marketplaces.channel import (
     RateLimitedError,
     StoreUnavailableError,
     UnavailableError,
+    platforms_with_orders,
 )
 from marketplaces.models import (
     Store,
@@ -272,7 +273,7 @@ def stores_due_for_sync(*, now: datetime | None = None) -> list[int]:
         "store_id"
     )
     return list(
-        Store.objects.filter(status=StoreStatus.ACTIVE)
+        Store.objects.filter(status=StoreStatus.ACTIVE, platform__in=platforms_with_orders())
         .exclude(pk__in=recent)
         .order_by("pk")
         .values_list("pk", flat=True)

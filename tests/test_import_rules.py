@@ -6,7 +6,9 @@ the top, inside a function, relative or absolute) fails here.
 - `tenants/` is the bottom of the stack: it imports no app above it;
 - `triage/` sits on `inbox/`, which never imports it (a signal tells triage of new messages);
 - product code never imports the sandbox, and the sandbox (an independent reading of the
-  contract) imports nothing of the product but `signing.py`.
+  contract) imports nothing of the product but `signing.py`;
+- only `email_channel/` knows IMAP and SMTP, and nothing below it imports it (it registers itself
+  as a channel); product code never imports its local test servers (`email_channel.localmail`).
 """
 
 from __future__ import annotations
@@ -19,19 +21,43 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX = "marketplaces.tiktok.sandbox"
-PRODUCT_PACKAGES = ("config", "tenants", "marketplaces", "orders", "inbox", "escalations", "triage")
+PRODUCT_PACKAGES = (
+    "config",
+    "tenants",
+    "marketplaces",
+    "orders",
+    "inbox",
+    "escalations",
+    "triage",
+    "email_channel",
+)
+LOCALMAIL = "email_channel.localmail"
+# Mail protocols and their clients: the e-mail channel's own business.
+MAIL_PROTOCOLS = ("imaplib", "imap_tools", "smtplib", "aiosmtpd", "pymap", "email_channel")
 
 # (package whose modules are checked, forbidden module prefixes, why)
 RULES = [
-    ("inbox", ("marketplaces.tiktok",), "inbox/ talks to channels through marketplaces' interface"),
+    (
+        "inbox",
+        ("marketplaces.tiktok", *MAIL_PROTOCOLS),
+        "inbox/ talks to channels through marketplaces' interface",
+    ),
     (
         "orders",
-        ("marketplaces.tiktok",),
+        ("marketplaces.tiktok", *MAIL_PROTOCOLS),
         "orders/ talks to channels through marketplaces' interface",
+    ),
+    ("marketplaces", MAIL_PROTOCOLS, "marketplaces/ knows e-mail only through the registry"),
+    ("sla", MAIL_PROTOCOLS, "sla/ knows no channel"),
+    ("api", MAIL_PROTOCOLS, "api/ knows no channel"),
+    (
+        "email_channel",
+        ("marketplaces.tiktok",),
+        "the e-mail channel knows TikTok as little as inbox/ does",
     ),
     (
         "tenants",
-        ("inbox", "orders", "marketplaces", "escalations", "triage"),
+        ("inbox", "orders", "marketplaces", "escalations", "triage", "email_channel"),
         "tenants/ imports no app above it",
     ),
     (
@@ -117,6 +143,13 @@ def test_product_code_never_imports_the_sandbox():
     # config/localenv.py starts the sandbox as a separate process (`python -m ...`): a command
     # line, not an import.
     found = [line for line in found if not line.startswith("config/localenv.py:")]
+    assert found == []
+
+
+def test_product_code_never_imports_the_local_mail_servers():
+    found = []
+    for package in PRODUCT_PACKAGES:
+        found += violations(package, (LOCALMAIL,), skip=LOCALMAIL)
     assert found == []
 
 

@@ -35,6 +35,7 @@ from urllib3.exceptions import NewConnectionError
 
 from marketplaces.records import (
     JSON,
+    TEXT_MAX_CHARS,
     AfterSaleEligibility,
     AgentSettings,
     Cancellation,
@@ -48,6 +49,7 @@ from marketplaces.records import (
     RejectReason,
     Return,
     Shop,
+    TextContent,
     TokenGrant,
     TrackingEvent,
     UploadedImage,
@@ -777,6 +779,8 @@ class TikTokClient:
 
         Raises OutcomeUnknownError when the platform may have sent it (timeout, 5xx).
         """
+        if isinstance(content, TextContent) and len(content.text) > TEXT_MAX_CHARS:
+            raise ValueError(f"A text message is limited to {TEXT_MAX_CHARS} characters.")
         body = {
             "type": str(content.type),
             "content": json.dumps(content.to_content(), ensure_ascii=False, separators=(",", ":")),

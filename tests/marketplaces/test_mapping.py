@@ -601,10 +601,20 @@ def test_message_index_orders_numerically():
     ]
 
 
-def test_outgoing_text_is_limited_to_2000_characters():
-    assert TextContent("x" * 2000).to_content() == {"content": "x" * 2000}
+def test_outgoing_text_is_limited_to_2000_characters_by_the_tiktok_client():
+    # The limit is TikTok's (another channel may send longer text): its client refuses before
+    # any request is made.
+    from marketplaces.tiktok.client import TikTokClient
+    from marketplaces.tiktok.config import TikTokConfig
+
+    assert TextContent("x" * 2001).to_content() == {"content": "x" * 2001}
+    client = TikTokClient(
+        TikTokConfig(app_key="k", app_secret="s", api_base_url="http://127.0.0.1:9")
+    )
     with pytest.raises(ValueError, match="2000"):
-        TextContent("x" * 2001)
+        client.send_message(
+            access_token="t", shop_cipher="c", conversation_id="1", content=TextContent("x" * 2001)
+        )
     with pytest.raises(ValueError, match="empty"):
         TextContent("  ")
 
