@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
+from escalations import api as escalations_api
 from inbox import api as inbox_api
 from inbox import card_api, snippet_api
 from integrations import api as integrations_api
@@ -31,6 +32,7 @@ router.register("orders", orders_api.OrderViewSet, basename="api-order")
 router.register("products", catalog_api.ProductViewSet, basename="api-product")
 router.register("coupons", catalog_api.CouponViewSet, basename="api-coupon")
 router.register("snippets", snippet_api.SnippetViewSet, basename="api-snippet")
+router.register("escalations", escalations_api.EscalationViewSet, basename="api-escalation")
 router.register("members", tenants_api.MemberViewSet, basename="api-member")
 router.register("webhooks", integrations_api.WebhookViewSet, basename="api-webhook")
 router.register(
@@ -126,6 +128,40 @@ webhook_actions = [
     ),
 ]
 
+# Escalation cases: actions on one case, its history and files, and the kinds' fields.
+escalation_actions = [
+    path(
+        "escalation-kinds/",
+        escalations_api.EscalationKinds.as_view(),
+        name="api-escalation-kinds",
+    ),
+    path(
+        "escalations/<str:public_id>/submit/",
+        escalations_api.EscalationViewSet.as_view({"post": "submit"}),
+        name="api-escalation-submit",
+    ),
+    path(
+        "escalations/<str:public_id>/status/",
+        escalations_api.EscalationViewSet.as_view({"post": "set_status"}),
+        name="api-escalation-status",
+    ),
+    path(
+        "escalations/<str:public_id>/history/",
+        escalations_api.EscalationHistory.as_view(),
+        name="api-escalation-history",
+    ),
+    path(
+        "escalations/<str:public_id>/notes/",
+        escalations_api.EscalationNoteCreate.as_view(),
+        name="api-escalation-notes",
+    ),
+    path(
+        "escalations/<str:public_id>/files/<str:file_id>/",
+        escalations_api.EscalationFile.as_view(),
+        name="api-escalation-file",
+    ),
+]
+
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(), name="api-docs"),
@@ -133,5 +169,6 @@ urlpatterns = [
     *ticket_actions,
     *after_sale_actions,
     *webhook_actions,
+    *escalation_actions,
     *router.urls,
 ]

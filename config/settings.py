@@ -318,6 +318,9 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "inbox.models.DeliveryStatus",
         "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
         "OrderStatusEnum": "orders.models.OrderStatus",
+        "EscalationStatusEnum": "escalations.models.EscalationStatus",
+        "EscalationKindEnum": "escalations.kinds.KIND_CHOICES",
+        "EscalationEventKindEnum": "escalations.models.EscalationEventKind",
     },
     "SECURITY": [{"bearerAuth": []}],
     "POSTPROCESSING_HOOKS": [

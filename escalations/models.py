@@ -198,6 +198,8 @@ class EscalationEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who acted when it was not a person: "API key ERP" (then `actor` is empty).
+    actor_label = models.CharField(max_length=140, blank=True)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     body = models.TextField(blank=True)
@@ -209,6 +211,13 @@ class EscalationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.escalation_id}"
+
+    @property
+    def actor_name(self) -> str:
+        """Who acted, as the history shows it."""
+        if self.actor is not None:
+            return self.actor.display_name
+        return self.actor_label or "Sellerdesk"
 
     @property
     def from_label(self) -> str:

@@ -20,8 +20,9 @@ from django.utils import timezone
 from inbox.models import Conversation
 from marketplaces.models import Store
 from tenants.models import Membership, Role
+from tenants.principals import Actor, actor_name, is_key
 
-from . import selectors
+from . import events, selectors
 from .document import headline, tenant_zone
 from .kinds import Kind
 from .mail import escalation_email
@@ -52,28 +53,30 @@ def _event(
     escalation: Escalation,
     kind: str,
     *,
-    actor: Membership | None,
+    actor: Actor | None,
     body: str = "",
     from_status: str = "",
     to_status: str = "",
 ) -> EscalationEvent:
-    # The one place every change of a case passes through, inside its transaction: outbound
-    # webhooks (escalation.created / escalation.updated) are written here once the API's event
-    # outbox exists.
-    return EscalationEvent.objects.create(
+    """The history row of a change, and its outbound webhook event (`events.announce`): the one
+    place every change of a case passes through, inside the change's transaction."""
+    event = EscalationEvent.objects.create(
         tenant_id=escalation.tenant_id,
         escalation=escalation,
         kind=kind,
         actor=actor.user if actor is not None else None,
+        actor_label=actor_name(actor) if actor is not None and is_key(actor) else "",
         body=body,
         from_status=from_status,
         to_status=to_status,
     )
+    events.announce(escalation, event)
+    return event
 
 
 def _store_files(
     *,
-    membership: Membership,
+    membership: Actor,
     files: dict[str, list[CheckedFile]],
     escalation: Escalation | None,
 ) -> list[EscalationAttachment]:
@@ -119,7 +122,7 @@ def _adopt(
 
 def escalation_create(
     *,
-    membership: Membership,
+    membership: Actor,
     kind: Kind,
     store: Store,
     clean: CleanCase,
@@ -150,7 +153,7 @@ def escalation_create(
 
 def escalation_update(
     *,
-    membership: Membership,
+    membership: Actor,
     escalation: Escalation,
     clean: CleanCase,
     kept: list[EscalationAttachment],
@@ -181,7 +184,7 @@ def escalation_update(
     return locked
 
 
-def escalation_submit(*, membership: Membership, escalation: Escalation) -> Escalation:
+def escalation_submit(*, membership: Actor, escalation: Escalation) -> Escalation:
     """Sends the case by e-mail to the organisation's escalation address and marks it
     submitted. Refused without an address, or when the case is not a draft; a failed send
     leaves the draft as it was, with the reason in its history."""
@@ -250,7 +253,7 @@ def _send_failure(exc: BaseException) -> str:
 
 
 def escalation_change_status(
-    *, membership: Membership, escalation: Escalation, status: str, note: str = ""
+    *, membership: Actor, escalation: Escalation, status: str, note: str = ""
 ) -> Escalation:
     """submitted -> waiting on partner -> resolved / rejected (and back where TRANSITIONS
     allows), with an optional note in the history."""
@@ -289,9 +292,7 @@ def _clean_note(note: str) -> str:
     return note
 
 
-def escalation_note_add(
-    *, membership: Membership, escalation: Escalation, body: str
-) -> EscalationEvent:
+def escalation_note_add(*, membership: Actor, escalation: Escalation, body: str) -> EscalationEvent:
     body = _clean_note(body)
     if not body:
         raise EscalationError("Write a note first.")

@@ -52,6 +52,13 @@ EVENT_TYPES: dict[str, str] = {
     "note.created": "An internal note was added to a ticket.",
     "order.updated": "An order was created or changed (status, shipping, cancellation…).",
     "store.needs_reauthorization": "A store lost its marketplace authorization.",
+    "escalation.created": "An escalation case was opened (as a draft).",
+    "escalation.updated": "A draft escalation case's fields or files were changed.",
+    "escalation.status_changed": (
+        "An escalation case was submitted, or its status changed (waiting on partner, resolved, "
+        "rejected, reopened)."
+    ),
+    "escalation.note_added": "A note was added to an escalation case's history.",
 }
 
 SUBSCRIPTIONS_CACHE_SECONDS = 60

@@ -113,6 +113,9 @@ class Side:
     coupons: list[Any] = field(default_factory=list)
     webhook: Any = None
     delivery: Any = None
+    escalations: list[Any] = field(default_factory=list)  # a draft per store, with a file
+    submitted: list[Any] = field(default_factory=list)  # a submitted case per store
+    files: list[Any] = field(default_factory=list)
 
 
 def _side(tenant: Tenant, prefix: str) -> Side:
@@ -135,7 +138,53 @@ def _side(tenant: Tenant, prefix: str) -> Side:
     snippets = [SnippetFactory(tenant=tenant, body="Hi, your order {{ order.id }} is here.")]
     side = Side(tenant, owner, agent, stores, tickets, messages, notes, orders, snippets)
     side.products, side.coupons = products, coupons
+    for store, order in zip(stores, orders, strict=True):
+        draft, submitted, attachment = _escalation(store, owner, order)
+        side.escalations.append(draft)
+        side.submitted.append(submitted)
+        side.files.append(attachment)
     return side
+
+
+PRODUCT_CASE = {
+    "problem": "attributes",
+    "product_name": "Socks",
+    "product_id": "1729587969112345",
+    "seller_sku": "SOCK-RED-M",
+    "error_message": "Attribute 'Material' is required",
+}
+
+
+def _escalation(store: Store, owner: Membership, order: Order) -> tuple[Any, Any, Any]:
+    """A draft Products case of `store` with one screenshot, and a submitted one."""
+    from django.core.files.base import ContentFile
+
+    from escalations.kinds import KINDS
+    from escalations.models import Escalation, EscalationAttachment, EscalationStatus
+    from escalations.services import escalation_create
+    from escalations.validation import CleanCase
+
+    draft, submitted = (
+        escalation_create(
+            membership=owner,
+            kind=KINDS["products"],
+            store=store,
+            clean=CleanCase(values=dict(PRODUCT_CASE), files={}, order=None),
+        )
+        for _ in range(2)
+    )
+    Escalation.objects.filter(pk=submitted.pk).update(status=EscalationStatus.SUBMITTED)
+    attachment = EscalationAttachment(
+        tenant_id=store.tenant_id,
+        escalation=draft,
+        field="screenshots",
+        name="here.png",
+        content_type="image/png",
+        size=8,
+    )
+    attachment.file.save("here.png", ContentFile(b"\x89PNG...."), save=False)
+    attachment.save()
+    return draft, submitted, attachment
 
 
 def add_webhook(side: Side, prefix: str) -> None:

@@ -2,17 +2,19 @@
 or one of a store the key does not serve, is a 404 (never a 403, never data), and nothing changes.
 
 Adding an endpoint: add its (method, path, body) to ENDPOINTS; `{ticket}`, `{store}`, `{order}`,
-`{product}`, `{coupon}`, `{snippet}`, `{member}`, `{webhook}`, `{delivery}` are filled with the
-target side's objects (in the path, a GET's parameters and a POST's body).
+`{product}`, `{coupon}`, `{snippet}`, `{member}`, `{webhook}`, `{delivery}`, `{escalation}`,
+`{submitted}`, `{file}` are filled with the target side's objects (in the path, a GET's parameters
+and a POST's body).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from escalations.models import Escalation, EscalationAttachment, EscalationEvent
 from inbox.models import Conversation, Message, Snippet, TicketEvent
 from integrations.models import WebhookDelivery, WebhookSubscription
-from tests.api.conftest import add_webhook, error_of
+from tests.api.conftest import PRODUCT_CASE, add_webhook, error_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhooks")]
 
@@ -22,6 +24,8 @@ def webhooks(world):
     add_webhook(world.ours, "acme")
     add_webhook(world.theirs, "rival")
 
+
+CASE = {"values": PRODUCT_CASE}
 
 ENDPOINTS: list[tuple[str, str, dict | None]] = [
     ("get", "/api/v1/stores/{store}/", None),
@@ -48,6 +52,17 @@ ENDPOINTS: list[tuple[str, str, dict | None]] = [
         "/api/v1/tickets/{ticket}/cards/",
         {"type": "PRODUCT_CARD", "product_id": "{product}"},
     ),
+    ("get", "/api/v1/escalations/{escalation}/", None),
+    ("patch", "/api/v1/escalations/{escalation}/", {"values": {"seller_sku": "SOCK-2"}}),
+    ("post", "/api/v1/escalations/{submitted}/status/", {"status": "waiting"}),
+    ("get", "/api/v1/escalations/{escalation}/history/", None),
+    ("post", "/api/v1/escalations/{escalation}/notes/", {"body": "Called the partner"}),
+    ("get", "/api/v1/escalations/{escalation}/files/{file}/", None),
+    ("get", "/api/v1/escalations/", {"store": "{store}"}),
+    ("get", "/api/v1/escalations/", {"ticket": "{ticket}"}),
+    ("post", "/api/v1/escalations/", {"kind": "products", "ticket_id": "{ticket}", **CASE}),
+    ("post", "/api/v1/escalations/", {"kind": "products", "order_id": "{order}", **CASE}),
+    ("post", "/api/v1/escalations/", {"kind": "products", "store_id": "{store}", **CASE}),
 ]
 
 # Organisation-wide objects (no store): another organisation's is a 404; not store-limited.
@@ -78,6 +93,9 @@ def _fill(template: str, side, index: int = 0) -> str:
         member=side.agent.user.public_id,
         webhook=side.webhook.public_id,
         delivery=side.delivery.public_id,
+        escalation=side.escalations[index].public_id,
+        submitted=side.submitted[index].public_id,
+        file=side.files[index].public_id,
     )
 
 
@@ -89,6 +107,9 @@ def _snapshot() -> tuple:
         sorted(Snippet.objects.values_list("pk", "title", "body")),
         sorted(WebhookSubscription.objects.values_list("pk", "is_active", "url")),
         sorted(WebhookDelivery.objects.values_list("pk", "status")),
+        sorted(Escalation.objects.values_list("pk", "status", "values")),
+        EscalationEvent.objects.count(),
+        EscalationAttachment.objects.count(),
     )
 
 
@@ -135,12 +156,23 @@ def test_a_store_limited_key_gets_404_for_the_other_store(world, method, templat
 def test_malformed_or_unknown_ids_are_404(world, bad):
     for method, template, body in ENDPOINTS + TENANT_ENDPOINTS:
         names = ("ticket", "store", "order", "product", "coupon", "snippet", "member")
-        path = template.format(**dict.fromkeys(names, bad), webhook=bad, delivery=bad)
+        path = template.format(
+            **dict.fromkeys(names, bad),
+            webhook=bad,
+            delivery=bad,
+            escalation=bad,
+            submitted=bad,
+            file=bad,
+        )
         if method == "get" and body:
             response = world.write.get(path, {k: bad for k in body})
-        elif method == "post" and body and any("{" in str(v) for v in body.values()):
-            filled = {k: bad if "{" in str(v) else v for k, v in body.items()}
+        elif method == "post" and body and any(_placeholder(v) for v in body.values()):
+            filled = {k: bad if _placeholder(v) else v for k, v in body.items()}
             response = world.write.post(path, filled)
         else:
             response = _call(world.write, method, path, body, world.ours)
         assert response.status_code == 404, (method, path, response.content)
+
+
+def _placeholder(value: object) -> bool:
+    return isinstance(value, str) and "{" in value

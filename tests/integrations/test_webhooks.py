@@ -303,6 +303,8 @@ def test_every_event_type_is_emitted_by_its_change(world, endpoint):
     from sla.services import breaches_record
 
     assert breaches_record(now=timezone.now() + timedelta(days=2)) == 1
+    # escalation.created, .updated, .status_changed (submitted, then waiting), .note_added.
+    case = _escalation_changes(member, ours)
 
     events = list(OutboundEvent.objects.order_by("id"))
     assert [e.type for e in events] == [
@@ -316,6 +318,11 @@ def test_every_event_type_is_emitted_by_its_change(world, endpoint):
         "order.updated",
         "store.needs_reauthorization",
         "ticket.sla_breached",
+        "escalation.created",
+        "escalation.updated",
+        "escalation.status_changed",
+        "escalation.status_changed",
+        "escalation.note_added",
     ]
     assert set(EVENT_TYPES) == {e.type for e in events}
     data = [e.payload["data"] for e in events]
@@ -332,6 +339,17 @@ def test_every_event_type_is_emitted_by_its_change(world, endpoint):
     assert data[9]["object"]["id"] == str(new_ticket.public_id)
     assert data[9]["object"]["sla_breached"] == ["platform"]
     assert data[9]["changed"]["sla_breach"]["clock"] == "platform"
+    assert {d["object"]["id"] for d in data[10:]} == {str(case.public_id)}
+    assert data[10]["object"]["status"] == "draft"
+    assert data[10]["object"]["values"]["seller_sku"] == "SOCK-RED-M"
+    assert data[11]["object"]["values"]["seller_sku"] == "SOCK-2"
+    assert data[12]["changed"] == {"status": {"from": "draft", "to": "submitted"}}
+    assert data[12]["object"]["submitted_to"] == "cgs@partner.test"
+    assert data[13]["changed"] == {
+        "status": {"from": "submitted", "to": "waiting"},
+        "note": {"body": "Partner asked for the invoice.", "by": "API key ERP"},
+    }
+    assert data[14]["changed"] == {"note": {"body": "Invoice sent.", "by": "API key ERP"}}
     # Each event went to the one subscription of this organisation only.
     assert WebhookDelivery.objects.filter(tenant=world.theirs.tenant).count() == 0
     assert WebhookDelivery.objects.count() == len(events)
@@ -370,6 +388,34 @@ def test_order_updated_announces_changes_only(world, endpoint):
     assert announced() == [record.external_id] * 2
     assert orders_upsert(store=store, orders=[record]) == 0
     assert announced() == [record.external_id] * 2
+
+
+def _escalation_changes(member, side):
+    from escalations import services as escalations
+    from escalations.kinds import KINDS
+    from escalations.models import EscalationSettings
+    from escalations.validation import CleanCase
+    from tests.api.conftest import PRODUCT_CASE
+
+    EscalationSettings.objects.create(tenant=side.tenant, recipient_email="cgs@partner.test")
+    case = escalations.escalation_create(
+        membership=member,
+        kind=KINDS["products"],
+        store=side.stores[0],
+        clean=CleanCase(values=dict(PRODUCT_CASE), files={}, order=None),
+    )
+    escalations.escalation_update(
+        membership=member,
+        escalation=case,
+        clean=CleanCase(values={**PRODUCT_CASE, "seller_sku": "SOCK-2"}, files={}, order=None),
+        kept=[],
+    )
+    escalations.escalation_submit(membership=member, escalation=case)
+    escalations.escalation_change_status(
+        membership=member, escalation=case, status="waiting", note="Partner asked for the invoice."
+    )
+    escalations.escalation_note_add(membership=member, escalation=case, body="Invoice sent.")
+    return case
 
 
 def test_old_events_are_pruned_unless_still_waiting(world, endpoint):
