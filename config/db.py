@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -76,9 +78,28 @@ def _document(row: Model, fields: Sequence[Field]) -> dict[str, Any]:
     }
 
 
-def rows_update(queryset: QuerySet, rows: Sequence[Model], fields: Sequence[str]) -> int:
+@dataclass(frozen=True)
+class Computed:
+    """A column `rows_update` computes in the database (PostgreSQL only) rather than copies:
+    `sql` is its new value, an expression over `{table}.<columns>` and `batch.<inputs>`, whose
+    values come per row pk (a row without values gets NULL inputs)."""
+
+    column: str
+    sql: str
+    inputs: Mapping[str, str]  # batch column -> SQL type
+    values: Mapping[Any, Mapping[str, Any]] = dataclass_field(default_factory=dict)
+
+
+def rows_update(
+    queryset: QuerySet,
+    rows: Sequence[Model],
+    fields: Sequence[str],
+    *,
+    computed: Sequence[Computed] = (),
+) -> int:
     """Saves `fields` of `rows` in one statement; only rows `queryset` matches are written (so a
     filter such as "still claimed by this worker" holds). Returns the number of rows written.
+    `computed` columns are assigned in the same statement (PostgreSQL; ignored elsewhere).
 
     Like `bulk_update`: no `save()`, no signals, `auto_now` fields are not touched (set them).
     """
@@ -86,26 +107,40 @@ def rows_update(queryset: QuerySet, rows: Sequence[Model], fields: Sequence[str]
         return 0
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
-        return queryset.bulk_update(rows, fields)
+        return queryset.bulk_update(rows, fields) if fields else 0
     meta = queryset.model._meta
     quote = connection.ops.quote_name
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    table = quote(meta.db_table)
     assignments = ", ".join(
-        f"{quote(column.column)} = batch.{quote(column.column)}" for column in columns[1:]
+        [
+            *(f"{quote(column.column)} = batch.{quote(column.column)}" for column in columns[1:]),
+            *(f"{quote(extra.column)} = {extra.sql.format(table=table)}" for extra in computed),
+        ]
     )
+    inputs = {name: kind for extra in computed for name, kind in extra.inputs.items()}
     matched_sql, matched_params = (
         queryset.filter(pk__in=[row.pk for row in rows])
         .values("pk")
         .query.get_compiler(connection=connection)
         .as_sql()
     )
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    pk = quote(meta.pk.column)
+    batch_columns = recordset(columns, connection) + "".join(
+        f", {quote(name)} {kind}" for name, kind in inputs.items()
+    )
     sql = (
-        f"UPDATE {table} SET {assignments} "  # noqa: S608 - names come from the model
-        f"FROM jsonb_to_recordset(%s::jsonb) AS batch({recordset(columns, connection)}) "
+        f"UPDATE {table} SET {assignments} "  # noqa: S608 - names come from the model and code
+        f"FROM jsonb_to_recordset(%s::jsonb) AS batch({batch_columns}) "
         f"WHERE {table}.{pk} = batch.{pk} AND {table}.{pk} IN ({matched_sql})"
     )
-    document = json_document([_document(row, columns) for row in rows])
+    documents = []
+    for row in rows:
+        document = _document(row, columns)
+        for extra in computed:
+            document.update(extra.values.get(row.pk, {}))
+        documents.append(document)
+    document = json_document(documents)
     with connection.cursor() as cursor:
         cursor.execute(sql, [document, *matched_params])
         return cursor.rowcount

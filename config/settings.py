@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "escalations",
     "triage",
     "email_channel",
+    "search",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from api.errors import Conflict
 from api.views import MULTIPART_PARSERS, APIViewSet, StrictSerializerMixin
 from marketplaces.selectors import store_get
+from search.query import parse as parse_search
 from tenants.selectors import membership_of_user
 
 from . import display, selectors, services
@@ -418,9 +419,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
             unassigned = True
         elif params.get("assignee"):
             assignee = membership_of_user(tenant=self.tenant, user_public_id=params["assignee"])
-        search = params.get("q", "")
-        if len(search) > 200:
-            raise exceptions.ValidationError({"q": ["Search for at most 200 characters."]})
+        # Read as the mailbox's search box reads it (search.query): any text is a search, cut
+        # to its first 200 characters; operators and punctuation are no syntax.
+        search = parse_search(params.get("q", "")).text
         return selectors.tickets_filtered(
             tenant=self.tenant,
             membership=self.member,
@@ -448,7 +449,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
             ),
             OpenApiParameter("unread", bool, description="Only tickets with unread messages."),
             UPDATED_SINCE,
-            OpenApiParameter("q", str, description="Search: text, order id or buyer."),
+            OpenApiParameter(
+                "q",
+                str,
+                description=(
+                    "Search, as the mailbox's search box: a ticket number, an order id (also "
+                    "finds the tickets of the buyer who placed it), a buyer (user id or the code "
+                    "of the masked label) or words in messages and notes, in the store's "
+                    "language. Punctuation and operators are not syntax; text past 200 "
+                    "characters is ignored."
+                ),
+            ),
             OpenApiParameter(
                 "folder",
                 str,

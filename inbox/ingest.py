@@ -32,6 +32,7 @@ from config.db import rows_insert_new, rows_update, without_nul
 from marketplaces import records
 from marketplaces.models import Store
 from orders.models import Order
+from search import index as search_index
 from sla.clocks import ClockConfig, clock_config, ticket_moved
 
 from . import events as inbox_events
@@ -325,16 +326,53 @@ def tickets_ingest(
     return tickets, changed
 
 
-def _tickets_save(tickets: Sequence[Conversation], changed: dict[str, set[str]]) -> None:
-    """Saves the changed fields of the locked tickets in one statement."""
-    dirty = [ticket for ticket in tickets if changed.get(ticket.external_id)]
+def _search_words(
+    store: Store,
+    tickets: Sequence[Conversation],
+    changed: dict[str, set[str]],
+    new_messages: dict[int, list[Message]],
+) -> dict[int, tuple[str, str]]:
+    """Per ticket pk, what its search document gains: (buyer terms when the ticket got its
+    buyer now, the text of its new visible messages)."""
+    words: dict[int, tuple[str, str]] = {}
+    for ticket in tickets:
+        buyer = ""
+        got_buyer = getattr(ticket, "created_now", False) or "customer" in changed.get(
+            ticket.external_id, ()
+        )
+        if got_buyer and ticket.customer_id is not None and ticket.customer is not None:
+            buyer = search_index.buyer_terms(store.pk, ticket.customer.buyer_user_id)
+        text = " ".join(
+            filter(None, (search_index.searchable_text(m) for m in new_messages.get(ticket.pk, ())))
+        )
+        if buyer or text:
+            words[ticket.pk] = (buyer, text)
+    return words
+
+
+def _tickets_save(
+    store: Store,
+    tickets: Sequence[Conversation],
+    changed: dict[str, set[str]],
+    new_messages: dict[int, list[Message]] | None = None,
+) -> None:
+    """Saves the changed fields of the locked tickets in one statement, which also appends the
+    new messages' words (and a buyer found now) to their search documents (search.index)."""
+    words = _search_words(store, tickets, changed, new_messages or {})
+    dirty = [ticket for ticket in tickets if changed.get(ticket.external_id) or ticket.pk in words]
     if not dirty:
         return
     now = timezone.now()
     for ticket in dirty:
         ticket.updated_at = now  # a bulk write does not apply auto_now
     fields = sorted(set().union(*(changed[ticket.external_id] for ticket in dirty)))
-    rows_update(Conversation.objects.all(), dirty, [*fields, "updated_at"])
+    document = search_index.ingest_append(dirty, words, search_index.search_config(store.region))
+    rows_update(
+        Conversation.objects.all(),
+        dirty,
+        [*fields, "updated_at"],
+        computed=[document] if document is not None else [],
+    )
 
 
 def conversation_ingest(
@@ -354,7 +392,7 @@ def conversation_ingest(
             external_ids=[external_id],
             records_={external_id: record} if record is not None else None,
         )
-        _tickets_save(list(tickets.values()), changed)
+        _tickets_save(store, list(tickets.values()), changed)
         _announce(store, tickets.values(), [], [])
     return tickets[external_id]
 
@@ -747,7 +785,12 @@ def messages_ingest_many(
             if newest > ticket.message_cursor:
                 ticket.message_cursor = newest
                 changed[external_id].add("message_cursor")
-        _tickets_save(list(tickets.values()), changed)
+        _tickets_save(
+            store,
+            list(tickets.values()),
+            changed,
+            {result.conversation.pk: result.new_messages for result in results.values()},
+        )
         _announce(
             store,
             tickets.values(),

@@ -13,6 +13,7 @@ import hashlib
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -145,6 +146,9 @@ class Conversation(models.Model):
     intent_source = models.CharField(max_length=8, blank=True, default="", db_default="")
     language = models.CharField(max_length=3, blank=True, default="", db_default="")
     urgent = models.BooleanField(default=False, db_default=False)
+    # What search reads (PostgreSQL, under a GIN index; see search.index): the buyer, the visible
+    # messages' text and the notes, in the store's language. NULL until first written.
+    search_document = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -330,6 +334,10 @@ class ConversationOrder(models.Model):
             models.UniqueConstraint(
                 fields=["conversation", "order_external_id"], name="conversation_order_unique"
             )
+        ]
+        # Search by order id: the tickets linked to it, one index probe.
+        indexes = [
+            models.Index(fields=["tenant", "order_external_id"], name="conv_order_tenant_order")
         ]
 
     def __str__(self) -> str:

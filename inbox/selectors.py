@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import (
-    CharField,
     Count,
     Exists,
     F,
@@ -30,10 +29,8 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Value,
     Window,
 )
-from django.db.models.functions import SHA256, Cast, Concat
 from django.http import Http404
 from django.utils import timezone
 
@@ -47,6 +44,8 @@ from orders.models import (
     Return,
     ReturnLine,
 )
+from search.query import parse
+from search.tickets import TicketSearch, ticket_search
 from tenants.models import Membership, Role, Tenant
 
 from .models import (
@@ -180,7 +179,11 @@ def _at_now(params: tuple[Any, ...], alias: str) -> list[Any]:
 
 
 def folder_counts(
-    *, tenant: Tenant, membership: Membership, store: Store | None = None
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    store: Store | None = None,
+    search: TicketSearch | None = None,
 ) -> dict[str, int]:
     """How many tickets each folder holds (within the store filter), counted up to
     FOLDER_COUNT_CAP ("1,000+"), in ONE query of one capped subquery per folder.
@@ -192,7 +195,16 @@ def folder_counts(
     or Solved, so it is the sum of those three, capped the same way (exact below the cap, "1,000+"
     from it, as if counted).
     """
-    sql, params, alias = _folder_counts_sql(tenant=tenant, membership=membership, store=store)
+    if search is not None and not (search.exact_ids or search.query.words):
+        return dict.fromkeys(FOLDERS, 0)  # nothing to search for: nothing found, no query
+    if search is not None:
+        # A search's counts: the same capped subqueries, each also filtered by the search (not
+        # kept compiled: the words change with every search).
+        sql, params, alias = _compile_folder_counts(
+            tenant=tenant, membership=membership, store=store, matches=search.matches()
+        )
+    else:
+        sql, params, alias = _folder_counts_sql(tenant=tenant, membership=membership, store=store)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, _at_now(params, alias))
         row = cursor.fetchone()
@@ -255,12 +267,14 @@ def _folder_counts_sql(
 
 
 def _compile_folder_counts(
-    *, tenant: Tenant, membership: Membership, store: Store | None
+    *, tenant: Tenant, membership: Membership, store: Store | None, matches: Q | None = None
 ) -> tuple[str, tuple[Any, ...], str]:
     """(SQL, parameters, database alias) of the counts query: one capped subquery per folder."""
     conversations = conversations_visible(tenant=tenant, membership=membership)
     if store is not None:
         conversations = conversations.filter(store=store)
+    if matches is not None:
+        conversations = conversations.filter(matches)
     counted = [name for name in FOLDERS if name != "all"]
     selects: list[str] = []
     params: list[Any] = []
@@ -326,85 +340,63 @@ def _compile_list_stamp(
 
 
 def folder_counts_cached(
-    *, tenant: Tenant, membership: Membership, store: Store | None = None, stamp: str
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    store: Store | None = None,
+    stamp: str,
+    search: TicketSearch | None = None,
 ) -> dict[str, int]:
-    """The folder counts, computed once per change stamp: page loads and polls while nothing
-    changed reuse them. (A change of an agent's store limits shows within COUNTS_TTL.)"""
+    """The folder counts (of a search's tickets, when searching), computed once per change
+    stamp: page loads and polls while nothing changed reuse them. (A change of an agent's store
+    limits shows within COUNTS_TTL.)"""
     key = f"inbox:folders:{membership.pk}:{store.pk if store else 0}:{stamp}"
+    if search is not None:
+        words = hashlib.sha256(search.query.text.lower().encode()).hexdigest()[:16]
+        key = f"{key}:{words}"
     counts = cache.get(key)
     if counts is None:
-        counts = folder_counts(tenant=tenant, membership=membership, store=store)
+        counts = folder_counts(tenant=tenant, membership=membership, store=store, search=search)
         cache.set(key, counts, COUNTS_TTL)
     return counts
 
 
-class BuyerLabel(SHA256):
-    """The hex digest behind a buyer's masked label, computed by the database. PostgreSQL has
-    sha256() built in (Django's SHA256 would need the pgcrypto extension there)."""
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="encode(sha256(convert_to(%(expressions)s, 'UTF8')), 'hex')",
-            **extra,
-        )
-
-
-def _search_q(search: str) -> Q:
-    """Order id (linked, or an order of this buyer in that store), buyer (the masked label's
-    hex, or the platform's buyer user id) and message text."""
-    text = search.strip()
-    if not text:
-        return Q()
-    query = Q(Exists(Message.objects.filter(conversation=OuterRef("pk"), text__icontains=text)))
-    if _DIGITS.match(text):
-        query |= Q(
-            Exists(
-                ConversationOrder.objects.filter(
-                    conversation=OuterRef("pk"), order_external_id=text
-                )
-            )
-        )
-        query |= Q(
-            Exists(
-                Order.objects.filter(
-                    store_id=OuterRef("store_id"),
-                    external_id=text,
-                    buyer_user_id=OuterRef("customer__buyer_user_id"),
-                )
-            )
-        )
-        query |= Q(customer__buyer_user_id=text)
-    label = text.lower().removeprefix(MASK_PREFIX).rstrip("…. ")
-    if _HEX.match(label):
-        query |= Q(buyer_label__startswith=label)
-    return query
+def list_search(*, tenant: Tenant, membership: Membership, filters: ListFilters) -> TicketSearch:
+    """The list's search (search.tickets) over the stores this member may serve (within the
+    store filter): no query when nothing is searched, one (the exact ids) when something is."""
+    stores = Store.objects.filter(tenant=tenant).only("pk", "region")
+    if membership.tenant_id != tenant.pk:
+        stores = stores.none()
+    elif filters.store is not None:
+        stores = stores.filter(pk=filters.store.pk)
+    if not parse(filters.search):
+        return TicketSearch(query=parse(""))  # nothing searched: no query
+    allowed = allowed_store_ids(membership)
+    if allowed is not None:
+        stores = stores.filter(pk__in=allowed)
+    return ticket_search(tenant=tenant, stores=stores, text=filters.search)
 
 
 def mailbox_conversations(
-    *, tenant: Tenant, membership: Membership, filters: ListFilters
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    filters: ListFilters,
+    search: TicketSearch | None = None,
 ) -> QuerySet[Conversation]:
-    """The list's tickets, newest activity first (`list_page` reads the columns a row shows)."""
+    """The list's tickets, newest activity first (`list_page` reads the columns a row shows),
+    found by `search` (default: `list_search` of the filters) when something is searched."""
     conversations = conversations_visible(tenant=tenant, membership=membership)
     if filters.store is not None:
         conversations = conversations.filter(store=filters.store)
     if filters.assignee is not None:
         conversations = conversations.filter(assignee_id=filters.assignee.user_id)
     conversations = conversations.filter(_folder_q(filters.folder, membership))
-    if filters.search.strip():
-        # The masked label is sha256("<store id>:<buyer user id>"): computed by the database so
-        # that "853d82" finds the buyer agents see as "TikTok Shop Customer 853d82…".
-        conversations = conversations.annotate(
-            buyer_label=BuyerLabel(
-                Concat(
-                    Cast("store_id", CharField()),
-                    Value(":"),
-                    "customer__buyer_user_id",
-                    output_field=CharField(),
-                )
-            )
-        ).filter(_search_q(filters.search))
+    if filters.search:
+        # Text with nothing to search for (punctuation, emoji) finds nothing: an empty list.
+        if search is None:
+            search = list_search(tenant=tenant, membership=membership, filters=filters)
+        conversations = conversations.filter(search.matches())
     if filters.urgent:
         return conversations.order_by(
             F("sla_due_at").asc(nulls_last=True), "-last_message_at", "-id"
@@ -443,6 +435,7 @@ class ListTicket:
     sla_reply_due_at: datetime | None = None
     sla_resolution_due_at: datetime | None = None
     first_response_at: datetime | None = None
+    store_id: int | None = None  # the ticket's store (a search's snippets read its language)
 
 
 LIST_TICKET_COLUMNS = (
@@ -467,6 +460,7 @@ LIST_TICKET_COLUMNS = (
     "sla_reply_due_at",
     "sla_resolution_due_at",
     "first_response_at",
+    "store_id",
 )
 
 
@@ -537,10 +531,27 @@ def list_page(
     cursor: str = "",
     size: int = 50,
     urgent: bool = False,
+    first: Sequence[int] = (),
 ) -> ListPage:
     """One keyset page (rows after `cursor` in the list's order: newest activity first, or
     soonest due first when `urgent`): one query whatever the page number, and rows that arrive
-    meanwhile never shift what the next page shows."""
+    meanwhile never shift what the next page shows.
+
+    `first`: tickets that rank ahead of the others (a search's exact matches): the first page
+    starts with those of them `conversations` holds (one more query), in the list's order; the
+    pages read the others after them."""
+    if first:
+        rest = conversations.exclude(pk__in=list(first))
+        if cursor:
+            return list_page(rest, cursor=cursor, size=size, urgent=urgent)
+        head = [
+            ListTicket(*values)
+            for values in conversations.filter(pk__in=list(first)).values_list(
+                *LIST_TICKET_COLUMNS
+            )[:size]
+        ]
+        tail = list_page(rest, size=max(size - len(head), 1), urgent=urgent)
+        return ListPage(rows=head + tail.rows, next_cursor=tail.next_cursor)
     if cursor and urgent and cursor.startswith("u~"):
         after = _after_urgent(cursor)
         if after is not None:

@@ -31,6 +31,7 @@ from marketplaces.channel import (
 from marketplaces.models import Store
 from marketplaces.selectors import allowed_store_ids
 from orders.models import Order
+from search import index as search_index
 from sla import clocks as sla_clocks
 from tenants.models import Membership, Role
 from tenants.principals import actor_name, actor_trace
@@ -247,7 +248,10 @@ def reply_create(
                 "last_message_from_buyer": False,
                 "updated_at": now,
             }
-            Conversation.objects.filter(pk=locked.pk).update(**updates)
+            Conversation.objects.filter(pk=locked.pk).update(
+                **updates,
+                **search_index.document_append(store=conversation.store, text=checked.text),
+            )
             if fields:
                 events.ticket_updated(locked, {"status": {"from": previous, "to": next_status}})
             for name, value in updates.items():
@@ -386,7 +390,10 @@ def note_add(*, membership: Membership, conversation: Conversation, body: str) -
         raise InboxActionError(f"A note is limited to {NOTE_MAX_CHARS:,} characters.")
     with transaction.atomic():
         note = _event(conversation, kind=TicketEventKind.NOTE, actor=membership, body=clean)
-        Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+        Conversation.objects.filter(pk=conversation.pk).update(
+            updated_at=timezone.now(),
+            **search_index.document_append(store=conversation.store, text=clean),
+        )
         events.note_created(note, conversation)
     return note
 

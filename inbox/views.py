@@ -9,6 +9,7 @@ pane that changes (`HX-Target`).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 import zoneinfo
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplaces.channel import capabilities_for
@@ -31,6 +33,10 @@ from orders.aftersale import may_act
 from orders.models import Cancellation, Coupon, Product, Return
 from orders.services import order_lookup
 from orders.views import STATUS_PILLS, money, readable
+from search import index as search_index
+from search import tickets as search_tickets
+from search.query import parse as parse_search
+from search.tickets import TicketSearch
 from sla import display as sla_display
 from tenants.decorators import tenant_required
 from tenants.models import Membership
@@ -388,6 +394,7 @@ class ListState:
     page: selectors.ListPage
     cursor: str
     query: str  # the filters as a query string, without the page cursor
+    search: TicketSearch | None = None  # what the search box asked, read (None: no search)
 
     @property
     def folder_label(self) -> str:
@@ -445,8 +452,15 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
         folder=form.value("folder") or selectors.DEFAULT_FOLDER,
         store=form.value("store"),
         assignee=form.value("assignee"),
-        search=form.value("q") or "",
+        # Read by the search itself, whatever was typed (NUL bytes, 1,000 characters): a
+        # result or an empty list, never the whole folder because the field was refused.
+        search=parse_search(request.GET.get("q", "")).text,
         sort=form.value("sort") or "",
+    )
+    search = (
+        selectors.list_search(tenant=tenant, membership=membership, filters=filters)
+        if filters.search
+        else None
     )
     version = selectors.list_stamp(tenant=tenant, membership=membership, store=filters.store)
     if filters.urgent:
@@ -454,7 +468,7 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
         version = f"{version}-{sla_display.clock_minute()}"
     folder_counts = (
         selectors.folder_counts_cached(
-            tenant=tenant, membership=membership, store=filters.store, stamp=version
+            tenant=tenant, membership=membership, store=filters.store, stamp=version, search=search
         )
         if counts
         else {}
@@ -462,10 +476,13 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
     cursor = request.GET.get("before", "")
     page = (
         selectors.list_page(
-            selectors.mailbox_conversations(tenant=tenant, membership=membership, filters=filters),
+            selectors.mailbox_conversations(
+                tenant=tenant, membership=membership, filters=filters, search=search
+            ),
             cursor=cursor,
             size=LIST_PAGE_SIZE,
             urgent=filters.urgent,
+            first=search.exact_ids if search else (),
         )
         if rows
         else selectors.ListPage(rows=[], next_cursor="")
@@ -478,6 +495,7 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
         page=page,
         cursor=cursor,
         query=_list_query(request),
+        search=search,
     )
 
 
@@ -501,13 +519,38 @@ def _ticket_rows(
     prefix, _, suffix = reverse("ticket_detail", args=[placeholder]).partition(placeholder)
     if state.query:
         suffix = f"{suffix}?{state.query}"
-    return display.ticket_rows(
+    rows = display.ticket_rows(
         state.page.rows,
         href_prefix=prefix,
         href_suffix=suffix,
         zone=_tenant_zone(request.tenant),  # type: ignore[attr-defined]
         selected=selected,
     )
+    if state.search is None:
+        return rows
+    return _highlighted(rows, state.page.rows, state.search)
+
+
+def _highlighted(
+    rows: list[display.TicketRow], tickets: list[selectors.ListTicket], search: TicketSearch
+) -> list[display.TicketRow]:
+    """The rows of a search with what matched: the newest matching message with its words
+    marked (one query for the page), else the preview with the searched words marked."""
+    stores = {ticket.store_id for ticket in tickets if ticket.store_id is not None}
+    found = search_tickets.snippets(
+        search,
+        [(ticket.pk, ticket.store_id or 0) for ticket in tickets],
+        search_index.store_configs(stores) if search.postgres and search.query.words else {},
+    )
+    marked = []
+    for row, ticket in zip(rows, tickets, strict=True):
+        snippet = found.get(ticket.pk)
+        if snippet is not None:
+            preview = snippet.html if snippet.from_buyer else mark_safe(f"You: {snippet.html}")  # noqa: S308 (escaped snippet)
+        else:
+            preview = search_tickets.highlighted(row.preview, search.query)
+        marked.append(dataclasses.replace(row, preview=preview))
+    return marked
 
 
 def _mailbox_context(
@@ -539,7 +582,7 @@ def _mailbox_context(
                 key,
                 label,
                 selectors.folder_count_label(state.counts[key]),
-                _href(folder=key, store=store_id),
+                _href(folder=key, store=store_id, q=filters.search),
             )
             for key, label in selectors.FOLDERS.items()
         ]
@@ -551,7 +594,10 @@ def _mailbox_context(
             )
             for store in stores
         ]
-        context["all_stores_href"] = _href(folder=filters.folder)
+        context["all_stores_href"] = _href(folder=filters.folder, q=filters.search)
+    if filters.search and filters.folder != "all":
+        # Nothing here? The same search over every folder (the rail's counts say where).
+        context["search_all_href"] = _href(folder="all", store=store_id, q=filters.search)
     if rows:
         context["rows"] = _ticket_rows(request, state, selected=selected)
         teammates = list(
@@ -610,8 +656,10 @@ def mailbox(request: HttpRequest) -> HttpResponse:
     context = _mailbox_context(request, state, rail=not lazy_pane, selected=selected)
     if lazy_pane:
         return render(request, "inbox/_list.html", context)
-    if _target(request) == "ticket-rows":  # a search: the rows only, the search box stays
-        return render(request, "inbox/_rows.html", context)
+    if _target(request) == "ticket-rows":
+        # A search: the rows, and the rail with the search's folder counts (out of band); the
+        # search box stays.
+        return render(request, "inbox/_list_poll.html", context)
     if _target(request) == "list-pane":  # a folder or store: the list and the rail
         return render(request, "inbox/_list_nav.html", context)
     return render(request, "inbox/mailbox.html", context)

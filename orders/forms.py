@@ -11,7 +11,6 @@ from marketplaces.selectors import stores_visible_to
 from tenants.models import Membership
 
 from .models import OrderStatus
-from .services import ORDER_ID_PATTERN
 
 NOTE_MAX_LENGTH = 5000
 
@@ -23,11 +22,14 @@ class OrderFilterForm(forms.Form):
     """The Orders list's filters (GET). Only the stores this member may serve can be chosen."""
 
     q = forms.CharField(
-        label="Order ID",
+        label="Search",
         required=False,
-        max_length=64,
         widget=forms.TextInput(
-            attrs={"placeholder": "Exact order ID", "data-search": "", "inputmode": "numeric"}
+            attrs={
+                "placeholder": "Order id, ticket number, buyer or words",
+                "data-search": "",
+                "type": "search",
+            }
         ),
     )
     store = forms.ModelChoiceField(
@@ -47,14 +49,6 @@ class OrderFilterForm(forms.Form):
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores_visible_to(membership)
-
-    def clean_q(self) -> str:
-        order_id = self.cleaned_data["q"].strip()
-        if order_id and not ORDER_ID_PATTERN.match(order_id):
-            raise forms.ValidationError(
-                "An order ID is letters and digits only, like 576461413038785752."
-            )
-        return order_id
 
     def _day_in_range(self, name: str) -> date | None:
         # Year 1 or 9999 overflows once turned into a UTC time for the query: refused here.

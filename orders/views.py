@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from search.orders import order_search
 from tenants.decorators import tenant_required
 
 from . import selectors, services
@@ -246,15 +247,20 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None, membership=membership)
     if form.is_bound:
         form.is_valid()  # fields that validated still apply; the others show their error
-    search = form.cleaned_data.get("q", "") if form.is_bound else ""
-    if search:
-        # One exact id across every store this person serves: the database, else TikTok Shop.
-        lookup = services.order_lookup(membership=membership, external_id=search)
-        rows = [OrderRow.of(lookup.order)] if lookup.order else []
+    # The mailbox's search (search.orders): an order id (exact, in the database, else live from
+    # the stores), a ticket number, a buyer or words they wrote find those tickets' orders.
+    # Read from the request whatever the field's checks say: any text is a search.
+    found = order_search(membership=membership, text=request.GET.get("q", ""))
+    if found.query.text:
         return render(
             request,
             "orders/order_list.html",
-            {"form": form, "lookup": lookup, "rows": rows},
+            {
+                "form": form,
+                "lookup": found.lookup,
+                "searched": found.query.text,
+                "rows": [OrderRow.of(order) for order in found.orders],
+            },
         )
     orders = selectors.orders_of_tenant(
         tenant=request.tenant,  # type: ignore[attr-defined]

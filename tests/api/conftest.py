@@ -21,6 +21,7 @@ from integrations.signing import new_secret
 from marketplaces.crypto import encrypt_token
 from marketplaces.models import Store
 from orders.models import Order
+from search.index import documents_rebuild
 from tenants.models import APIScope, Membership, Role, Tenant
 from tests.factories_catalog import CouponFactory, ProductFactory
 from tests.factories_inbox import (
@@ -222,6 +223,8 @@ def world(db, tenant, other_tenant, private_cache) -> World:
         tenant=tenant, name="Store one bot", scope=APIScope.WRITE, stores=[ours.stores[0]]
     )
     other = api_key_create(tenant=other_tenant, name="Rival ERP", scope=APIScope.WRITE)
+    # The factories wrote past the services that keep the tickets' search documents current.
+    documents_rebuild(list(Conversation.objects.values_list("pk", flat=True)))
     return World(
         ours=ours,
         theirs=theirs,

@@ -1,0 +1,178 @@
+"""Search at scale (issue 11): 100,000 tickets and 1,000,000 messages in one tenant, PostgreSQL.
+
+Reuses bench/mailbox.py's data set (built once in a database of your own, reused unless
+--regenerate), writes the tickets' search documents with `manage.py search_index_build` when
+they are missing (the figure says how long), then measures the server time of the real views
+through Django's test client, one line per row of the issue's table:
+
+- a word in messages, all folders (`/mailbox/?folder=all&q=…`, the whole page with the search's
+  folder counts): a word in every ticket ("parcel") and a rare one ("carrier", in one ticket's
+  notes); the common word again right after any ticket changed (the counts recomputed);
+- the same word as the search box sends it (Open folder, rows only: HX-Target ticket-rows, with
+  the rail's counts out of band);
+- an order id whose ticket is not linked to it (the buyer's order), one linked to a ticket, one
+  that exists nowhere;
+- the Orders page's search box (the same search) for a word and an order id.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<yours> \\
+        .venv/bin/python bench/search.py [--iterations 200] [--regenerate] [--explain]
+
+Target (issue 11): every line p95 <= 50 ms at 100,000 tickets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# bench/mailbox.py sets up Django and holds the data set; loaded by path (the standard library
+# has a module called `mailbox`).
+_spec = importlib.util.spec_from_file_location("bench_mailbox", REPO_ROOT / "bench" / "mailbox.py")
+assert _spec is not None and _spec.loader is not None
+bench_mailbox = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_mailbox)
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from inbox.models import Conversation  # noqa: E402
+from tenants.middleware import SESSION_KEY  # noqa: E402
+from tenants.models import User  # noqa: E402
+
+COMMON_WORD = "parcel"  # in every message of the data set
+RARE_WORD = "carrier"  # in ticket 1's notes only
+LINKED_ORDER = "576461413038700000"  # linked to ticket 1 (bench/mailbox.py: orders 0-2)
+UNLINKED_ORDER = "576461413038700004"  # ticket 1's buyer's, not linked (orders 3-5)
+NOWHERE_ORDER = "576461413038799999"
+TARGET_MS = 50
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the data set")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each line's SQL")
+    args = parser.parse_args()
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("needs PostgreSQL: set DATABASE_URL=postgres://…/<yours>")
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    call_command("migrate", verbosity=0)
+
+    tenant = None if args.regenerate else bench_mailbox.dataset_ready(args.tickets, args.messages)
+    if tenant is None:
+        bench_mailbox.drop_dataset()
+        tenant = bench_mailbox.build_dataset(args.tickets, args.messages)
+    else:
+        print(f"Reusing {args.tickets:,} tickets, {args.messages:,} messages")
+    missing = Conversation.objects.filter(tenant=tenant, search_document__isnull=True).count()
+    if missing:
+        print(f"Writing the search documents of {missing:,} tickets (search_index_build)…")
+        started = time.perf_counter()
+        call_command("search_index_build", "--missing", "--tenant", tenant.slug)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE inbox_conversation")
+        print(f"  took {time.perf_counter() - started:.1f} s, load {os.getloadavg()[0]:.1f}")
+
+    owner = User.objects.get(email=bench_mailbox.OWNER_EMAIL)
+    heavy = Conversation.objects.get(tenant=tenant, number=1)
+    client = Client()
+    client.force_login(owner)
+    session = client.session
+    session[SESSION_KEY] = str(tenant.public_id)
+    session.save()
+
+    def finds(*numbers: int) -> Any:
+        def check(response: Any) -> None:
+            body = response.content.decode()
+            assert response.status_code == 200, response.status_code
+            for number in numbers:
+                assert f"#{number}</span>" in body, f"ticket #{number} not found"
+
+        return check
+
+    def finds_nothing(response: Any) -> None:
+        body = response.content.decode()
+        assert response.status_code == 200, response.status_code
+        assert "data-ticket-row" not in body, "an order id that exists nowhere found tickets"
+
+    def rows_only(response: Any) -> None:
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert body.lstrip().startswith('<div id="ticket-rows"'), "not the rows alone"
+        assert body.count("data-ticket-row") == 50, "not a full page of rows"
+        assert "<mark>" in body, "no match marked"
+
+    def order_found(response: Any) -> None:
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert LINKED_ORDER in body, "the order is not listed"
+
+    def touch_a_ticket() -> None:
+        Conversation.objects.filter(tenant=tenant, number=random.randint(2, args.tickets)).update(
+            updated_at=timezone.now()
+        )
+
+    rows_headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "ticket-rows"}
+    lines = [
+        ("a word in every ticket, all folders", f"/mailbox/?folder=all&q={COMMON_WORD}",
+         finds(2), {}, None),
+        ("  the same, right after any ticket changed", f"/mailbox/?folder=all&q={COMMON_WORD}",
+         finds(2), {}, touch_a_ticket),
+        ("a rare word (one ticket's note), all folders", f"/mailbox/?folder=all&q={RARE_WORD}",
+         finds(heavy.number), {}, None),
+        ("the word as the search box sends it (Open, rows)",
+         f"/mailbox/?folder=open&q={COMMON_WORD}", rows_only, rows_headers, None),
+        ("an order id whose ticket is not linked to it", f"/mailbox/?folder=all&q={UNLINKED_ORDER}",
+         finds(heavy.number), {}, None),
+        ("an order id linked to a ticket", f"/mailbox/?folder=all&q={LINKED_ORDER}",
+         finds(heavy.number), {}, None),
+        ("an order id that exists nowhere", f"/mailbox/?folder=all&q={NOWHERE_ORDER}",
+         finds_nothing, {}, None),
+        ("Orders page: an order id", f"/orders/?q={LINKED_ORDER}", order_found, {}, None),
+        ("Orders page: a rare word", f"/orders/?q={RARE_WORD}", order_found, {}, None),
+    ]  # fmt: skip
+    print(
+        f"\nPostgreSQL {connection.pg_version // 10000}, {args.iterations} timed requests per "
+        "line after 20 warm-up, Django test client (server time, no socket); load average "
+        "(1 min) before each line:"
+    )
+    for label, url, check, headers, before in lines:
+        load = os.getloadavg()[0]
+        samples = bench_mailbox.measure(client, url, args.iterations, check, headers, before)
+        bench_mailbox.report(f"{label} [load {load:.1f}]", samples, TARGET_MS)
+
+    print("\nQueries and SQL time per request (one request each, caches warm):")
+    for label, url, _, headers, _ in lines:
+        client.get(url, **headers)
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            client.get(url, **headers)
+            total = (time.perf_counter() - started) * 1000
+        sql_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
+        print(
+            f"  {label:<50} {len(captured.captured_queries):>3} queries, {sql_ms:6.1f} ms SQL "
+            f"of {total:6.1f} ms"
+        )
+        if args.explain:
+            slowest = max(captured.captured_queries, key=lambda query: float(query["time"]))
+            print(f"    slowest ({float(slowest['time']) * 1000:.1f} ms): {slowest['sql'][:400]}")
+            bench_mailbox.explain(slowest["sql"])
+
+
+if __name__ == "__main__":
+    main()
