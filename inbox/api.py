@@ -25,7 +25,7 @@ from marketplaces.selectors import store_get
 from search.query import parse as parse_search
 from tenants.selectors import membership_of_user
 
-from . import display, selectors, services
+from . import display, presence, selectors, services
 from .models import Conversation, DeliveryStatus, Message, TicketEvent, TicketStatus
 from .validation import ReplyInvalidError
 
@@ -349,6 +349,15 @@ class ReplyInput(StrictSerializerMixin, serializers.Serializer):
         required=False, help_text="JPEG, PNG, GIF or WEBP up to 15 MB (multipart/form-data)."
     )
     next_status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
+    last_seen_message_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "The newest message of this ticket you know of (null: you know of none). When "
+            "given, a reply sent after the buyer or anyone else wrote since is refused with 409 "
+            "`stale_thread` and nothing is stored: read the new messages, then send."
+        ),
+    )
 
 
 class NoteInput(StrictSerializerMixin, serializers.Serializer):
@@ -586,6 +595,22 @@ class MessageViewSet(TicketChildMixin, mixins.ListModelMixin, APIViewSet):
             if key
             else None
         )
+        if "last_seen_message_id" in data:
+            seen = data["last_seen_message_id"]
+            try:
+                news = presence.new_since(
+                    conversation=conversation,
+                    last_seen_message_id=str(seen) if seen else "",
+                    author_id=None,
+                )
+            except presence.PresenceError as error:
+                raise exceptions.ValidationError({"last_seen_message_id": [str(error)]}) from error
+            if news:
+                raise Conflict(
+                    f"{news} new message{'s' if news > 1 else ''} since the one you last saw: "
+                    "read them, then send.",
+                    code="stale_thread",
+                )
         try:
             message = services.reply_create(
                 membership=self.member,

@@ -68,6 +68,8 @@ class ComposerForm(forms.Form):
     )
     image = forms.FileField(required=False, label="Attach image")
     next_status = forms.ChoiceField(choices=NEXT_STATUS_CHOICES, required=False)
+    # The newest message the agent was shown (inbox.presence: a reply after news is a conflict).
+    last_seen_message_id = forms.CharField(required=False, max_length=64)
 
     @property
     def is_note(self) -> bool:

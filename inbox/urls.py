@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import aftersale_views, card_views, views
+from . import aftersale_views, card_views, presence_views, views
 
 urlpatterns = [
     path("", views.mailbox, name="mailbox"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("<uuid:public_id>/", views.ticket_detail, name="ticket_detail"),
     path("<uuid:public_id>/poll/", views.ticket_poll, name="ticket_poll"),
     path("<uuid:public_id>/reply/", views.ticket_reply, name="ticket_reply"),
+    path("<uuid:public_id>/presence/", presence_views.ticket_presence, name="ticket_presence"),
     path("<uuid:public_id>/status/", views.ticket_status, name="ticket_status"),
     path("<uuid:public_id>/assign/", views.ticket_assign, name="ticket_assign"),
     path("<uuid:public_id>/orders/", views.ticket_orders, name="ticket_orders"),

@@ -42,7 +42,7 @@ from tenants.decorators import tenant_required
 from tenants.models import Membership
 from tenants.principals import via_label
 
-from . import card_display, display, selectors, services, snippets
+from . import card_display, display, presence, selectors, services, snippets
 from .forms import (
     AssignForm,
     ComposerForm,
@@ -473,6 +473,10 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
         if counts
         else {}
     )
+    # Who is replying where (the rows' markers) changes without any ticket changing.
+    generation = presence.generation(tenant.pk)
+    if generation:
+        version = f"{version}-p{generation}"
     cursor = request.GET.get("before", "")
     page = (
         selectors.list_page(
@@ -526,9 +530,9 @@ def _ticket_rows(
         zone=_tenant_zone(request.tenant),  # type: ignore[attr-defined]
         selected=selected,
     )
-    if state.search is None:
-        return rows
-    return _highlighted(rows, state.page.rows, state.search)
+    if state.search is not None:
+        rows = _highlighted(rows, state.page.rows, state.search)
+    return _with_presence(request, rows, state.page.rows)
 
 
 def _highlighted(
@@ -551,6 +555,29 @@ def _highlighted(
             preview = search_tickets.highlighted(row.preview, search.query)
         marked.append(dataclasses.replace(row, preview=preview))
     return marked
+
+
+def _with_presence(
+    request: HttpRequest, rows: list[display.TicketRow], tickets: list[selectors.ListTicket]
+) -> list[display.TicketRow]:
+    """Teammates writing a reply (inbox.presence) marked on their rows: one cache round trip."""
+    replying = presence.replying_on([ticket.pk for ticket in tickets], user_id=request.user.pk)
+    if not replying:
+        return rows
+    return [
+        dataclasses.replace(
+            row,
+            badges=(
+                *row.badges,
+                display.RowBadge(
+                    "pill-presence", f"{' and '.join(names)} replying", "Writing a reply now"
+                ),
+            ),
+        )
+        if (names := replying.get(ticket.pk))
+        else row
+        for row, ticket in zip(rows, tickets, strict=True)
+    ]
 
 
 def _mailbox_context(
@@ -711,8 +738,20 @@ def _ticket_context(
     list_query = _list_query(request)
     now = timezone.now()
     max_chars = capabilities_for(conversation.store.platform).text_max_chars
+    # The newest message shown: a reply sent after others wrote since is a conflict.
+    last_seen = presence.newest_message_id(conversation)
+    if composer is None:
+        composer = ComposerForm(
+            initial={"mode": ComposerForm.MODE_REPLY, "last_seen_message_id": last_seen}
+        )
+    elif not composer.is_bound:
+        composer.initial.setdefault("last_seen_message_id", last_seen)
     return {
         "conversation": conversation,
+        "presence_sentence": presence.sentence(
+            presence.others_on(conversation.pk, user_id=request.user.pk)
+        ),
+        "heartbeat_seconds": presence.HEARTBEAT_SECONDS,
         "sla_badges": sla_display.ticket_badges(conversation, now=now, zone=zone),
         "sla_soonest": _soonest_clock(conversation, now=now, zone=zone),
         "buyer": (
@@ -734,7 +773,7 @@ def _ticket_context(
         "statuses": TicketStatus.choices,
         "members": selectors.assignable_members(tenant=tenant, conversation=conversation),
         "me": membership,
-        "composer": composer or ComposerForm(initial={"mode": ComposerForm.MODE_REPLY}),
+        "composer": composer,
         "max_chars": max_chars,
         "near_chars": int(max_chars * NEAR_SHARE),
         "orders": [order_summary(card, zone=zone) for card in sidebar_orders],
@@ -852,6 +891,10 @@ def ticket_reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         # silently while the text goes out alone: nothing is sent, the error shows.
         return _composer_error(request, conversation, form)
     text = form.cleaned_data.get("text") or ""
+    if not form.is_note and "last_seen_message_id" in request.POST:
+        conflict = _stale_reply(request, conversation, form)
+        if conflict is not None:
+            return conflict
     try:
         if form.is_note:
             services.note_add(membership=membership, conversation=conversation, body=text)
@@ -872,6 +915,39 @@ def ticket_reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         form.add_error("text" if form.is_note else None, str(error))
         return _composer_error(request, conversation, form)
     return _after_action(request, conversation, composer_too=True)
+
+
+STALE_REPLY = (
+    "New messages since you opened this ticket — review them, then send. Your reply is kept."
+)
+
+
+def _stale_reply(
+    request: HttpRequest, conversation: Conversation, form: ComposerForm
+) -> HttpResponse | None:
+    """409 with the thread as it is now and the draft kept (the next send goes out) when the
+    buyer or someone else wrote since the agent's view of the thread; None when not."""
+    try:
+        news = presence.new_since(
+            conversation=conversation,
+            last_seen_message_id=form.cleaned_data.get("last_seen_message_id") or "",
+            author_id=request.user.pk,
+        )
+    except presence.PresenceError:
+        news = 1  # a view of the thread we cannot place: show the agent the thread as it is
+    if not news:
+        return None
+    data = request.POST.copy()
+    data["last_seen_message_id"] = presence.newest_message_id(conversation)
+    kept = ComposerForm(data)
+    kept.is_valid()
+    kept.add_error(None, STALE_REPLY)
+    if form.files.get("image") is not None:
+        kept.image_dropped = True  # type: ignore[attr-defined]
+    if _is_htmx(request):
+        context = _ticket_context(request, conversation, composer=kept)
+        return render(request, "inbox/_ticket_panes.html", context, status=409)
+    return _ticket_page(request, conversation, composer=kept, status=409)
 
 
 def _composer_error(

@@ -8,11 +8,14 @@
   var NEAR = 0.9; // the counter turns amber past 90 % of the limit, red past the limit
 
   if (window.htmx) {
-    // A 400 answer carries the composer with its errors and the draft: swap it in.
+    // A 400 answer carries the composer with its errors and the draft, a 409 (new messages
+    // since the thread was shown, inbox/presence.py) the thread as it is now and the draft:
+    // swap them in.
     window.htmx.config.responseHandling = [
       { code: "204", swap: false },
       { code: "[23]..", swap: true },
       { code: "400", swap: true, error: false },
+      { code: "409", swap: true, error: false },
       { code: "[45]..", swap: false, error: true },
       { code: "...", swap: false },
     ];

@@ -47,3 +47,29 @@ def test_an_unknown_folder_is_400(world):
     response = world.read.get("/api/v1/tickets/", {"folder": "late"})
     assert response.status_code == 400
     assert "folder" in error_of(response)["fields"]
+
+
+def test_a_reply_on_a_stale_view_of_the_thread_is_409_and_nothing_is_stored(world):
+    from inbox.models import Message
+    from tests.factories_inbox import MessageFactory
+
+    ticket = world.ours.tickets[0]
+    url = f"/api/v1/tickets/{ticket.public_id}/messages/"
+    seen = world.write.get(url).json()["results"][-1]["id"]
+    MessageFactory(conversation=ticket, text="Still waiting!")
+    before = Message.objects.count()
+
+    refused = world.write.post(url, {"text": "On its way", "last_seen_message_id": seen})
+    assert refused.status_code == 409
+    assert error_of(refused)["code"] == "stale_thread"
+    assert Message.objects.count() == before
+
+    newest = world.write.get(url).json()["results"][-1]["id"]
+    sent = world.write.post(url, {"text": "On its way", "last_seen_message_id": newest})
+    assert sent.status_code == 201, sent.content
+    # Without the field a reply is sent as before; an id from another ticket is a 400.
+    other = str(world.ours.messages[-1].public_id)
+    bad = world.write.post(url, {"text": "Hi", "last_seen_message_id": other})
+    assert bad.status_code == 400
+    assert "last_seen_message_id" in error_of(bad)["fields"]
+    assert world.write.post(url, {"text": "Hello again"}).status_code == 201

@@ -127,6 +127,8 @@ def test_every_page_passes_the_content_security_policy(page, live_server, owner,
         f"/escalations/{case.public_id}/edit/",
         f"/escalations/{case.public_id}/print/",
         "/settings/escalations/",
+        "/settings/sla/",
+        "/reports/",
     ]
     for path in pages:
         page.goto(f"{live_server.url}{path}")
