@@ -99,6 +99,52 @@ def test_seeded_chats_cover_the_message_types(tiktok_sandbox):
     assert [o["id"] for o in detail["data"]["orders"]] == [order_id]
 
 
+def test_seeded_chats_fit_the_orders_they_are_about(tiktok_sandbox):
+    """The demo never asks when a completed order ships: each script is given to a buyer whose
+    order it fits."""
+    from marketplaces.tiktok.sandbox.seed.catalog import (
+        ARRIVED,
+        CANCELLABLE,
+        NOT_SHIPPED,
+        ON_ITS_WAY,
+    )
+
+    def status_of(order_id: str) -> str:
+        found = tiktok_sandbox.call("GET", "/order/202309/orders", query={"ids": order_id}).json()
+        return found["data"]["orders"][0]["status"]
+
+    checked = []
+    for conversation in conversations(tiktok_sandbox):
+        chat = messages(tiktok_sandbox, conversation["id"], sort_order="ASC", sort_field="index")
+        texts = [json.loads(m["content"]).get("content", "") for m in chat if m["type"] == "TEXT"]
+        cards = [json.loads(m["content"])["order_id"] for m in chat if m["type"] == "ORDER_CARD"]
+        for text in texts:
+            if text.startswith("Where is my order? The order id is "):
+                checked.append((status_of(text.rsplit(" ", 1)[1]), ON_ITS_WAY))
+            elif text.startswith("Can I still cancel order "):
+                checked.append((status_of(text.split()[-1].rstrip("?")), CANCELLABLE))
+            elif text.endswith("— when will it ship?"):
+                checked.append((status_of(text.split()[2]), NOT_SHIPPED))
+            elif text == "The item arrived damaged, see the photo.":
+                checked.append((status_of(cards[0]), ARRIVED))
+    assert len(checked) >= 4
+    assert [status for status, fits in checked if status not in fits] == []
+
+
+def test_a_live_buyer_writes_what_fits_their_newest_order():
+    from marketplaces.tiktok.sandbox.events import BUYER_LINES, buyer_lines_for
+
+    assert "Hi, when will my order ship?" not in buyer_lines_for("COMPLETED")
+    assert "Thank you, received it today!" in buyer_lines_for("COMPLETED")
+    assert "Hi, when will my order ship?" in buyer_lines_for("AWAITING_SHIPMENT")
+    assert "Thank you, received it today!" not in buyer_lines_for("AWAITING_SHIPMENT")
+    assert buyer_lines_for(None) == [
+        "Do you have this in a larger size?",
+        "Is there a discount if I buy two?",
+    ]
+    assert set(buyer_lines_for("DELIVERED")) <= set(BUYER_LINES)
+
+
 def test_messages_sort_both_ways_by_index(tiktok_sandbox):
     conversation = conversations(tiktok_sandbox)[0]
 

@@ -45,6 +45,31 @@ BUYER_LINES = (
     "Thank you, received it today!",
     "The colour is different from the picture.",
 )
+# The lines that fit the buyer's newest order (none of them: any line without a status here), so
+# a live buyer never asks when a delivered order ships or thanks for one still in the warehouse.
+_NOT_SHIPPED = (
+    "UNPAID",
+    "ON_HOLD",
+    "AWAITING_SHIPMENT",
+    "PARTIALLY_SHIPPING",
+    "AWAITING_COLLECTION",
+)
+BUYER_LINE_STATUSES: dict[str, tuple[str, ...]] = {
+    "Hi, when will my order ship?": _NOT_SHIPPED,
+    "Can I change the delivery address?": _NOT_SHIPPED,
+    "My parcel says delivered but I can't find it.": ("DELIVERED",),
+    "Thank you, received it today!": ("DELIVERED", "COMPLETED"),
+    "The colour is different from the picture.": ("DELIVERED", "COMPLETED"),
+}
+
+
+def buyer_lines_for(order_status: str | None) -> list[str]:
+    """What a buyer whose newest order has `order_status` may write (None: no order)."""
+    return [
+        line
+        for line in BUYER_LINES
+        if line not in BUYER_LINE_STATUSES or order_status in BUYER_LINE_STATUSES[line]
+    ]
 
 
 class NotFound(Exception):
@@ -174,7 +199,14 @@ def buyer_write(
         if buyer is None:
             raise NotFound("buyer")
         if content is None:
-            content = orjson.dumps({"content": text or _random.choice(BUYER_LINES)}).decode()
+            if not text:
+                newest = conn.execute(
+                    "SELECT status FROM orders WHERE shop_id = ? AND user_id = ? "
+                    "ORDER BY create_time DESC LIMIT 1",
+                    (shop_id, user_id),
+                ).fetchone()
+                text = _random.choice(buyer_lines_for(newest[0] if newest else None))
+            content = orjson.dumps({"content": text}).decode()
         message = insert_message(
             conn,
             shop_id=shop_id,

@@ -23,6 +23,7 @@ from marketplaces.tiktok.sandbox.seed.catalog import (
     PRODUCTS,
     SELLERS,
     conversation_script,
+    script_order_statuses,
 )
 from marketplaces.tiktok.sandbox.seed.ids import Ids, stable_id
 from marketplaces.tiktok.sandbox.seed.orders import OrderSeeding
@@ -368,15 +369,15 @@ class Seeder(OrderSeeding):
         for order in orders:
             orders_by_buyer.setdefault(order["user_id"], []).append(order)
         with_orders = [b for b in buyers if b["user_id"] in orders_by_buyer]
-        chatty = with_orders[:12]
+        chatty = with_orders[:12]  # how many chat (each script goes to a buyer it fits)
         index = int(db.meta_get(self.conn, "next_index") or 0)
         shop_im, shop_name, shop_avatar = shop
         conversation_rows = []
         message_rows = []
         photo = self.image("Damaged parcel", (304, 290))
-        for position, buyer in enumerate(chatty):
-            own = orders_by_buyer[buyer["user_id"]]
-            order = own[-1]
+        waiting = list(with_orders)
+        for position in range(len(chatty)):
+            buyer, order = _buyer_for_script(waiting, orders_by_buyer, position)
             product_id = order["line_items"][0]["product_id"]
             conversation_id = self.ids.make("71", 19)
             start = self.anchor - (len(chatty) - position) * 5400 - rng.randrange(0, 3600)
@@ -415,6 +416,25 @@ class Seeder(OrderSeeding):
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             message_rows,
         )
+
+
+def _buyer_for_script(
+    waiting: list[dict[str, str]],
+    orders_by_buyer: dict[str, list[dict[str, Any]]],
+    position: int,
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The first buyer still waiting who has an order the script fits, and their newest such
+    order; taken off `waiting`. With no such buyer (a tiny seed), the first one and their newest
+    order."""
+    fits = script_order_statuses(position)
+    for buyer in waiting:
+        own = orders_by_buyer[buyer["user_id"]]
+        fitting = [order for order in own if fits is None or order["status"] in fits]
+        if fitting:
+            waiting.remove(buyer)
+            return buyer, fitting[-1]
+    buyer = waiting.pop(0)
+    return buyer, orders_by_buyer[buyer["user_id"]][-1]
 
 
 def seed_file(

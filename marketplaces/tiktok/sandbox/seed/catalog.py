@@ -107,6 +107,35 @@ COLORS = (
 )
 
 
+# Which of a buyer's orders each script (by position, as in conversation_script) can be about, so
+# the demo never asks "when will it ship?" about a completed order. None: any order.
+NOT_SHIPPED = (
+    "UNPAID",
+    "ON_HOLD",
+    "AWAITING_SHIPMENT",
+    "PARTIALLY_SHIPPING",
+    "AWAITING_COLLECTION",
+)
+ON_ITS_WAY = ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT")
+ARRIVED = ("DELIVERED", "COMPLETED")
+CANCELLABLE = ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT")
+SCRIPT_ORDER_STATUSES: tuple[tuple[str, ...] | None, ...] = (
+    ON_ITS_WAY,  # "Where is my order?"
+    None,  # another colour of a product
+    ARRIVED,  # "The item arrived damaged"
+    None,  # a video
+    CANCELLABLE,  # "Can I still cancel order …?"
+    ARRIVED,  # "I want to return my item"
+)
+
+
+def script_order_statuses(position: int) -> tuple[str, ...] | None:
+    """The order statuses the script at `position` fits (the default script asks when it ships)."""
+    if position < len(SCRIPT_ORDER_STATUSES):
+        return SCRIPT_ORDER_STATUSES[position]
+    return NOT_SHIPPED
+
+
 def conversation_script(
     position: int, order_id: str, product_id: str, other_product_id: str, photo: dict[str, Any]
 ) -> list[tuple[str, str, dict[str, Any], bool]]:
