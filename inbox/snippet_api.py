@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.views import APIViewSet, StrictSerializerMixin
-from orders.selectors import order_get
+from orders.selectors import coupon_get, order_get, product_get
 
 from . import selectors, services, snippets
 from .models import Snippet
@@ -106,10 +106,17 @@ class SnippetViewSet(
         parameters=[
             OpenApiParameter("order", OpenApiTypes.UUID, description="An order's id."),
             OpenApiParameter("ticket", OpenApiTypes.UUID, description="A ticket's id."),
+            OpenApiParameter(
+                "product", OpenApiTypes.UUID, description="A product's id ({{ product.* }})."
+            ),
+            OpenApiParameter(
+                "coupon", OpenApiTypes.UUID, description="A coupon's id ({{ coupon.* }})."
+            ),
         ],
         responses=RenderedSerializer,
-        description="The snippet's text with its placeholders filled from the order and/or "
-        "ticket (400 naming a placeholder that cannot be filled).",
+        description="The snippet's text with its placeholders filled from the order, ticket, "
+        "product and coupon given (400 naming a placeholder that cannot be filled; with a "
+        "ticket, the order, product and coupon must be of its store).",
     )
     def render(self, request: Request, public_id: str) -> Response:
         snippet = self.get_object()
@@ -126,9 +133,24 @@ class SnippetViewSet(
             if params.get("ticket")
             else None
         )
+        product = (
+            product_get(tenant=self.tenant, public_id=params["product"], membership=self.member)
+            if params.get("product")
+            else None
+        )
+        coupon = (
+            coupon_get(tenant=self.tenant, public_id=params["coupon"], membership=self.member)
+            if params.get("coupon")
+            else None
+        )
         try:
             text = snippets.snippet_render(
-                membership=self.member, snippet=snippet, conversation=ticket, order=order
+                membership=self.member,
+                snippet=snippet,
+                conversation=ticket,
+                order=order,
+                product=product,
+                coupon=coupon,
             )
         except snippets.SnippetError as error:
             raise exceptions.ValidationError({"snippet": [str(error)]}) from error

@@ -3,8 +3,8 @@ or one of a store the key does not serve, is a 404 (never a 403, never data), an
 
 Adding an endpoint: add its (method, path, body) to ENDPOINTS; `{ticket}`, `{store}`, `{order}`,
 `{product}`, `{coupon}`, `{snippet}`, `{member}`, `{webhook}`, `{delivery}`, `{escalation}`,
-`{submitted}`, `{file}` are filled with the target side's objects (in the path, a GET's parameters
-and a POST's body).
+`{submitted}`, `{file}`, `{plain_snippet}` are filled with the target side's objects (in the
+path, a GET's parameters and a POST's body).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from escalations.models import Escalation, EscalationAttachment, EscalationEvent
 from inbox.models import Conversation, Message, Snippet, TicketEvent
 from integrations.models import WebhookDelivery, WebhookSubscription
 from tests.api.conftest import PRODUCT_CASE, add_webhook, error_of
+from tests.factories_inbox import SnippetFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhooks")]
 
@@ -23,6 +24,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhooks")]
 def webhooks(world):
     add_webhook(world.ours, "acme")
     add_webhook(world.theirs, "rival")
+    # A snippet without placeholders: rendering it still resolves the product or coupon given.
+    for side in (world.ours, world.theirs):
+        side.snippets.append(SnippetFactory(tenant=side.tenant, body="Thanks for shopping!"))
 
 
 CASE = {"values": PRODUCT_CASE}
@@ -42,6 +46,8 @@ ENDPOINTS: list[tuple[str, str, dict | None]] = [
     ("get", "/api/v1/orders/{order}/tracking/", None),
     ("get", "/api/v1/orders/", {"store": "{store}"}),
     ("get", "/api/v1/snippets/{snippet}/render/", {"order": "{order}"}),
+    ("get", "/api/v1/snippets/{plain_snippet}/render/", {"product": "{product}"}),
+    ("get", "/api/v1/snippets/{plain_snippet}/render/", {"coupon": "{coupon}"}),
     ("get", "/api/v1/products/{product}/", None),
     ("get", "/api/v1/products/", {"store": "{store}"}),
     ("get", "/api/v1/coupons/{coupon}/", None),
@@ -90,6 +96,7 @@ def _fill(template: str, side, index: int = 0) -> str:
         product=side.products[index].public_id,
         coupon=side.coupons[index].public_id,
         snippet=side.snippets[0].public_id,
+        plain_snippet=side.snippets[1].public_id,
         member=side.agent.user.public_id,
         webhook=side.webhook.public_id,
         delivery=side.delivery.public_id,
@@ -156,6 +163,7 @@ def test_a_store_limited_key_gets_404_for_the_other_store(world, method, templat
 def test_malformed_or_unknown_ids_are_404(world, bad):
     for method, template, body in ENDPOINTS + TENANT_ENDPOINTS:
         names = ("ticket", "store", "order", "product", "coupon", "snippet", "member")
+        names += ("plain_snippet",)
         path = template.format(
             **dict.fromkeys(names, bad),
             webhook=bad,

@@ -13,6 +13,7 @@ from orders import aftersale
 from orders.models import AfterSaleAction, Cancellation, Return
 from tests.api.conftest import error_of
 from tests.factories_catalog import CouponFactory, ProductFactory
+from tests.factories_inbox import SnippetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,38 @@ def test_products_are_searched_like_the_workbench_does(world):
     assert [p["title"] for p in every] == ["Silk Scarf", "Silk Sleep Mask"]
     assert live[0]["link"] == f"https://shop.tiktok.com/view/product/{live[0]['product_id']}"
     assert {p["store_id"] for p in limited} == {str(store.public_id)}
+
+
+def test_a_snippet_renders_with_the_product_and_coupon_given(world):
+    ours = world.ours
+    store, ticket = ours.stores[0], ours.tickets[0]
+    product = ProductFactory(
+        store=store, title="Silk Sleep Mask", external_id="1729592969712200001"
+    )
+    coupon = CouponFactory(store=store, title="Chat $5 off", promo_code="CHAT5")
+    snippet = SnippetFactory(
+        tenant=ours.tenant,
+        body="{{ product.name }}: {{ product.link }} | {{ coupon.offer }}, code {{ coupon.code }}",
+    )
+    path = f"/api/v1/snippets/{snippet.public_id}/render/"
+    params = {"product": str(product.public_id), "coupon": str(coupon.public_id)}
+
+    answer = world.read.get(path, {**params, "ticket": str(ticket.public_id)})
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {
+        "text": "Silk Sleep Mask: https://shop.tiktok.com/view/product/1729592969712200001 | "
+        "$5.00 off on orders over $25.00, code CHAT5"
+    }
+    # Without the coupon: the placeholder that cannot be filled is named.
+    missing = world.read.get(path, {"product": str(product.public_id)})
+    assert missing.status_code == 400
+    assert error_of(missing)["fields"] == {
+        "snippet": ["This snippet uses coupon details: pick a coupon in the Coupons tab first."]
+    }
+    # A product of another store than the ticket's.
+    other_ticket = world.read.get(path, {**params, "ticket": str(ours.tickets[1].public_id)})
+    assert other_ticket.status_code == 400
+    assert "belongs to another store" in error_of(other_ticket)["fields"]["snippet"][0]
 
 
 def test_coupons_say_whether_they_can_be_sent(world):

@@ -25,6 +25,8 @@ from inbox.snippets import (
 from orders.models import OrderStatus
 from tenants.models import Membership, Role
 from tenants.services import user_signup
+from tests.factories import TenantFactory
+from tests.factories_catalog import CouponFactory, ProductFactory, ProductSkuFactory
 from tests.factories_inbox import ConversationFactory, SnippetFactory
 from tests.factories_marketplaces import (
     OrderFactory,
@@ -204,6 +206,77 @@ def test_rendering_refuses_other_tenants_and_stores(tenant, other_tenant, order,
     foreign_order = OrderFactory(store=StoreFactory(tenant=other_tenant))
     with pytest.raises(SnippetError, match="another organisation"):
         snippet_context(tenant=tenant, order=foreign_order)
+
+
+def test_product_and_coupon_placeholders_fill_from_the_picked_ones(
+    owner_membership, ticket, store, tenant
+):
+    product = ProductFactory(
+        store=store,
+        title="Short Boat Invisible Socks",
+        external_id="1729592969712207008",
+        min_price=Decimal("9.99"),
+        max_price=Decimal("14.50"),
+    )
+    ProductSkuFactory(product=product, seller_sku="SOCK-W")
+    ProductSkuFactory(product=product, seller_sku="")
+    ProductSkuFactory(product=product, seller_sku="SOCK-B")
+    coupon = CouponFactory(
+        store=store,
+        title="Chat $5 off",
+        promo_code="CHAT5",
+        # 03:00 UTC on Dec 1 is still Nov 30 in New York (the organisation's zone).
+        claim_ends_at=datetime(2026, 12, 1, 3, 0, tzinfo=UTC),
+    )
+    snippet = SnippetFactory(
+        tenant=tenant,
+        body="{{ product.name }} ({{ product.sku }}) is {{ product.price }}: {{ product.link }}"
+        " | {{ coupon.name }}: {{ coupon.offer }}, code {{ coupon.code }}, claim by "
+        "{{ coupon.claim_by }}.",
+    )
+    text = snippet_render(
+        membership=owner_membership,
+        snippet=snippet,
+        conversation=ticket,
+        product=product,
+        coupon=coupon,
+    )
+    assert text == (
+        "Short Boat Invisible Socks (SOCK-W, SOCK-B) is $9.99 \u2013 $14.50: "
+        "https://shop.tiktok.com/view/product/1729592969712207008 | Chat $5 off: $5.00 off on "
+        "orders over $25.00, code CHAT5, claim by Nov 30, 2026."
+    )
+    # Nothing picked: said, never a blank.
+    with pytest.raises(SnippetError) as caught:
+        snippet_render(membership=owner_membership, snippet=snippet, conversation=ticket)
+    assert str(caught.value) == (
+        "This snippet uses product details: pick a product in the Products tab first."
+    )
+    # A coupon without a code or an end says so in words.
+    plain = CouponFactory(store=store, promo_code="", claim_ends_at=None, percentage=Decimal(10))
+    assert snippet_context(tenant=tenant, coupon=plain)["coupon"] == {
+        "name": plain.title,
+        "offer": "10% off on orders over $25.00",
+        "code": "not available yet",
+        "claim_by": "not available yet",
+    }
+    # Another store's product on this ticket, another organisation's coupon: refused.
+    elsewhere = ProductFactory(store=StoreFactory(tenant=tenant))
+    with pytest.raises(SnippetError, match="belongs to another store"):
+        snippet_render(
+            membership=owner_membership,
+            snippet=snippet,
+            conversation=ticket,
+            product=elsewhere,
+            coupon=coupon,
+        )
+    with pytest.raises(PermissionDenied):
+        snippet_render(
+            membership=owner_membership,
+            snippet=snippet,
+            product=product,
+            coupon=CouponFactory(store=StoreFactory(tenant=TenantFactory())),
+        )
 
 
 # --- The library -------------------------------------------------------------------------------
