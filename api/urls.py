@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
+from email_channel import api as email_api
 from escalations import api as escalations_api
 from inbox import api as inbox_api
 from inbox import card_api, snippet_api
@@ -35,6 +36,7 @@ router.register("snippets", snippet_api.SnippetViewSet, basename="api-snippet")
 router.register("escalations", escalations_api.EscalationViewSet, basename="api-escalation")
 router.register("members", tenants_api.MemberViewSet, basename="api-member")
 router.register("webhooks", integrations_api.WebhookViewSet, basename="api-webhook")
+router.register("email-channels", email_api.EmailChannelViewSet, basename="api-email-channel")
 router.register(
     r"webhooks/(?P<webhook_id>[^/]+)/deliveries",
     integrations_api.DeliveryViewSet,
@@ -43,6 +45,16 @@ router.register(
 
 # Ticket actions: one POST each (and so one Idempotency-Key each).
 ticket_actions = [
+    path(
+        "email-channels/<str:public_id>/check/",
+        email_api.EmailChannelViewSet.as_view({"post": "check"}),
+        name="api-email-channel-check",
+    ),
+    path(
+        "email-channels/<str:public_id>/poll/",
+        email_api.EmailChannelViewSet.as_view({"post": "poll"}),
+        name="api-email-channel-poll",
+    ),
     path(
         "tickets/<str:public_id>/status/",
         inbox_api.TicketViewSet.as_view({"post": "set_status"}),

@@ -322,6 +322,7 @@ SPECTACULAR_SETTINGS = {
         "EscalationStatusEnum": "escalations.models.EscalationStatus",
         "EscalationKindEnum": "escalations.kinds.KIND_CHOICES",
         "EscalationEventKindEnum": "escalations.models.EscalationEventKind",
+        "MailSecurityEnum": "email_channel.models.Security",
     },
     "SECURITY": [{"bearerAuth": []}],
     "POSTPROCESSING_HOOKS": [

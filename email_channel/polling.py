@@ -29,7 +29,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from imap_tools import A, BaseMailBox
+from imap_tools import A, BaseMailBox, MailMessage
 
 from inbox.ingest import Delivery, messages_ingest_many
 from inbox.models import Conversation, Message, TicketStatus
@@ -134,9 +134,19 @@ def _folder_state(channel: EmailChannel, folder: str) -> FolderState:
     return state
 
 
+class RawMailMessage(MailMessage):
+    """A fetched mail that keeps its bytes as the server sent them (re-serialising the parsed
+    message fails on the broken ones, and its key must not depend on our parser)."""
+
+    def __init__(self, fetch_data: list[Any]) -> None:
+        super().__init__(fetch_data)
+        self.raw: bytes = self._get_message_data_parts(fetch_data)[0]
+
+
 def _poll_folder(
     channel: EmailChannel, mailbox: BaseMailBox, folder: str, result: PollResult
 ) -> None:
+    mailbox.email_message_class = RawMailMessage
     folder_select(mailbox, folder)
     status = mailbox.folder.status(folder, ["UIDVALIDITY"])
     validity = int(status["UIDVALIDITY"])
@@ -159,7 +169,7 @@ def _poll_folder(
             )
         )
         result.fetched += len(fetched)
-        mails = [(int(message.uid or 0), parse_mail(message.obj.as_bytes())) for message in fetched]
+        mails = [(int(message.uid or 0), parse_mail(message.raw)) for message in fetched]
         _store_batch(channel, state, mails, last_uid=max(batch), result=result)
 
 

@@ -42,6 +42,9 @@ class TicketStoreSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField()
     market = serializers.CharField()
+    channel = serializers.CharField(
+        source="platform", help_text="Where the ticket came from: tiktok or email."
+    )
 
 
 class BuyerSerializer(serializers.Serializer):
@@ -217,6 +220,7 @@ TICKET_COLUMNS = (
     "store__public_id",
     "store__name",
     "store__market",
+    "store__platform",
     "customer__public_id",
     "customer__store_id",
     "customer__buyer_user_id",
@@ -268,6 +272,7 @@ def ticket_representation(row: dict[str, Any]) -> dict[str, Any]:
             "id": str(row["store__public_id"]),
             "name": row["store__name"],
             "market": row["store__market"],
+            "channel": row["store__platform"],
         },
         "buyer": buyer,
         "assignee": _person(

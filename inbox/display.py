@@ -56,6 +56,8 @@ EVENT_TYPES = frozenset(
         "BUYER_ENTER_FROM_ORDER",
     }
 )
+# Messages a buyer's mail system sent by itself, and what the thread calls them.
+AUTOMATIC_TYPES = {"AUTO_REPLY": "Automatic reply", "DELIVERY_FAILURE": "Delivery failure"}
 # What the placeholder calls a type the product cannot show.
 UNSHOWN_TYPE_NAMES = {
     "VIDEO": "a video",
@@ -153,6 +155,11 @@ def message_display(message: Message) -> MessageDisplay:
     kind_of = message.type
     content = message.content if isinstance(message.content, dict) else {}
     hidden = not message.is_visible
+    if kind_of in AUTOMATIC_TYPES:
+        # An out-of-office answer or a delivery failure (e-mail): shown, labelled, not a question.
+        return MessageDisplay(
+            DisplayKind.TEXT, message.text, label=AUTOMATIC_TYPES[kind_of], is_hidden=hidden
+        )
     if kind_of == "TEXT":
         text = message.text or _text_of(content)
         if message.direction == MessageDirection.SYSTEM:
@@ -235,6 +242,8 @@ def message_preview(message: Message) -> str:
         text = f"[{name[0].upper()}{name[1:]} — not shown in Sellerdesk]"
     elif shown.kind in (DisplayKind.ORDER_CARD, DisplayKind.PRODUCT_CARD, DisplayKind.COUPON_CARD):
         text = f"[{shown.text}]"
+    elif message.type in AUTOMATIC_TYPES:
+        text = f"[{AUTOMATIC_TYPES[message.type]}] {' '.join(shown.text.split())}"
     else:
         text = " ".join(shown.text.split())
     return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"

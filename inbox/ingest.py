@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from config.db import rows_insert_new, rows_update, without_nul
 from marketplaces import records
+from marketplaces.channel import capabilities_for, platforms_with_orders
 from marketplaces.models import Store
 from orders.models import Order
 from search import index as search_index
@@ -537,10 +538,19 @@ def _link_orders(
     if not wanted:
         return
     named = {order_id for _, links, in_text in wanted for order_id in [*links, *in_text]}
-    synced = {
-        order.external_id: order
-        for order in Order.objects.filter(store_id=store_id, external_id__in=named)
-    }
+    store = Store.objects.only("tenant_id", "platform").get(pk=store_id)
+    has_orders = capabilities_for(store.platform).has_orders
+    if has_orders:
+        orders = Order.objects.filter(store_id=store_id, external_id__in=named)
+    else:
+        # A channel without orders (e-mail): the buyer names an order of one of the tenant's
+        # marketplace stores. Only synced ones are linked: there is no platform to ask.
+        orders = Order.objects.filter(
+            tenant_id=store.tenant_id,
+            store__platform__in=platforms_with_orders(),
+            external_id__in=named,
+        )
+    synced = {order.external_id: order for order in orders}
     existing = set(
         ConversationOrder.objects.filter(
             conversation_id__in=[result.conversation.pk for result, _, _ in wanted]
@@ -553,7 +563,7 @@ def _link_orders(
         for order_id in in_text:
             if order_id in synced:
                 links.setdefault(order_id, OrderLinkSource.TEXT)
-            elif order_id not in links:
+            elif order_id not in links and has_orders:
                 result.order_ids_to_check.append(order_id)
         fresh = {
             order_id: source for order_id, source in links.items() if (pk, order_id) not in existing

@@ -42,7 +42,7 @@ from tenants.decorators import tenant_required
 from tenants.models import Membership
 from tenants.principals import via_label
 
-from . import card_display, display, presence, selectors, services, snippets
+from . import card_display, display, mail_display, presence, selectors, services, snippets
 from .forms import (
     AssignForm,
     ComposerForm,
@@ -145,6 +145,7 @@ class EntryView:
     retry_label: str = ""
     shown: display.MessageDisplay | None = None
     card: Any = None  # a card's card_display.CardView, drawn by inbox/_cards.html
+    email: mail_display.EmailView | None = None  # a message that arrived as an e-mail
 
     @property
     def delivery(self) -> str:
@@ -189,6 +190,7 @@ def _message_view(message: Message, conversation: Conversation) -> EntryView:
         product_id=shown.product_id,
         message=message,
         shown=shown,
+        email=mail_display.email_view(message, conversation),
     )
 
 

@@ -51,6 +51,7 @@ def test_ticket_detail_shape(world):
         "id": str(ticket.store.public_id),
         "name": ticket.store.name,
         "market": "us",
+        "channel": "tiktok",
     }
     assert body["buyer"]["id"] == str(ticket.customer.public_id)
     assert body["buyer"]["name"] == ticket.customer.display_name
