@@ -124,6 +124,19 @@ class TransactionOpenError(RuntimeError):
     the caller's transaction would be lost with the caller's rollback)."""
 
 
+def ensure_no_transaction(using: str | None = None) -> None:
+    """Raises TransactionOpenError inside an open transaction (the test case's own wrapping
+    transaction excepted, as Django's durable blocks except it)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    blocks = connections[using or DEFAULT_DB_ALIAS].atomic_blocks
+    if any(not getattr(block, "_from_testcase", False) for block in blocks):
+        raise TransactionOpenError(
+            "A channel is called inside an open database transaction: call it first, then "
+            "write what it answered in a transaction of its own."
+        )
+
+
 # --- Capabilities -------------------------------------------------------------------------------
 
 

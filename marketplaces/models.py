@@ -256,11 +256,17 @@ class WebhookEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # A failed event whose error was transient (the platform rate-limited us, did not answer)
+    # is tried again from this time on; None: not to be retried.
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             # The sweeper looks for events left behind (broker down, worker killed).
             models.Index(fields=["status", "received_at"], name="webhook_status_received"),
+            models.Index(
+                fields=["retry_at"], condition=Q(retry_at__isnull=False), name="webhook_retry"
+            ),
             models.Index(fields=["store", "-received_at"], name="webhook_store_received"),
             # A shop's drain takes its waiting events oldest first; only waiting rows are in it,
             # so it stays small however many processed events are kept.

@@ -380,34 +380,81 @@ def _claim(events: QuerySet[WebhookEvent], now: datetime) -> int:
     )
 
 
+# A webhook whose handler hit a transient error (rate limited, platform not answering) is tried
+# again after WEBHOOK_RETRY_BASE * 2**(attempt-1), capped, WEBHOOK_MAX_ATTEMPTS times in all;
+# then it stays FAILED for a person to look at.
+WEBHOOK_MAX_ATTEMPTS = 8
+WEBHOOK_RETRY_BASE = timedelta(seconds=30)
+WEBHOOK_RETRY_CAP = timedelta(minutes=30)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    from .channel import TRANSIENT_ERRORS, OutcomeUnknownError
+
+    # A webhook handler only reads from the channel: an unknown outcome is a read not answered.
+    return isinstance(exc, (*TRANSIENT_ERRORS, OutcomeUnknownError))
+
+
+def webhook_retry_delay(attempt: int, *, retry_after: float | None = None) -> timedelta:
+    """Delay before the event's attempt `attempt + 1` (jittered in its upper half)."""
+    ceiling = min(WEBHOOK_RETRY_CAP, WEBHOOK_RETRY_BASE * 2 ** max(0, attempt - 1))
+    delay = ceiling / 2 + ceiling / 2 * secrets.SystemRandom().random()
+    if retry_after:
+        delay = max(delay, min(timedelta(seconds=retry_after), WEBHOOK_RETRY_CAP))
+    return delay
+
+
 def _process_one(event: WebhookEvent, now: datetime) -> str:
-    """Runs the one-event handler on an event this worker claimed at `now`; its new status."""
+    """Runs the one-event handler on an event this worker claimed at `now`; its new status.
+
+    The handler runs outside any transaction: it calls the channel first (a read, a token
+    refresh that commits on its own) and writes what it got in short transactions of its own,
+    each idempotent, so an event processed again after a failure or a killed worker changes
+    nothing twice. Only the event's status is written here, conditional on the claim.
+    """
     ours = WebhookEvent.objects.filter(
         pk=event.pk, status=WebhookEventStatus.PROCESSING, claimed_at=now
     )
     try:
-        with transaction.atomic():
-            store = store_for_shop(platform=event.platform, external_shop_id=event.shop_id)
-            handler = webhook_handler_for(event.type)
-            if store is None:
-                status = WebhookEventStatus.UNKNOWN_SHOP
-                result = f"No store is connected for shop {event.shop_id or '(none)'}."
-            elif handler is None:
-                status = WebhookEventStatus.AWAITING_HANDLER
-                result = f"Stored; {event.type_label} events are not handled yet."
-            else:
-                status = WebhookEventStatus.PROCESSED
-                result = handler(event, store)
-            ours.update(
-                status=status,
-                result=result[:255],
-                store=store,
-                processed_at=timezone.now() if status == WebhookEventStatus.PROCESSED else None,
-                last_error="",
-            )
+        store = store_for_shop(platform=event.platform, external_shop_id=event.shop_id)
+        handler = webhook_handler_for(event.type)
+        if store is None:
+            status = WebhookEventStatus.UNKNOWN_SHOP
+            result = f"No store is connected for shop {event.shop_id or '(none)'}."
+        elif handler is None:
+            status = WebhookEventStatus.AWAITING_HANDLER
+            result = f"Stored; {event.type_label} events are not handled yet."
+        else:
+            status = WebhookEventStatus.PROCESSED
+            result = handler(event, store)
+        ours.update(
+            status=status,
+            result=result[:255],
+            store=store,
+            processed_at=timezone.now() if status == WebhookEventStatus.PROCESSED else None,
+            last_error="",
+            retry_at=None,
+        )
     except Exception as exc:
-        logger.exception("Webhook event %s (type %s) failed", event.pk, event.type)
-        ours.update(status=WebhookEventStatus.FAILED, last_error=f"{type(exc).__name__}: {exc}")
+        retry_at = None
+        if _is_transient(exc) and event.attempts < WEBHOOK_MAX_ATTEMPTS:
+            retry_at = timezone.now() + webhook_retry_delay(
+                event.attempts, retry_after=getattr(exc, "retry_after", None)
+            )
+            logger.warning(
+                "Webhook event %s (type %s) failed, retried at %s: %s",
+                event.pk,
+                event.type,
+                retry_at,
+                exc,
+            )
+        else:
+            logger.exception("Webhook event %s (type %s) failed", event.pk, event.type)
+        ours.update(
+            status=WebhookEventStatus.FAILED,
+            last_error=f"{type(exc).__name__}: {exc}",
+            retry_at=retry_at,
+        )
         return WebhookEventStatus.FAILED
     return status
 
@@ -504,7 +551,8 @@ def webhook_events_requeue(*, now: datetime | None = None, limit: int = 500) -> 
 
     - received but never claimed after a grace period (the broker was down at intake);
     - claimed by a worker that died (claim older than the timeout);
-    - awaiting a handler for a type that has one now.
+    - awaiting a handler for a type that has one now;
+    - failed on a transient error, once their retry time has come.
     """
     now = now or timezone.now()
     handled_types = list(_HANDLERS)
@@ -518,11 +566,26 @@ def webhook_events_requeue(*, now: datetime | None = None, limit: int = 500) -> 
         .order_by("received_at")
         .values_list("id", flat=True)[:limit]
     )
-    # Awaiting-handler events go back to "received" so the claim in webhook_event_process applies.
+    retries = list(
+        WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED, retry_at__lte=now)
+        .order_by("retry_at")
+        .values_list("id", flat=True)[: max(0, limit - len(ids))]
+    )
+    # Back to "received" so the claim in webhook_event_process applies; a failed event only if
+    # it is still failed and due (conditional: two sweepers hand it out once).
     WebhookEvent.objects.filter(id__in=ids, status=WebhookEventStatus.AWAITING_HANDLER).update(
         status=WebhookEventStatus.RECEIVED
     )
-    return ids
+    retried = set(
+        WebhookEvent.objects.filter(
+            id__in=retries, status=WebhookEventStatus.FAILED, retry_at__lte=now
+        ).values_list("id", flat=True)
+    )
+    if retried:
+        WebhookEvent.objects.filter(id__in=retried, status=WebhookEventStatus.FAILED).update(
+            status=WebhookEventStatus.RECEIVED, retry_at=None
+        )
+    return ids + [pk for pk in retries if pk in retried]
 
 
 # Processed notifications are kept this long for support questions ("did TikTok tell us?"), then

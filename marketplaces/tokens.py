@@ -79,15 +79,24 @@ def grant_siblings(store: Store) -> QuerySet[Store]:
 def store_tokens_refresh(*, store: Store, client: TikTokClient) -> None:
     """Swap the store's tokens for fresh ones; `store` is updated in place.
 
+    Durable: the refresh commits in a transaction of its own, and refuses to run inside anyone
+    else's (RuntimeError). The platform rotates the refresh token as it answers, so the new pair
+    must be on disk whatever the caller does next: written in a caller's transaction, a rollback
+    of the caller would lose our only copy of the new refresh token and kill the grant.
+
     The store row (and its grant siblings, in id order so that two refreshes cannot deadlock) is
     locked while refreshing, so two workers that both saw an expired token refresh once: the
     second finds new ciphertext and takes it instead of spending the (possibly single-use) refresh
-    token again. A refused refresh token means the seller's grant is gone: the store and the
-    siblings sharing that refresh token are marked as needing re-authorization, and the error is
-    raised.
+    token again. This one call is made while the lock's transaction is open: the lock is what
+    makes the refresh happen once, and the transaction holds nothing else.
+
+    A refused refresh token means the seller's grant is gone: the store and the siblings sharing
+    that refresh token are marked as needing re-authorization in the same durable transaction
+    (so the mark, too, survives whatever the caller rolls back), and the error is raised.
     """
     seen = store.access_token_encrypted
-    with transaction.atomic():
+    failed: TikTokApiError | None = None
+    with transaction.atomic(durable=True):
         sibling_ids = list(grant_siblings(store).values_list("pk", flat=True))
         locked_rows = list(
             Store.objects.select_for_update().filter(pk__in=[store.pk, *sibling_ids]).order_by("pk")
@@ -112,6 +121,9 @@ def store_tokens_refresh(*, store: Store, client: TikTokClient) -> None:
                 raise
             logger.warning("Token refresh refused for store %s: %s", store.pk, exc)
             failed = exc
+            reason = "TikTok Shop no longer accepts this store's authorization. Reconnect it."
+            for row in [locked, *sharing]:
+                services.store_mark_needs_reauth(store=row, reason=reason)
         else:
             for row in [locked, *sharing]:
                 store_tokens_save(store=row, grant=grant)
@@ -120,9 +132,6 @@ def store_tokens_refresh(*, store: Store, client: TikTokClient) -> None:
                 "Refreshed tokens of store %s (and %d sharing its grant)", store.pk, len(sharing)
             )
             return
-    reason = "TikTok Shop no longer accepts this store's authorization. Reconnect it."
-    for row in [store, *sharing]:
-        services.store_mark_needs_reauth(store=row, reason=reason)
     store.refresh_from_db()
     raise failed
 

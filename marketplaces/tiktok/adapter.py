@@ -117,6 +117,7 @@ class TikTokStoreAPI:
     # --- The mechanism ------------------------------------------------------------------------
 
     def _check_active(self) -> None:
+        channel.ensure_no_transaction()
         if self.store.status != StoreStatus.ACTIVE:
             raise channel.StoreUnavailableError(self.store)
 
@@ -196,6 +197,8 @@ class TikTokStoreAPI:
                     page_token = page.next_page_token or None
                     if page_token is None:
                         return
+                    # The caller may have opened a transaction while holding the page.
+                    channel.ensure_no_transaction()
                 return
             except errors.TikTokError as exc:
                 self._recover(exc, refreshed=refreshed)
