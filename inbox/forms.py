@@ -7,6 +7,7 @@ the composer, with the text kept.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -70,6 +71,15 @@ class ComposerForm(forms.Form):
     next_status = forms.ChoiceField(choices=NEXT_STATUS_CHOICES, required=False)
     # The newest message the agent was shown (inbox.presence: a reply after news is a conflict).
     last_seen_message_id = forms.CharField(required=False, max_length=64)
+    # The reply's idempotency token, minted with the composer: the same form submitted twice
+    # (a double click, a POST the browser retries) stores and sends one reply. A composer drawn
+    # again after a send carries a new one; one drawn again after an error keeps its own.
+    client_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.initial.get("client_token"):
+            self.initial["client_token"] = uuid.uuid4()
 
     @property
     def is_note(self) -> bool:

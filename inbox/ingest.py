@@ -490,6 +490,31 @@ def _merged(deliveries: Iterable[Delivery]) -> dict[str, Delivery]:
     return merged
 
 
+def _without_reply_parts(rows: list[Message], tickets: Iterable[Conversation]) -> list[Message]:
+    """Leaves out the platform's copies of a reply's other parts.
+
+    A reply with an image and text is two platform messages (an IMAGE, then a TEXT, when the
+    channel cannot carry both in one): the reply's row holds the text's id, the outbox keeps the
+    image's (`content.outbox.image_message_id`). The image coming back by webhook or poll is
+    that same reply, not a new message. Checked with the tickets locked, as the outbox marks a
+    reply sent with its ticket locked: one of the two always sees the other's commit.
+    """
+    outbound = [row.external_id for row in rows if row.direction == MessageDirection.OUTBOUND]
+    if not outbound:
+        return rows
+    parts = set(
+        Message.objects.filter(
+            conversation_id__in=[ticket.pk for ticket in tickets],
+            content__outbox__image_message_id__in=outbound,
+        )
+        .exclude(delivery_status="")  # replies written here (by an agent or an API key)
+        .values_list("content__outbox__image_message_id", flat=True)
+    )
+    if not parts:
+        return rows
+    return [row for row in rows if row.external_id not in parts]
+
+
 def _fill_echoes(store: Store, rows: Sequence[Message]) -> list[Message]:
     """A reply sent from Sellerdesk comes back from the platform: it already exists (matched on
     external id) but without the index the send call does not return. Give it its place."""
@@ -682,23 +707,23 @@ def _update_ticket(
         changed.add("unread_count")
 
     if new_buyer and conversation.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
-        # Platform times are whole seconds; a reply in the second the ticket was closed counts.
-        since = conversation.status_changed_at.replace(microsecond=0)
-        if any(m.sent_at >= since for m in new_buyer):
-            previous = conversation.status
-            conversation.status = TicketStatus.OPEN
-            conversation.status_changed_at = timezone.now()
-            conversation.solved_at = None
-            changed |= {"status", "status_changed_at", "solved_at"}
-            events.append(
-                _history(
-                    conversation,
-                    TicketEventKind.REOPENED,
-                    f"Reopened by the buyer's message (was {TicketStatus(previous).label}).",
-                    {"from": previous, "to": TicketStatus.OPEN},
-                )
+        # Whenever the buyer wrote it: a message written before the agent clicked Solved but
+        # delivered after it (a lost webhook, brought by the next poll) was never seen by the
+        # agent, and a Solved ticket with a waiting buyer message is one nobody will open.
+        previous = conversation.status
+        conversation.status = TicketStatus.OPEN
+        conversation.status_changed_at = timezone.now()
+        conversation.solved_at = None
+        changed |= {"status", "status_changed_at", "solved_at"}
+        events.append(
+            _history(
+                conversation,
+                TicketEventKind.REOPENED,
+                f"Reopened by the buyer's message (was {TicketStatus(previous).label}).",
+                {"from": previous, "to": TicketStatus.OPEN},
             )
-            result.reopened = True
+        )
+        result.reopened = True
     changed |= ticket_moved(
         conversation,
         clock,
@@ -755,6 +780,7 @@ def messages_ingest_many(
             for external_id, batch in batches.items()
             for record in batch
         ]
+        rows = _without_reply_parts(rows, tickets.values())
         echoes: list[Message] = []
         if rows:
             by_pk = {ticket.pk: external_id for external_id, ticket in tickets.items()}

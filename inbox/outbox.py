@@ -54,7 +54,16 @@ from sla import services as sla_services
 
 from . import cards
 from . import events as inbox_events
-from .models import Conversation, DeliveryStatus, Message, MessageDirection, index_key
+from .models import (
+    Conversation,
+    DeliveryStatus,
+    Message,
+    MessageDirection,
+    TicketEvent,
+    TicketEventKind,
+    TicketStatus,
+    index_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -428,6 +437,7 @@ def _retry_or_fail(
 
 def _fail(message: Message, attempt: int, *, reason: str) -> SendOutcome:
     with transaction.atomic():
+        ticket = sla_services.ticket_lock(message.conversation_id)
         changed = _mine(message, attempt).update(
             delivery_status=DeliveryStatus.FAILED,
             next_attempt_at=None,
@@ -437,9 +447,50 @@ def _fail(message: Message, attempt: int, *, reason: str) -> SendOutcome:
         )
         if changed:
             inbox_events.messages_event(message.tenant_id, "message.failed", [message.pk])
+            _ticket_back_to_the_buyer(ticket, message, reason)
     if not changed:
         return SendOutcome("skipped")
     return SendOutcome("failed", reason=reason)
+
+
+def _ticket_back_to_the_buyer(ticket: Conversation, message: Message, reason: str) -> None:
+    """A reply that will not reach the buyer answered nobody: its ticket (locked) goes back to
+    Open with the buyer waiting again, and its history says why.
+
+    "Send & Solve" (or Pending) moved the ticket when the reply was queued; left there, a buyer
+    whose answer never arrived would sit unseen in Solved. Nothing moves when a later reply of
+    ours already reached the buyer, or when nothing the buyer wrote is waiting for one.
+    """
+    from .services import _apply_status
+
+    answered_later = Message.objects.filter(
+        conversation_id=ticket.pk,
+        direction=MessageDirection.OUTBOUND,
+        delivery_status=DeliveryStatus.SENT,
+        created_at__gt=message.created_at,
+    ).exists()
+    waiting_since = ticket.reply_wait_since
+    if answered_later or waiting_since is None:
+        return
+    fields: dict[str, Any] = {}
+    if ticket.status != TicketStatus.OPEN:
+        previous = ticket.status
+        fields = _apply_status(ticket, TicketStatus.OPEN, actor=None)
+        TicketEvent.objects.create(
+            tenant_id=ticket.tenant_id,
+            conversation=ticket,
+            kind=TicketEventKind.REOPENED,
+            body=(
+                f"Reopened: the reply could not be sent (was {TicketStatus(previous).label}). "
+                f"{reason}"
+            )[:2000],
+            data={"from": previous, "to": TicketStatus.OPEN, "failed_message": message.pk},
+        )
+        inbox_events.ticket_updated(ticket, {"status": {"from": previous, "to": ticket.status}})
+    if ticket.awaiting_reply_since is None:
+        fields["awaiting_reply_since"] = waiting_since
+    if fields:
+        Conversation.objects.filter(pk=ticket.pk).update(**fields, updated_at=timezone.now())
 
 
 def _failure_reason(error: Exception, store: Store) -> str:
@@ -501,10 +552,20 @@ def reply_send(*, message_id: int) -> SendOutcome:
     waiting_for = _earlier_reply_pending(message_id)
     if waiting_for is not None:
         # Not claimed, nothing counted: it is looked at again shortly after the earlier one.
-        wait = (waiting_for - timezone.now()).total_seconds() + ORDER_WAIT_SECONDS
-        return SendOutcome(
-            "waiting", retry_in=min(max(wait, ORDER_WAIT_SECONDS), 60.0), reason="earlier reply"
-        )
+        now = timezone.now()
+        wait = (waiting_for - now).total_seconds() + ORDER_WAIT_SECONDS
+        retry_in = min(max(wait, ORDER_WAIT_SECONDS), 60.0)
+        # Its time moves with the wait, so the sweeper does not take it for an overdue reply
+        # whose task was lost and dispatch it again at every sweep (each dispatch a new chain
+        # of self-rescheduling tasks); the one chain this task continues looks at it then.
+        Message.objects.filter(
+            pk=message_id,
+            delivery_status=DeliveryStatus.QUEUED,
+        ).filter(
+            Q(next_attempt_at__isnull=True)
+            | Q(next_attempt_at__lt=now + timedelta(seconds=retry_in))
+        ).update(next_attempt_at=now + timedelta(seconds=retry_in))
+        return SendOutcome("waiting", retry_in=retry_in, reason="earlier reply")
     attempt = reply_claim(message_id=message_id)
     if attempt is None:
         return SendOutcome("skipped")

@@ -907,6 +907,7 @@ def ticket_reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 text=text,
                 image=form.cleaned_data.get("image"),
                 next_status=form.cleaned_data.get("next_status") or None,
+                client_token=form.cleaned_data.get("client_token"),
             )
     except ReplyInvalidError as error:
         for field, problems in error.errors.items():

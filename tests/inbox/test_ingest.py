@@ -348,18 +348,49 @@ def test_a_buyer_reply_reopens_the_same_ticket(store, ticket, status):
     assert (event.conversation_id, event.data) == (ticket.pk, {"from": status, "to": "open"})
 
 
-def test_a_seller_message_or_an_old_buyer_message_does_not_reopen(store, ticket):
+def test_a_seller_message_does_not_reopen(store, ticket):
     closed_at = timezone.now()
     Conversation.objects.filter(pk=ticket.pk).update(
         status=TicketStatus.SOLVED, status_changed_at=closed_at
     )
 
-    ingest(store, message(1, at=closed_at - timedelta(hours=1)))  # written before it was solved
     ingest(store, message(2, role="SHOP", at=closed_at + timedelta(seconds=5)))
 
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.SOLVED
     assert not TicketEvent.objects.filter(kind=TicketEventKind.REOPENED).exists()
+
+
+def test_a_buyer_message_answered_before_it_arrived_does_not_reopen(store, ticket):
+    closed_at = timezone.now()
+    ingest(store, message(2, role="SHOP", at=closed_at - timedelta(minutes=30)))
+    Conversation.objects.filter(pk=ticket.pk).update(
+        status=TicketStatus.SOLVED, status_changed_at=closed_at
+    )
+
+    # Written before the seller's reply (a lower index), delivered late: already answered.
+    ingest(store, message(1, at=closed_at - timedelta(hours=1)))
+
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.SOLVED
+    assert not TicketEvent.objects.filter(kind=TicketEventKind.REOPENED).exists()
+
+
+@pytest.mark.parametrize("status", [TicketStatus.PENDING, TicketStatus.SOLVED])
+def test_a_buyer_message_written_before_solved_but_delivered_after_reopens(store, ticket, status):
+    """Issue 9, defect 5: the lost webhook's message, brought by the next poll, was left
+    unread in a Solved ticket because it was written before the agent clicked Solved."""
+    closed_at = timezone.now()
+    Conversation.objects.filter(pk=ticket.pk).update(status=status, status_changed_at=closed_at)
+
+    result = ingest(store, message(1, at=closed_at - timedelta(minutes=2)))
+
+    assert result.reopened is True
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.unread_count) == (TicketStatus.OPEN, 1)
+    assert ticket.awaiting_reply_since == closed_at.replace(microsecond=0) - timedelta(minutes=2)
+    event = TicketEvent.objects.get(kind=TicketEventKind.REOPENED)
+    assert event.data == {"from": status, "to": "open"}
 
 
 # --- Order links --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ tenant's 404 on every mailbox URL."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -697,3 +698,29 @@ def test_another_tenants_ticket_is_404_on_every_mailbox_url(
     assert f'id="ticket-{conversation.public_id}"' not in page
     assert '<span class="folder-count" data-count="all">0</span>' in page
     assert client.get(reverse("mailbox_poll")).status_code == 200
+
+
+# --- Defect 9: the composer sends the reply's idempotency token --------------------------------
+
+
+def test_the_composer_carries_a_token_and_a_double_submit_sends_one_reply(
+    owner_client, tenant, django_capture_on_commit_callbacks
+):
+    store = StoreFactory(tenant=tenant)
+    ticket = ConversationFactory(store=store, tenant=tenant)
+    page = owner_client.get(reverse("ticket_detail", args=[ticket.public_id])).content.decode()
+    token = re.search(r'name="client_token" value="([0-9a-f-]{36})"', page).group(1)
+    form = {"mode": "reply", "text": "On its way.", "client_token": token}
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = owner_client.post(reverse("ticket_reply", args=[ticket.public_id]), form)
+        second = owner_client.post(reverse("ticket_reply", args=[ticket.public_id]), form)
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    [reply] = Message.objects.filter(conversation=ticket)
+    assert (reply.text, str(reply.client_token)) == ("On its way.", token)
+    assert len(callbacks) == 2  # one send task and one read mark, for the first submit only
+    # The composer drawn after the send carries a new token.
+    again = owner_client.get(reverse("ticket_detail", args=[ticket.public_id])).content.decode()
+    fresh = re.search(r'name="client_token" value="([0-9a-f-]{36})"', again).group(1)
+    assert fresh != token

@@ -22,9 +22,17 @@ from django.utils import timezone
 from PIL import Image
 
 from inbox import outbox, polling, services
-from inbox.models import Conversation, DeliveryStatus, Message, MessageDirection
+from inbox.models import (
+    Conversation,
+    DeliveryStatus,
+    Message,
+    MessageDirection,
+    TicketEvent,
+    TicketEventKind,
+    TicketStatus,
+)
 from marketplaces.adapter import reset_default_client
-from marketplaces.models import StoreStatus
+from marketplaces.models import Store, StoreStatus
 from tenants.models import Membership
 from tests.factories_inbox import ConversationFactory, MessageFactory, OutboxMessageFactory
 from tests.factories_marketplaces import StoreFactory
@@ -674,3 +682,101 @@ def test_a_copy_ingested_while_marking_sent_is_replaced(db, tenant, monkeypatch)
     )
     assert writes == [attempt, attempt]  # the clash, then the write that went through
     assert Message.objects.filter(external_id="7300000000000000002").count() == 1
+
+
+# --- Issue 9: failure paths ----------------------------------------------------------------------
+
+
+# --- Defect 3: a reply with text and an image is two platform messages -------------------------
+
+
+def test_a_reply_with_text_and_an_image_stays_one_message_when_both_come_back(
+    live, owner_membership
+):
+    sandbox, store, ticket = live
+    upload = SimpleUploadedFile("label.png", png(), content_type="image/png")
+    reply = queue(owner_membership, ticket, "Here is your shipping label", image=upload)
+    assert outbox.reply_send(message_id=reply.pk).status == "sent"
+    image, text = platform_messages(sandbox, ticket.external_id)[-2:]
+    assert (image["type"], text["type"]) == ("IMAGE", "TEXT")
+
+    # The poll reads both platform messages back (the webhook path ingests the same way).
+    polling.conversation_refresh(store=store, conversation_id=ticket.external_id)
+    polling.conversation_refresh(store=store, conversation_id=ticket.external_id)
+
+    outbound = Message.objects.filter(conversation=ticket, direction=MessageDirection.OUTBOUND)
+    assert list(outbound.values_list("pk", "external_id")) == [(reply.pk, text["id"])]
+    assert not Message.objects.filter(store=store, external_id=image["id"]).exists()
+    ticket.refresh_from_db()
+    assert ticket.message_cursor == text["index"].zfill(24)
+
+
+# --- Defect 4: Send & Solve whose send fails for good ------------------------------------------
+
+
+def test_a_failed_send_and_solve_reopens_the_ticket_and_says_why(live, owner_membership):
+    _, store, ticket = live
+    waiting_since = Conversation.objects.get(pk=ticket.pk).reply_wait_since
+    assert waiting_since is not None
+    reply = queue(owner_membership, ticket, "Refund done.", next_status=TicketStatus.SOLVED)
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.awaiting_reply_since) == (TicketStatus.SOLVED, None)
+    # The store needs reconnecting: the send fails for good.
+    Store.objects.filter(pk=store.pk).update(status=StoreStatus.NEEDS_REAUTH)
+
+    outcome = outbox.reply_send(message_id=reply.pk)
+
+    assert outcome.status == "failed"
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.solved_at) == (TicketStatus.OPEN, None)
+    assert ticket.awaiting_reply_since == waiting_since
+    event = TicketEvent.objects.get(conversation=ticket, kind=TicketEventKind.REOPENED)
+    assert event.body == (
+        "Reopened: the reply could not be sent (was Solved). " + outcome.reason
+    )
+    assert event.data == {"from": "solved", "to": "open", "failed_message": reply.pk}
+
+
+def test_a_failed_reply_after_a_later_one_reached_the_buyer_leaves_the_ticket(
+    live, owner_membership
+):
+    _, store, ticket = live
+    first = queue(owner_membership, ticket, "First")
+    second = queue(owner_membership, ticket, "Second", next_status=TicketStatus.SOLVED)
+    Message.objects.filter(pk=first.pk).update(delivery_status=DeliveryStatus.FAILED)
+    assert outbox.reply_send(message_id=second.pk).status == "sent"
+    Message.objects.filter(pk=first.pk).update(delivery_status=DeliveryStatus.QUEUED)
+    Store.objects.filter(pk=store.pk).update(status=StoreStatus.NEEDS_REAUTH)
+
+    assert outbox.reply_send(message_id=first.pk).status == "failed"
+
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.SOLVED
+    assert not TicketEvent.objects.filter(conversation=ticket, kind="reopened").exists()
+
+
+# --- Defect 8: a reply waiting behind another one in backoff -----------------------------------
+
+
+def test_a_reply_waiting_behind_one_in_backoff_is_not_redispatched_by_every_sweep(
+    live, owner_membership
+):
+    _, _, ticket = live
+    first = queue(owner_membership, ticket, "Earlier")
+    second = queue(owner_membership, ticket, "Later")
+    backoff_until = timezone.now() + timedelta(minutes=30)
+    Message.objects.filter(pk=first.pk).update(next_attempt_at=backoff_until, attempts=1)
+
+    waiting = outbox.reply_send(message_id=second.pk)
+
+    assert waiting.status == "waiting"
+    second.refresh_from_db()
+    assert second.delivery_status == DeliveryStatus.QUEUED
+    assert second.next_attempt_at > timezone.now() + timedelta(seconds=55)
+    # Sweeps while its own task chain is alive (it looks again within a minute) hand out
+    # nothing: neither the reply in backoff nor the one waiting for it.
+    for minutes in (0, 0.5):
+        assert outbox.replies_to_resume(now=timezone.now() + timedelta(minutes=minutes)) == []
+    # Its chain lost (the worker died): the sweeper takes it back once, after the grace.
+    lost = second.next_attempt_at + outbox.QUEUED_GRACE + timedelta(seconds=1)
+    assert outbox.replies_to_resume(now=lost) == [second.pk]
