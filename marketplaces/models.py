@@ -372,6 +372,9 @@ class SyncJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # A job paused by a rate limit or a server error is not claimed again before this time
+    # (its backoff), whoever asks: its retrying task, the beat's next sync, the sweeper.
+    resume_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -22,7 +22,8 @@ the next ones (at most two wait); memory does not grow with the number of orders
 
 Errors: a rate limit (the client already retried with backoff) or a server/transport error pauses
 the job and returns a delay for the task to retry later; a store that is not active pauses the job
-until it is reconnected; anything else fails the job with its message (Sync now resumes it).
+until it is reconnected; a page position the platform no longer accepts restarts the window;
+anything else fails the job with its message (Sync now resumes it).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from marketplaces import records
 from marketplaces.adapter import StoreAPI, as_timestamp, store_api
 from marketplaces.channel import (
     InvalidTokenError,
+    PageTokenInvalidError,
     QuotaExceededError,
     RateLimitedError,
     StoreUnavailableError,
@@ -285,8 +287,13 @@ def sync_jobs_to_resume(*, now: datetime | None = None, limit: int = 200) -> lis
     now = now or timezone.now()
     waiting = (
         Q(status=SyncJobStatus.QUEUED, created_at__lt=now - timedelta(minutes=1))
-        | Q(status=SyncJobStatus.PAUSED, last_error_at__lt=now - timedelta(minutes=5))
-        | Q(status=SyncJobStatus.PAUSED, last_error_at__isnull=True)
+        | Q(status=SyncJobStatus.PAUSED, resume_at__lte=now)
+        | Q(
+            status=SyncJobStatus.PAUSED,
+            resume_at__isnull=True,
+            last_error_at__lt=now - timedelta(minutes=5),
+        )
+        | Q(status=SyncJobStatus.PAUSED, resume_at__isnull=True, last_error_at__isnull=True)
         | Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
     )
     return list(
@@ -306,8 +313,13 @@ class ClaimLostError(Exception):
 def sync_job_claim(*, job_id: int, now: datetime | None = None) -> SyncJob | None:
     """Take a job for this worker, or None when another worker holds it or it is finished."""
     now = now or timezone.now()
-    claimable = Q(status__in=(SyncJobStatus.QUEUED, SyncJobStatus.PAUSED)) | Q(
-        status=SyncJobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    # A job paused by a limit waits out its backoff, whoever dispatched it (the beat's next
+    # incremental sync used to take a rate-limited job again at once).
+    claimable = (
+        Q(status=SyncJobStatus.QUEUED)
+        | Q(status=SyncJobStatus.PAUSED, resume_at__isnull=True)
+        | Q(status=SyncJobStatus.PAUSED, resume_at__lte=now)
+        | Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
     )
     claimed = SyncJob.objects.filter(claimable, pk=job_id).update(
         status=SyncJobStatus.RUNNING,
@@ -573,37 +585,69 @@ def sync_job_run(
         _pause(checkpoint, str(exc))
         return RunResult(status=SyncJobStatus.PAUSED, items=stored)
     except TRANSIENT_ERRORS as exc:
-        _pause(checkpoint, f"{type(exc).__name__}: {exc}")
-        return RunResult(
-            status=SyncJobStatus.PAUSED, items=stored, retry_in=_retry_delay(exc, retries)
+        delay = _retry_delay(exc, retries)
+        _pause(
+            checkpoint,
+            f"{type(exc).__name__}: {exc}",
+            resume_at=timezone.now() + timedelta(seconds=delay),
         )
-    except Exception as exc:
-        logger.exception("Sync job %s failed", job_id)
-        message = f"{type(exc).__name__}: {exc}"
+        return RunResult(status=SyncJobStatus.PAUSED, items=stored, retry_in=delay)
+    except PageTokenInvalidError as exc:
+        if not job.page_token:
+            return _fail(checkpoint, job, exc, stored)
+        # The platform no longer accepts the page position we kept (it expired, or the search
+        # changed): the window is read again from its start. Pages already stored are upserted
+        # again (idempotent); nothing in the window is skipped. A fresh task carries on.
+        logger.warning("Sync job %s: page token refused, window restarted: %s", job_id, exc)
         try:
             checkpoint.write(
-                status=SyncJobStatus.FAILED,
-                last_error=message[:2000],
+                status=SyncJobStatus.PAUSED,
+                page_token="",
+                last_error=f"The page position expired; the window was restarted ({exc})."[:2000],
                 last_error_at=timezone.now(),
-                finished_at=timezone.now(),
+                resume_at=None,
             )
         except ClaimLostError:
             return RunResult(status="claim lost", items=stored)
-        store_record_error(store=job.store, message=f"Order sync failed: {message}")
-        return RunResult(status=SyncJobStatus.FAILED, items=stored)
+        return RunResult(status=SyncJobStatus.PAUSED, items=stored, retry_in=0.0)
+    except Exception as exc:
+        logger.exception("Sync job %s failed", job_id)
+        return _fail(checkpoint, job, exc, stored)
     if not finished:
         # Out of budget: hand the rest to a fresh task (the caller re-enqueues at once).
-        checkpoint.write(status=SyncJobStatus.PAUSED, last_error="", last_error_at=None)
+        checkpoint.write(
+            status=SyncJobStatus.PAUSED, last_error="", last_error_at=None, resume_at=None
+        )
         return RunResult(status=SyncJobStatus.PAUSED, items=stored, retry_in=0.0)
     checkpoint.write(status=SyncJobStatus.COMPLETED, finished_at=timezone.now(), last_error="")
     store_record_sync_success(store=job.store)
     return RunResult(status=SyncJobStatus.COMPLETED, items=stored)
 
 
-def _pause(checkpoint: _Checkpointer, message: str) -> None:
+def _fail(checkpoint: _Checkpointer, job: SyncJob, exc: Exception, stored: int) -> RunResult:
+    message = f"{type(exc).__name__}: {exc}"
+    try:
+        checkpoint.write(
+            status=SyncJobStatus.FAILED,
+            last_error=message[:2000],
+            last_error_at=timezone.now(),
+            finished_at=timezone.now(),
+        )
+    except ClaimLostError:
+        return RunResult(status="claim lost", items=stored)
+    store_record_error(store=job.store, message=f"Order sync failed: {message}")
+    return RunResult(status=SyncJobStatus.FAILED, items=stored)
+
+
+def _pause(
+    checkpoint: _Checkpointer, message: str, *, resume_at: datetime | None = None
+) -> None:
     with contextlib.suppress(ClaimLostError):
         checkpoint.write(
-            status=SyncJobStatus.PAUSED, last_error=message[:2000], last_error_at=timezone.now()
+            status=SyncJobStatus.PAUSED,
+            last_error=message[:2000],
+            last_error_at=timezone.now(),
+            resume_at=resume_at,
         )
 
 

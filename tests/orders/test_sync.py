@@ -64,13 +64,16 @@ def stored(store: Store) -> dict[str, list[str]]:
 
 
 def run_until_done(job: SyncJob, **kwargs: object) -> list[sync.RunResult]:
-    """Runs a job like its task would (again after a pause), at most 20 times."""
+    """Runs a job like its task would (again after a pause, once its backoff is over), at most
+    20 times."""
     results = []
+    now = None
     for _ in range(20):
-        result = sync.sync_job_run(job_id=job.pk, retries=len(results), **kwargs)
+        result = sync.sync_job_run(job_id=job.pk, retries=len(results), now=now, **kwargs)
         results.append(result)
         if result.status != SyncJobStatus.PAUSED:
             return results
+        now = SyncJob.objects.get(pk=job.pk).resume_at
     raise AssertionError(f"job {job.pk} did not finish: {results}")
 
 
@@ -271,7 +274,8 @@ def test_a_rate_limit_that_outlasts_the_retries_pauses_the_job_with_a_backoff(
     [job, *_] = sync.backfill_jobs_create(store=store)
 
     first = sync.sync_job_run(job_id=job.pk, retries=0)
-    third = sync.sync_job_run(job_id=job.pk, retries=2)
+    job.refresh_from_db()
+    third = sync.sync_job_run(job_id=job.pk, retries=2, now=job.resume_at)
 
     assert (first.status, first.retry_in) == (SyncJobStatus.PAUSED, 30.0)
     assert (third.status, third.retry_in) == (SyncJobStatus.PAUSED, 120.0)
@@ -280,6 +284,68 @@ def test_a_rate_limit_that_outlasts_the_retries_pauses_the_job_with_a_backoff(
     assert job.last_error.startswith("RateLimitedError:")
     assert "36009002" in job.last_error
     assert Order.objects.filter(store=store).count() == 0
+
+
+def test_a_rate_limited_incremental_sync_is_not_taken_again_before_its_backoff(
+    tiktok_sandbox_factory, settings, tenant
+):
+    """Issue 9, defect 6: the beat's next incremental sync claimed the paused job at once."""
+    sandbox = tiktok_sandbox_factory()
+    point_settings_at(settings, sandbox)
+    store = connect_store(sandbox, tenant=tenant)
+    tiktok_adapter._local.client = TikTokClient.from_settings(sleep=lambda seconds: None)
+    sandbox.set_faults(rate_limit_ratio=1.0)
+
+    [first, *_] = sync.store_sync_incremental(store_id=store.pk)
+    assert (first.status, first.retry_in) == (SyncJobStatus.PAUSED, 30.0)
+    job = SyncJob.objects.get(store=store, kind=SyncKind.ORDERS, mode=SyncMode.INCREMENTAL)
+    assert job.resume_at is not None
+    assert timedelta(seconds=29) < job.resume_at - sync.timezone.now() <= timedelta(seconds=30)
+    attempts = job.attempts
+
+    # The beat comes round again (and the sweeper): nothing takes the job before its time.
+    again = sync.store_sync_incremental(store_id=store.pk)
+    assert again[0].status == "not claimed"
+    assert job.pk not in sync.sync_jobs_to_resume()
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (SyncJobStatus.PAUSED, attempts)
+    # Once the backoff is over it is handed out and claimed.
+    assert job.pk in sync.sync_jobs_to_resume(now=job.resume_at)
+    sandbox.reset_faults()
+    assert sync.sync_job_run(job_id=job.pk, now=job.resume_at).status == SyncJobStatus.COMPLETED
+
+
+def test_a_refused_page_token_restarts_the_window_and_the_backfill_completes(
+    connect_sandbox_store, tenant, short_windows, small_pages
+):
+    """Issue 9, defect 7: a page token the platform no longer accepts failed the job on every
+    resume and every Sync now."""
+    store = connect_sandbox_store(tenant=tenant)
+    want = sorted(expected(store)[SyncKind.ORDERS])
+    jobs = sync.backfill_jobs_create(store=store)
+    job = jobs[0]
+    with pytest.raises(WorkerKilled):
+        sync.sync_job_run(
+            job_id=job.pk, on_checkpoint=crash_after(3, lambda job: job.page_token != "")
+        )
+    crashed = SyncJob.objects.get(pk=job.pk)
+    assert crashed.page_token
+    # The kept page position has expired on the platform's side.
+    SyncJob.objects.filter(pk=job.pk).update(page_token="expired" + crashed.page_token[7:])
+    later = crashed.heartbeat_at + sync.STALE_AFTER + timedelta(seconds=1)
+
+    restarted = sync.sync_job_run(job_id=job.pk, now=later)
+
+    assert (restarted.status, restarted.retry_in) == (SyncJobStatus.PAUSED, 0.0)
+    job.refresh_from_db()
+    assert (job.page_token, job.window_start, job.window_end) == (
+        "",
+        crashed.window_start,
+        crashed.window_end,
+    )
+    assert job.last_error.startswith("The page position expired; the window was restarted")
+    assert run_until_done(job)[-1].status == SyncJobStatus.COMPLETED
+    assert stored(store)[SyncKind.ORDERS] == want
 
 
 def test_incremental_sync_picks_up_a_status_change(connect_sandbox_store, tenant, tiktok_settings):
