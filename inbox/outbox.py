@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from marketplaces.adapter import StoreAPI, store_api
@@ -552,20 +552,10 @@ def reply_send(*, message_id: int) -> SendOutcome:
     waiting_for = _earlier_reply_pending(message_id)
     if waiting_for is not None:
         # Not claimed, nothing counted: it is looked at again shortly after the earlier one.
-        now = timezone.now()
-        wait = (waiting_for - now).total_seconds() + ORDER_WAIT_SECONDS
-        retry_in = min(max(wait, ORDER_WAIT_SECONDS), 60.0)
-        # Its time moves with the wait, so the sweeper does not take it for an overdue reply
-        # whose task was lost and dispatch it again at every sweep (each dispatch a new chain
-        # of self-rescheduling tasks); the one chain this task continues looks at it then.
-        Message.objects.filter(
-            pk=message_id,
-            delivery_status=DeliveryStatus.QUEUED,
-        ).filter(
-            Q(next_attempt_at__isnull=True)
-            | Q(next_attempt_at__lt=now + timedelta(seconds=retry_in))
-        ).update(next_attempt_at=now + timedelta(seconds=retry_in))
-        return SendOutcome("waiting", retry_in=retry_in, reason="earlier reply")
+        wait = (waiting_for - timezone.now()).total_seconds() + ORDER_WAIT_SECONDS
+        return SendOutcome(
+            "waiting", retry_in=min(max(wait, ORDER_WAIT_SECONDS), 60.0), reason="earlier reply"
+        )
     attempt = reply_claim(message_id=message_id)
     if attempt is None:
         return SendOutcome("skipped")
@@ -616,10 +606,23 @@ def replies_to_resume(*, now: datetime | None = None) -> list[int]:
             pk=pk, delivery_status=DeliveryStatus.SENDING, next_attempt_at__lt=now
         ).update(delivery_status=DeliveryStatus.QUEUED, next_attempt_at=now, updated_at=now)
     ]
+    # Only the first reply still to go in each ticket: a later one waits for it with its own
+    # task chain (reply_send answers "waiting" and the task looks again), and handing it out at
+    # every sweep started one more chain each time. Its turn comes when the earlier one is sent
+    # or failed; if its chain was lost meanwhile, this sweep finds it then.
+    earlier_pending = Message.objects.filter(
+        conversation_id=OuterRef("conversation_id"),
+        direction=MessageDirection.OUTBOUND,
+        delivery_status__in=(DeliveryStatus.QUEUED, DeliveryStatus.SENDING),
+    ).filter(
+        Q(created_at__lt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+    )
     overdue = list(
         Message.objects.filter(
             delivery_status=DeliveryStatus.QUEUED, next_attempt_at__lte=now - QUEUED_GRACE
         )
+        .exclude(Exists(earlier_pending))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:500]
     )

@@ -17,9 +17,17 @@ from marketplaces.services import webhook_event_process, webhook_events_requeue
 from marketplaces.tiktok.client import TikTokClient
 from orders import ingest as orders_ingest
 from tests.factories_marketplaces import StoreFactory, WebhookEventFactory
-from tests.sandbox_stores import connect_store
+from tests.sandbox_stores import connect_store, point_settings_at
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def own_sandbox(tiktok_sandbox_factory, settings):
+    """A sandbox of this test's own: expiring its tokens disturbs no other test."""
+    sandbox = tiktok_sandbox_factory(days=2, orders_per_day=5)
+    point_settings_at(settings, sandbox)
+    return sandbox
 
 
 def order_event(store, order_id: str) -> WebhookEvent:
@@ -44,13 +52,13 @@ def test_a_channel_call_inside_a_transaction_is_refused(tiktok_settings, tenant)
 
 
 def test_a_token_refreshed_by_a_webhook_handler_that_then_fails_is_kept(
-    tiktok_settings, tenant, monkeypatch
+    own_sandbox, tenant, monkeypatch
 ):
     """Defect 1: the platform rotated the refresh token; the handler's failure must not lose it."""
-    store = connect_store(tiktok_settings, tenant=tenant)
+    store = connect_store(own_sandbox, tenant=tenant)
     order = next(store_api(store).order_pages(page_size=1)).items[0]
     spent = store.refresh_token
-    tiktok_settings.expire_tokens()
+    own_sandbox.expire_tokens()
 
     def disk_full(**kwargs):
         raise RuntimeError("disk full")
@@ -69,14 +77,14 @@ def test_a_token_refreshed_by_a_webhook_handler_that_then_fails_is_kept(
 
 
 def test_a_refused_refresh_in_a_failing_webhook_handler_still_marks_the_store(
-    tiktok_settings, tenant
+    own_sandbox, tenant
 ):
     """Defect 2: the "needs re-authorization" mark survives the handler's failure."""
-    store = connect_store(tiktok_settings, tenant=tenant)
+    store = connect_store(own_sandbox, tenant=tenant)
     order = next(store_api(store).order_pages(page_size=1)).items[0]
     # The grant's refresh token is spent elsewhere (the sandbox revokes a spent one).
     TikTokClient.from_settings().refresh_token(refresh_token=store.refresh_token)
-    tiktok_settings.expire_tokens()
+    own_sandbox.expire_tokens()
     event = order_event(store, order.external_id)
 
     assert webhook_event_process(event_id=event.pk) == WebhookEventStatus.FAILED
