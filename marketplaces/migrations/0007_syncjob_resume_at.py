@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplaces', '0005_webhook_event_retry_at'),
+        ('marketplaces', '0006_webhook_event_retry_at'),
     ]
 
     operations = [

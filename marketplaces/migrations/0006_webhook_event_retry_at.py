@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplaces', '0004_apikeystoreaccess'),
+        ('marketplaces', '0005_platform_email'),
     ]
 
     operations = [
