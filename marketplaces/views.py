@@ -18,6 +18,7 @@ from tenants.models import Role
 from tenants.selectors import membership_get
 
 from . import connection, selectors, services
+from .channel import platforms_with_orders
 from .forms import ConnectForm, StoreAccessForm
 from .models import SyncJob, SyncJobStatus, SyncMode
 
@@ -117,7 +118,12 @@ def _window_label(job: SyncJob) -> str:
 
 @tenant_required
 def store_list(request: HttpRequest) -> HttpResponse:
-    stores = list(selectors.stores_visible_to(request.membership))
+    # Marketplace stores only: a support mailbox is set up on Settings → Channels.
+    stores = [
+        store
+        for store in selectors.stores_visible_to(request.membership)
+        if store.platform in platforms_with_orders()
+    ]
     jobs = selectors.sync_progress(tenant=request.tenant, stores=stores)
     checks = selectors.latest_order_checks(tenant=request.tenant, stores=stores)
     rows = [

@@ -155,3 +155,9 @@ def test_another_organisations_channel_is_a_404_and_unchanged(
     assert email_channel.checked_at is None
     assert email_channel.imap_folders != "INBOX"
     assert no_dispatch == []
+
+
+def test_a_mailbox_is_not_listed_among_the_marketplace_stores(owner_client, email_channel):
+    page = owner_client.get(reverse("store_list")).content.decode()
+
+    assert "E-mail support@shop.test" not in page

@@ -1,4 +1,5 @@
-"""Ingest of e-mail from a real local IMAP server (PostgreSQL): mails per second.
+"""Ingest of e-mail (named email_ingest.py: bench/ is first on sys.path and must not shadow the
+standard library's `email` package) from a real local IMAP server (PostgreSQL): mails per second.
 
 Starts the local IMAP server (pymap, email_channel.localmail), appends --count buyer e-mails
 (a third of them replies by In-Reply-To, a tenth with a small attachment, some HTML) to a fresh
@@ -8,7 +9,7 @@ the folder's position) and a second read that finds nothing new. Prints mails/s 
 
     createdb -h 127.0.0.1 -U postgres <yours>_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<yours>_bench \\
-        .venv/bin/python bench/email.py [--count 10000]
+        .venv/bin/python bench/email_ingest.py [--count 10000]
 
 Target (issue 17): ingest of 10,000 e-mails from the local IMAP server ≥ 200 messages/s.
 """
