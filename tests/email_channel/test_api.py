@@ -25,9 +25,7 @@ def keys(tenant, other_tenant, private_cache):
         "write": KeyClient(api_key_create(tenant=tenant, name="ERP", scope=APIScope.WRITE).secret),
         "read": KeyClient(api_key_create(tenant=tenant, name="BI", scope=APIScope.READ).secret),
         "limited": KeyClient(
-            api_key_create(
-                tenant=tenant, name="Bot", scope=APIScope.WRITE, stores=[shop]
-            ).secret
+            api_key_create(tenant=tenant, name="Bot", scope=APIScope.WRITE, stores=[shop]).secret
         ),
         "other": KeyClient(
             api_key_create(tenant=other_tenant, name="Rival", scope=APIScope.WRITE).secret
@@ -56,9 +54,10 @@ def test_the_connection_test_answers_each_step(keys, email_channel):
         "ok": True,
         "text": "IMAP: signed in to 127.0.0.1 as support@shop.test.",
     }
-    assert keys["read"].post(
-        f"/api/v1/email-channels/{email_channel.public_id}/check/"
-    ).status_code == 403
+    assert (
+        keys["read"].post(f"/api/v1/email-channels/{email_channel.public_id}/check/").status_code
+        == 403
+    )
 
 
 def test_another_organisation_and_a_store_limited_key_cannot_reach_a_channel(

@@ -139,7 +139,7 @@ def test_auto_replies_are_labelled_in_the_thread_and_the_list(
 def test_unknown_charsets_and_broken_mime_are_kept_readable(email_channel, local_imap, folder):
     raw = (
         b"From: ann@buyer.test\r\nTo: support@shop.test\r\nSubject: =?x-klingon?q?Hallo?=\r\n"
-        b"Message-ID: <odd@buyer.test>\r\nContent-Type: multipart/mixed; boundary=\"NOPE\"\r\n\r\n"
+        b'Message-ID: <odd@buyer.test>\r\nContent-Type: multipart/mixed; boundary="NOPE"\r\n\r\n'
         b"--WRONG\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nQapla\xe9 order\r\n"
     )
     message = _ingest(email_channel, local_imap, folder, raw)
