@@ -36,6 +36,14 @@ async () => {
 
 SERIOUS = ("serious", "critical")
 
+# 0 (black) to 1 (white): the average of the page background's red, green and blue.
+BACKGROUND_LIGHTNESS = """
+() => {
+  const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+  return (r + g + b) / 3 / 255;
+}
+"""
+
 
 def violations(page: Any, live_server: Any) -> list[dict]:
     page.add_script_tag(url=f"{live_server.url}/static/vendor/axe.min.js")
@@ -64,6 +72,9 @@ def test_the_pages_agents_use_have_no_serious_accessibility_violations(
             "stores": "/stores/",
             "snippets": "/settings/snippets/",
         }
+        # The theme follows the system setting: a dark page in dark mode, a light one otherwise.
+        background = page.evaluate(BACKGROUND_LIGHTNESS)
+        assert background < 0.25 if scheme == "dark" else background > 0.9, background
         problems = []
         for name, path in pages.items():
             page.goto(f"{live_server.url}{path}")

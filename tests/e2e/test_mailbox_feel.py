@@ -129,6 +129,15 @@ def test_a_failing_reply_says_why_and_when_with_retry_now(
     expect(bubble.get_by_role("button", name="Retry now")).to_be_visible()
     expect(bubble).not_to_contain_text("Sending…")
 
+    # One status control in the ticket bar (it had a select and buttons side by side).
+    header = page.locator("#ticket-header")
+    expect(header.locator(".status-menu")).to_have_count(1)
+    expect(header.locator("select")).to_have_count(0)
+    assert (
+        header.locator("[name=status]").count()
+        == header.locator(".status-menu [name=status]").count()
+    )
+
 
 def test_the_ticket_being_read_never_shows_an_unread_dot(
     page, live_server, tenant, agent, password
