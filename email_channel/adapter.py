@@ -26,6 +26,7 @@ CAPABILITIES = ChannelCapabilities(
     image=None,
     has_orders=False,
     lists_conversations=False,
+    platform_reply_window=False,
     sent_index=keys.time_index,
 )
 

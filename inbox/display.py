@@ -366,6 +366,13 @@ def buyer_identity(store_id: int | None, buyer_user_id: str | None) -> BuyerIden
     if store_id is None or buyer_user_id is None:
         return NO_BUYER_IDENTITY
     digest = hashlib.sha256(f"{store_id}:{buyer_user_id}".encode()).hexdigest()
+    if "@" in buyer_user_id:  # an e-mail buyer (Customer.display_name): their address
+        return BuyerIdentity(
+            label=buyer_user_id,
+            short=buyer_user_id,
+            initials=buyer_user_id[:2].upper(),
+            hue=int(digest[6:10], 16) % HUES,
+        )
     code = digest[:6]
     return BuyerIdentity(
         label=f"{NO_BUYER} {code}…",

@@ -61,6 +61,8 @@ class Customer(models.Model):
 
     @property
     def display_name(self) -> str:
+        if "@" in self.buyer_user_id:  # an e-mail buyer is known by the address they wrote from
+            return self.buyer_user_id
         digest = hashlib.sha256(f"{self.store_id}:{self.buyer_user_id}".encode()).hexdigest()
         return f"TikTok Shop Customer {digest[:6]}…"
 

@@ -167,6 +167,9 @@ class ChannelCapabilities:
     # False for a channel whose conversations are not listed by the inbox's poll (e-mail polls
     # its own mailbox): `conversation_pages` is never asked for.
     lists_conversations: bool = True
+    # True when the platform holds the seller to a reply window (TikTok's 24 h or 12 h, the
+    # "platform" SLA clock); a mailbox has none, only the team's own policies.
+    platform_reply_window: bool = True
     # A channel whose sent messages never come back to be read (e-mail) places a reply in its
     # thread by the time it was sent: the index of a message sent at that time. None: the
     # channel's copy brings the index (TikTok).

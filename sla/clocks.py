@@ -32,6 +32,7 @@ from typing import Any
 from django.db.models import Q
 
 from inbox.models import Conversation, TicketStatus
+from marketplaces.channel import capabilities_for
 from marketplaces.models import Store
 
 from .calendar import BusinessCalendar, CalendarError
@@ -61,7 +62,7 @@ SLA_FIELDS = (
 class ClockConfig:
     """What a store's clocks count by: its platform window and holiday mode, its policy."""
 
-    window: timedelta
+    window: timedelta | None  # None: the store's channel has no platform reply window (e-mail)
     calendar: BusinessCalendar
     holiday_from: datetime | None = None
     holiday_until: datetime | None = None
@@ -85,6 +86,14 @@ def _seconds(minutes: int | None) -> int | None:
     return None if minutes is None else int(minutes) * 60
 
 
+def _has_reply_window(platform: str | None) -> bool:
+    """Whether the store's channel holds it to a platform reply window (not a mailbox)."""
+    try:
+        return platform is None or capabilities_for(platform).platform_reply_window
+    except LookupError:
+        return True
+
+
 def config_from(store: dict[str, Any], policy: SLAPolicy | None) -> ClockConfig:
     """A store's clock configuration from its row (see `_STORE_COLUMNS`) and its policy."""
     zone = _zone(store["clock_settings__time_zone"], store["tenant__time_zone"])
@@ -99,7 +108,7 @@ def config_from(store: dict[str, Any], policy: SLAPolicy | None) -> ClockConfig:
         except CalendarError:  # stored hours are checked on the way in; never stop a clock
             calendar = BusinessCalendar(zone=zone)
     return ClockConfig(
-        window=timedelta(hours=hours),
+        window=timedelta(hours=hours) if _has_reply_window(store.get("platform")) else None,
         calendar=calendar,
         holiday_from=store["clock_settings__holiday_from"],
         holiday_until=store["clock_settings__holiday_until"],
@@ -112,6 +121,7 @@ def config_from(store: dict[str, Any], policy: SLAPolicy | None) -> ClockConfig:
 
 _STORE_COLUMNS = (
     "pk",
+    "platform",
     "tenant_id",
     "region",
     "tenant__time_zone",
@@ -155,6 +165,8 @@ def platform_due(start: datetime, config: ClockConfig) -> datetime | None:
     """When TikTok's window for a buyer waiting since `start` closes: `start` plus the window on
     the wall clock, plus the part of the store's holiday mode that falls inside it (None while
     an open-ended holiday mode stops it)."""
+    if config.window is None:
+        return None
     due = start + config.window
     begins, ends = config.holiday_from, config.holiday_until
     if begins is None or begins >= due or (ends is not None and ends <= start):

@@ -111,7 +111,7 @@ def _hours(seconds: float) -> str:
 def _breaches(ticket: Conversation, config: clocks.ClockConfig, now: datetime) -> list[Breach]:
     """The clocks of `ticket` past due at `now` whose breach is not recorded yet."""
     reply, _ = clocks.reply_target(ticket, config)
-    window = _hours(config.window.total_seconds())
+    window = _hours(config.window.total_seconds()) if config.window is not None else ""
     policy = config.policy_name
     running = (
         (

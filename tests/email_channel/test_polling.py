@@ -41,6 +41,9 @@ def test_a_new_mail_becomes_a_ticket_with_its_thread(email_channel, local_imap, 
     assert ticket.unread_count == 1
     assert ticket.last_message_preview == "Hello, my parcel has not arrived."
     assert ticket.customer.buyer_user_id == "ann@buyer.test"
+    assert ticket.customer.display_name == "ann@buyer.test"  # not a masked marketplace label
+    # No platform reply window on a mailbox (TikTok's clock is TikTok's); team policies apply.
+    assert ticket.platform_due_at is None
     [message] = ticket.messages.all()
     assert message.external_id == keys.message_key("first@buyer.test")
     assert message.direction == "inbound"
