@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import add
 from typing import Any
 
 from inbox.selectors import FOLDER_COUNT_CAP, folder_counts
@@ -156,19 +157,17 @@ def report(
         cell = rate[(day, store_id)]
         cell[0] += p_met
         cell[1] += p_missed
-        for index, count in enumerate(buckets):
-            frt[index] += count
+        frt = list(map(add, frt, buckets))
         if t_met or t_missed:
             week = attainment[(agent_id, _monday(day))]
             week[0] += t_met
             week[1] += t_missed
-        weekday = heat[day.weekday()]
-        for hour, count in enumerate(hours or ()):
-            weekday[hour] += count
+        if hours:
+            heat[day.weekday()] = list(map(add, heat[day.weekday()], hours))
         solved += solved_count
-        for index, count in enumerate(histogram or ()):
-            handle[index] += count
-            handle_by_store[store_id][index] += count
+        if histogram:
+            handle = list(map(add, handle, histogram))
+            handle_by_store[store_id] = list(map(add, handle_by_store[store_id], histogram))
 
     tables: dict[str, Table] = {}
     tables["response-rate"] = Table(

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import FloatField, Q, QuerySet
+from django.db.models.functions import Cast, Extract
 from django.utils import timezone
 
 from inbox.ingest import NEEDS_REPLY
@@ -51,11 +53,12 @@ def tenant_zone(tenant: Tenant) -> zoneinfo.ZoneInfo:
 
 
 def day_bounds(day: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
-    """The day's first instant and the next day's, local midnights (23 or 25 hours apart when
-    the clocks change)."""
+    """The day's first instant and the next day's (local midnights, 23 or 25 hours apart when
+    the clocks change), as UTC instants."""
     start = datetime.combine(day, time(0), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return start, end
+    # In UTC: arithmetic between two times of one zone is wall-clock time in Python.
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 class Cell:
@@ -98,9 +101,11 @@ class Cell:
             frt_over_24h=self.frt[3],
             responses=self.responses,
             response_seconds=self.response_seconds,
-            inbound_by_hour=self.inbound_by_hour,
+            # Empty when all zero: most rows (an agent's answers) have none, and the report
+            # reads these lists back for every row of its range.
+            inbound_by_hour=self.inbound_by_hour if any(self.inbound_by_hour) else [],
             solved=self.solved,
-            handle_histogram=self.handle_histogram,
+            handle_histogram=self.handle_histogram if self.solved else [],
         )
 
 
@@ -127,60 +132,115 @@ def _decided(answered_at: datetime | None, due: datetime | None, now: datetime) 
     return -1 if now >= due else 0
 
 
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def _waits(
     cells: dict[tuple[int, int | None], Cell],
     tickets: dict[int, tuple[int, int | None]],
     configs: dict[int, clocks.ClockConfig],
     messages: list[tuple[Any, ...]],
-    start: datetime,
-    end: datetime,
+    start: float,
+    end: float,
     now: datetime,
 ) -> None:
-    """Walks each ticket's messages in order (`messages` sorted by ticket, time, id)."""
+    """Walks each ticket's messages in order: (ticket, seconds since the epoch, inbound?,
+    author), sorted by ticket, time and id."""
     current = None
     answered_before = False
-    waiting: datetime | None = None
+    waiting: float | None = None
     first = False
 
-    def close(ticket_id: int, answer: tuple[datetime, int | None] | None) -> None:
+    def close(ticket_id: int, answer: tuple[float, int | None] | None) -> None:
         assert waiting is not None
         if not start <= waiting < end:
             return
         store_id, assignee_id = tickets[ticket_id]
         config = configs[store_id]
-        answered_at, author_id = answer if answer is not None else (None, None)
+        began = _moment(waiting)
+        answered_at = author_id = None
+        if answer is not None:
+            answered_at, author_id = _moment(answer[0]), answer[1]
         cell = cells[(store_id, author_id if answer is not None else assignee_id)]
         cell.waits += 1
-        outcome = _decided(answered_at, clocks.platform_due(waiting, config), now)
+        outcome = _decided(answered_at, clocks.platform_due(began, config), now)
         cell.platform_met += outcome == 1
         cell.platform_missed += outcome == -1
         target = config.first_response if first else config.next_response
         if target is not None:
-            team = _decided(answered_at, config.calendar.add(waiting, target), now)
+            team = _decided(answered_at, config.calendar.add(began, target), now)
             cell.team_met += team == 1
             cell.team_missed += team == -1
-        if answered_at is not None:
-            took = max((answered_at - waiting).total_seconds(), 0)
+        if answer is not None:
+            took = max(answer[0] - waiting, 0)
             cell.responses += 1
             cell.response_seconds += int(took)
             if first:
                 cell.frt[frt_bucket(took)] += 1
 
-    for ticket_id, sent_at, inbound, author_id in messages:
+    for ticket_id, at, inbound, author_id in messages:
         if ticket_id != current:
             if current is not None and waiting is not None:
                 close(current, None)
             current, answered_before, waiting = ticket_id, False, None
         if inbound:
             if waiting is None:
-                waiting, first = sent_at, not answered_before
+                waiting, first = at, not answered_before
         else:
             if waiting is not None:
-                close(ticket_id, (sent_at, author_id))
+                close(ticket_id, (at, author_id))
                 waiting = None
             answered_before = True
     if current is not None and waiting is not None:
         close(current, None)
+
+
+def _active(tenant: Tenant, start: datetime, end: datetime) -> QuerySet[Conversation]:
+    """Tickets that may have been written to in [start, end), through the activity index: a
+    ticket written to that day was created before its end and active on or after its start."""
+    return Conversation.objects.filter(
+        tenant=tenant, last_message_at__gte=start, created_at__lt=end
+    )
+
+
+def _counted_messages(tenant: Tenant, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+    """Every message that counts of the tickets a buyer wrote to in [start, end): buyer
+    messages needing a reply and seller messages that reached the buyer, their whole history
+    (what came before the day tells a first response apart), in order, one query. Times as
+    seconds since the epoch: on PostgreSQL the database converts them (reading 100,000
+    timestamps into datetimes took most of a 10,000-ticket day's rollup, bench/README.md)."""
+    written_to = (
+        Message.objects.filter(
+            tenant=tenant,
+            conversation__in=_active(tenant, start, end),
+            sent_at__gte=start,
+            sent_at__lt=end,
+        )
+        .filter(NEEDS_REPLY)
+        .values("conversation_id")
+    )
+    rows = (
+        Message.objects.filter(conversation_id__in=written_to)
+        .filter(
+            NEEDS_REPLY | Q(direction=MessageDirection.OUTBOUND, delivery_status__in=REACHED_STATES)
+        )
+        .order_by("conversation_id", "sent_at", "id")
+    )
+    if connection.vendor == "postgresql":
+        epoch = Cast(Extract("sent_at", "epoch"), FloatField())
+        return [
+            (ticket, at, direction == MessageDirection.INBOUND, author)
+            for ticket, at, direction, author in rows.annotate(at=epoch).values_list(
+                "conversation_id", "at", "direction", "author_id"
+            )
+        ]
+    return [
+        (ticket, at.timestamp(), direction == MessageDirection.INBOUND, author)
+        for ticket, at, direction, author in rows.values_list(
+            "conversation_id", "sent_at", "direction", "author_id"
+        )
+    ]
 
 
 def rollup_day(*, tenant: Tenant, day: date, now: datetime | None = None) -> int:
@@ -192,54 +252,20 @@ def rollup_day(*, tenant: Tenant, day: date, now: datetime | None = None) -> int
     configs = clocks.clock_configs(store_ids)
     cells: dict[tuple[int, int | None], Cell] = defaultdict(Cell)
 
-    # Tickets a buyer wrote to that day: found through the activity index (a ticket written to
-    # that day was active on or after it), then their messages in range.
-    active = Conversation.objects.filter(tenant=tenant, last_message_at__gte=start).filter(
-        created_at__lt=end
-    )
-    inbound = list(
-        Message.objects.filter(
-            tenant=tenant, conversation__in=active, sent_at__gte=start, sent_at__lt=end
-        )
-        .filter(NEEDS_REPLY)
-        .values_list("conversation_id", "sent_at")
-    )
-    ticket_ids = {ticket_id for ticket_id, _ in inbound}
+    messages = _counted_messages(tenant, start, end)
+    # The same active tickets' store and assignee (a superset; 10,000 ids as parameters cost
+    # more to send than these rows).
     tickets = {
         pk: (store_id, assignee_id)
-        for pk, store_id, assignee_id in Conversation.objects.filter(pk__in=ticket_ids).values_list(
+        for pk, store_id, assignee_id in _active(tenant, start, end).values_list(
             "pk", "store_id", "assignee_id"
         )
     }
-    for ticket_id, sent_at in inbound:
-        cells[tickets[ticket_id]].inbound_by_hour[sent_at.astimezone(zone).hour] += 1
-
-    # Every message of those tickets that counts: buyer messages needing a reply, and seller
-    # messages that reached the buyer (history before the day tells a first response apart).
-    counted = list(
-        Message.objects.filter(conversation_id__in=ticket_ids)
-        .filter(NEEDS_REPLY)
-        .values_list("conversation_id", "sent_at", "id", "author_id")
-    )
-    counted_inbound = [(t, s, i, True, a) for t, s, i, a in counted]
-    reached = [
-        (t, s, i, False, a)
-        for t, s, i, a in Message.objects.filter(
-            conversation_id__in=ticket_ids,
-            direction=MessageDirection.OUTBOUND,
-            delivery_status__in=REACHED_STATES,
-        ).values_list("conversation_id", "sent_at", "id", "author_id")
-    ]
-    ordered = sorted(counted_inbound + reached, key=lambda row: (row[0], row[1], row[2]))
-    _waits(
-        cells,
-        tickets,
-        configs,
-        [(t, s, inbound_, a) for t, s, _, inbound_, a in ordered],
-        start,
-        end,
-        now,
-    )
+    first, last = start.timestamp(), end.timestamp()
+    for ticket_id, at, inbound, _ in messages:
+        if inbound and first <= at < last:
+            cells[tickets[ticket_id]].inbound_by_hour[datetime.fromtimestamp(at, zone).hour] += 1
+    _waits(cells, tickets, configs, messages, first, last, now)
 
     for store_id, assignee_id, created_at, solved_at in Conversation.objects.filter(
         tenant=tenant, status=TicketStatus.SOLVED, solved_at__gte=start, solved_at__lt=end

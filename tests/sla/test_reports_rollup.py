@@ -253,3 +253,39 @@ def test_another_organisations_messages_never_reach_the_rollups(tenant, other_te
     assert not DailyRollup.objects.filter(store=store).exists()
     rollup.rollup_day(tenant=other_tenant, day=DAY, now=NOW)
     assert DailyRollup.objects.get(tenant=other_tenant).waits == 1
+
+
+def test_a_day_is_the_organisations_local_day_even_when_it_lasts_25_hours(tenant):
+    tenant.time_zone = "America/New_York"
+    tenant.save()
+    zone = rollup.tenant_zone(tenant)
+    begin, end = rollup.day_bounds(date(2026, 11, 1), zone)  # clocks go back at 02:00
+    assert end - begin == timedelta(hours=25)
+    store = StoreFactory(tenant=tenant, region="US")
+    ticket = ConversationFactory(
+        store=store,
+        tenant=tenant,
+        created_at=datetime(2026, 10, 31, tzinfo=UTC),
+        last_message_at=NOW,
+    )
+    for buyer_at in (
+        datetime(2026, 11, 1, 4, 30, tzinfo=UTC),  # 00:30 EDT, 1 Nov
+        datetime(2026, 11, 2, 4, 30, tzinfo=UTC),  # 23:30 EST, still 1 Nov
+        datetime(2026, 11, 2, 5, 30, tzinfo=UTC),  # 00:30 EST, 2 Nov
+    ):
+        MessageFactory(conversation=ticket, sent_at=buyer_at)
+        MessageFactory(
+            conversation=ticket,
+            sent_at=buyer_at + timedelta(minutes=10),
+            direction=MessageDirection.OUTBOUND,
+        )
+    for day in (date(2026, 11, 1), date(2026, 11, 2)):
+        rollup.rollup_day(tenant=tenant, day=day, now=NOW)
+    first, second = (
+        DailyRollup.objects.get(tenant=tenant, day=day)
+        for day in (date(2026, 11, 1), date(2026, 11, 2))
+    )
+    assert (first.waits, first.platform_met, second.waits, second.platform_met) == (2, 2, 1, 1)
+    assert [h for h, n in enumerate(first.inbound_by_hour) if n] == [0, 23]
+    assert [h for h, n in enumerate(second.inbound_by_hour) if n] == [0]
+    assert first.frt_under_2h == 1 and second.frt_under_2h == 0  # only the first is a first
