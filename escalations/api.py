@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -69,10 +69,13 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+ATTACHMENTS = Prefetch("attachments", queryset=EscalationAttachment.objects.order_by("id"))
+
+
 def escalations_with_details(cases: QuerySet[Escalation]) -> QuerySet[Escalation]:
-    """What a case's representation reads, in three queries whatever the number of cases."""
+    """What a case's representation reads, in two queries whatever the number of cases."""
     return cases.select_related("store", "conversation", "order", "created_by").prefetch_related(
-        Prefetch("attachments", queryset=EscalationAttachment.objects.order_by("id"))
+        ATTACHMENTS
     )
 
 
@@ -343,7 +346,10 @@ class EscalationViewSet(
         return self.get_paginated_response([escalation_representation(c) for c in page])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._answer(self.get_object())
+        # escalation_get loads the store, ticket, order and author: only the files remain.
+        case = self.get_object()
+        prefetch_related_objects([case], ATTACHMENTS)
+        return Response(escalation_representation(case))
 
     @extend_schema(
         request={"application/json": CreateInput, "multipart/form-data": CreateInput},

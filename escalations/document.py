@@ -110,13 +110,7 @@ def escalation_document(
         Row("reference", "Reference", escalation.reference),
         Row("kind", "Kind", kind.label),
         Row("status", "Status", escalation.get_status_display()),
-        Row(
-            "opened_by",
-            "Opened by",
-            f"{escalation.created_by.display_name} <{escalation.created_by.email}>"
-            if escalation.created_by
-            else EMPTY,
-        ),
+        Row("opened_by", "Opened by", _opened_by(escalation)),
         Row("opened_at", "Opened", _moment(escalation.created_at, zone)),
     ]
     if escalation.conversation_id:
@@ -224,3 +218,12 @@ def orders_csv(escalation: Escalation) -> bytes | None:
             ]
         )
     return buffer.getvalue().encode("utf-8")
+
+
+def _opened_by(escalation: Escalation) -> str:
+    """The person (name and address), or the API key that opened the case."""
+    author = escalation.created_by
+    if author is not None:
+        return f"{author.display_name} <{author.email}>"
+    label = escalation.events.filter(kind="created").values_list("actor_label", flat=True).first()
+    return label or EMPTY

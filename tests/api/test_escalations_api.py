@@ -220,6 +220,7 @@ def test_the_status_flow_with_submission_notes_and_history(world):
     assert mail.outbox[0].to == ["cgs@partner.test"]
     assert case["reference"] in mail.outbox[0].subject
     assert "SOCK-RED-M" in mail.outbox[0].body
+    assert "API key ERP" in mail.outbox[0].body  # who opened it, where a person's name would be
     again = world.write.post(f"{path}submit/", {})
     assert again.status_code == 409
     assert len(mail.outbox) == 1
@@ -233,6 +234,7 @@ def test_the_status_flow_with_submission_notes_and_history(world):
     assert waiting.status_code == 200
     assert waiting.json()["status"] == "waiting"
     assert waiting.json()["next_statuses"] == ["resolved", "rejected"]
+    assert world.read.get(path).json() == waiting.json()
     note = world.write.post(f"{path}notes/", {"body": "Invoice sent."})
     assert note.status_code == 201
     assert note.json()["by"] == "API key ERP"
