@@ -73,7 +73,5 @@ class Command(BaseCommand):
                     time.sleep(options["pause"])
         seconds = time.monotonic() - started
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Search documents written: {written:,} (in {seconds:.1f} s)."
-            )
+            self.style.SUCCESS(f"Search documents written: {written:,} (in {seconds:.1f} s).")
         )
