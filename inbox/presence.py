@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import F, Q
 
 from .models import Conversation, Message, MessageDirection
 
@@ -128,9 +128,13 @@ def sentence(people: list[Presence]) -> str:
 def newest_message_id(conversation: Conversation) -> str:
     """The public id of the newest message of the ticket ("" for none): what the composer says
     the agent has seen."""
+    # Sorted on `pk + 0`, not `pk`: with ORDER BY id PostgreSQL walked the primary key backwards
+    # from the table's newest message until it met this ticket's (1.3 s for a ticket whose
+    # messages are old among 1,000,000, bench/mailbox.py); this way it reads the ticket's own
+    # messages through message_conv_index and sorts those.
     newest = (
         Message.objects.filter(conversation=conversation)
-        .order_by("-pk")
+        .order_by((F("pk") + 0).desc())
         .values_list("public_id", flat=True)
         .first()
     )
