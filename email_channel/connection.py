@@ -72,21 +72,27 @@ def imap_session(channel: EmailChannel, *, password: str | None = None) -> Itera
     except (OSError, imaplib.IMAP4.error) as error:
         raise _network_problem("IMAP", host, port, error) from error
     try:
-        try:
-            mailbox.login(
-                channel.imap_username,
-                channel.imap_password if password is None else password,
-            )
-        except MailboxLoginError as error:
-            raise InvalidTokenError(
-                f"IMAP: {host} refused the user name or password for {channel.imap_username}."
-            ) from error
-        except (OSError, imaplib.IMAP4.error) as error:
-            raise _network_problem("IMAP", host, port, error) from error
-        yield mailbox
+        mailbox.login(
+            channel.imap_username,
+            channel.imap_password if password is None else password,
+        )
+    except MailboxLoginError as error:
+        _logout(mailbox)
+        raise InvalidTokenError(
+            f"IMAP: {host} refused the user name or password for {channel.imap_username}."
+        ) from error
+    except (OSError, imaplib.IMAP4.error) as error:
+        _logout(mailbox)
+        raise _network_problem("IMAP", host, port, error) from error
+    try:
+        yield mailbox  # what goes wrong from here on is the caller's to word
     finally:
-        with contextlib.suppress(Exception):  # closed as well as it can be
-            mailbox.logout()
+        _logout(mailbox)
+
+
+def _logout(mailbox: BaseMailBox) -> None:
+    with contextlib.suppress(Exception):  # a session that broke is closed as well as it can be
+        mailbox.logout()
 
 
 def folder_select(mailbox: BaseMailBox, folder: str) -> None:
@@ -162,6 +168,10 @@ def connection_check(
                 )
     except ChannelError as error:
         steps.append(CheckStep(False, error.detail))
+    except (OSError, imaplib.IMAP4.error) as error:
+        steps.append(
+            CheckStep(False, f"IMAP: {channel.imap_host} broke off the session ({error}).")
+        )
     backend = smtp_backend(channel, password=smtp_password)
     try:
         smtp_open(backend, channel)

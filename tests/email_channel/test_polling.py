@@ -222,3 +222,50 @@ def test_one_poll_at_a_time_per_mailbox(email_channel):
     email_channel.save()
 
     assert channel_poll(channel_id=email_channel.pk).outcome == "busy"
+
+
+def test_a_server_that_drops_mid_fetch_leaves_a_clear_state_and_nothing_half_stored(
+    email_channel, local_imap, folder
+):
+    """A server that greets, signs us in (opening INBOX), then hangs up on the next command."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    selected: list[bool] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        stream = connection.makefile("rwb")
+        stream.write(b"* OK IMAP4rev1 ready\r\n")
+        stream.flush()
+        for line in stream:
+            tag, command = line.strip().split(b" ", 2)[:2]
+            if command.upper() == b"CAPABILITY":
+                stream.write(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n")
+            elif command.upper() == b"LOGIN":
+                stream.write(tag + b" OK signed in\r\n")
+            elif command.upper() == b"SELECT" and not selected:
+                selected.append(True)
+                stream.write(b"* 0 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n")
+                stream.write(tag + b" OK selected\r\n")
+            else:
+                break  # the folder's turn: the connection drops
+            stream.flush()
+        connection.close()
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    email_channel.imap_port = listener.getsockname()[1]
+    email_channel.save()
+
+    result = channel_poll(channel_id=email_channel.pk)
+
+    assert result.outcome == "failed"
+    email_channel.refresh_from_db()
+    assert email_channel.last_poll_error.startswith("IMAP: the server broke off while reading mail")
+    assert email_channel.poll_lease_until is None
+    assert not FolderState.objects.filter(channel=email_channel, last_uid__gt=0).exists()
+    assert tickets(email_channel) == []
