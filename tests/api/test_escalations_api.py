@@ -342,3 +342,22 @@ def test_the_kinds_list_every_field_with_its_requirement(world):
     assert fields["record_id"]["requirement"] == "required"
     assert fields["violation_screenshots"]["type"] == "files"
     assert fields["appealed"]["choices"] == ["yes", "no"]
+
+
+def test_a_retried_open_or_submit_with_the_same_idempotency_key_happens_once(world):
+    store = world.ours.stores[0]
+    EscalationSettings.objects.create(tenant=world.ours.tenant, recipient_email="cgs@partner.test")
+    before = Escalation.objects.count()
+    body = {"kind": "products", "store_id": str(store.public_id), "values": PRODUCT_CASE}
+    first = world.write.post(URL, body, **{"Idempotency-Key": "open-1"})
+    again = world.write.post(URL, body, **{"Idempotency-Key": "open-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert Escalation.objects.count() == before + 1
+
+    submit = f"{URL}{first.json()['id']}/submit/"
+    sent = world.write.post(submit, {}, **{"Idempotency-Key": "submit-1"})
+    replayed = world.write.post(submit, {}, **{"Idempotency-Key": "submit-1"})
+    assert sent.status_code == replayed.status_code == 200
+    assert replayed.json() == sent.json()
+    assert len(mail.outbox) == 1
