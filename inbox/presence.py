@@ -56,13 +56,15 @@ def _alive(entries: dict[int, list[Any]] | None, now: float) -> dict[int, list[A
     return {user: entry for user, entry in (entries or {}).items() if entry[2] > now}
 
 
-def heartbeat(*, conversation: Conversation, user_id: int, name: str, state: str) -> list[Presence]:
+def heartbeat(
+    *, conversation_id: int, tenant_id: int, user_id: int, name: str, state: str
+) -> list[Presence]:
     """This person is on the ticket (`state` "viewing"/"replying", or "gone" when they leave);
     returns everybody else there. The caller has checked that the ticket is theirs to see."""
     if state not in (*STATES, "gone"):
         raise PresenceError("State is viewing, replying or gone.")
     now = time.time()
-    key = _key(conversation.pk)
+    key = _key(conversation_id)
     entries = _alive(cache.get(key), now)
     before = {user for user, entry in entries.items() if entry[1] == "replying"}
     if state == "gone":
@@ -74,7 +76,7 @@ def heartbeat(*, conversation: Conversation, user_id: int, name: str, state: str
     else:
         cache.delete(key)
     if before != {user for user, entry in entries.items() if entry[1] == "replying"}:
-        _bump(conversation.tenant_id)  # the list's "replying" markers change
+        _bump(tenant_id)  # the list's "replying" markers change
     return [
         Presence(user, entry[0], entry[1]) for user, entry in entries.items() if user != user_id
     ]

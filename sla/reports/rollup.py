@@ -296,14 +296,12 @@ def days_to_refresh(tenant: Tenant, *, today: date) -> list[date]:
     if state is None or state.computed_at is None:
         back = FIRST_RUN_DAYS
     else:
+        configs = clocks.clock_configs(
+            Store.objects.filter(tenant=tenant).values_list("pk", flat=True)
+        ).values()
+        # A mailbox (e-mail) has no platform window: only the team's targets decide its waits.
         longest = max(
-            (
-                c.window
-                for c in clocks.clock_configs(
-                    Store.objects.filter(tenant=tenant).values_list("pk", flat=True)
-                ).values()
-            ),
-            default=timedelta(hours=24),
+            (c.window for c in configs if c.window is not None), default=timedelta(hours=24)
         )
         back = max(RECENT_DAYS, longest.days + 2)
     return [today - timedelta(days=n) for n in range(back - 1, -1, -1)]

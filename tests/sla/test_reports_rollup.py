@@ -289,3 +289,23 @@ def test_a_day_is_the_organisations_local_day_even_when_it_lasts_25_hours(tenant
     assert [h for h, n in enumerate(first.inbound_by_hour) if n] == [0, 23]
     assert [h for h, n in enumerate(second.inbound_by_hour) if n] == [0]
     assert first.frt_under_2h == 1 and second.frt_under_2h == 0  # only the first is a first
+
+
+def test_the_task_fills_90_days_first_then_the_days_still_open(tenant, clock):
+    from sla.models import StoreClockSettings
+    from sla.tasks import rollup_tenant
+
+    clock.set(NOW)
+    store = StoreFactory(tenant=tenant, region="US")
+    assert rollup.days_to_refresh(tenant, today=NOW.date())[0] == NOW.date() - timedelta(days=89)
+    rollup_tenant(tenant.pk)
+    assert RollupState.objects.get(tenant=tenant).first_day == NOW.date() - timedelta(days=89)
+    # Afterwards: today and the days a 24 h window may still decide.
+    assert rollup.days_to_refresh(tenant, today=NOW.date()) == [
+        NOW.date() - timedelta(days=2),
+        NOW.date() - timedelta(days=1),
+        NOW.date(),
+    ]
+    # A store's 5-day window keeps a week open.
+    StoreClockSettings.objects.create(store=store, tenant=tenant, reply_window_hours=120)
+    assert len(rollup.days_to_refresh(tenant, today=NOW.date())) == 7
