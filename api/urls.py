@@ -19,6 +19,7 @@ from integrations import api as integrations_api
 from marketplaces import api as marketplaces_api
 from orders import api as orders_api
 from orders import catalog_api
+from sla import api as sla_api
 from sla.reports import api as reports_api
 from tenants import api as tenants_api
 
@@ -35,6 +36,7 @@ router.register("coupons", catalog_api.CouponViewSet, basename="api-coupon")
 router.register("snippets", snippet_api.SnippetViewSet, basename="api-snippet")
 router.register("escalations", escalations_api.EscalationViewSet, basename="api-escalation")
 router.register("members", tenants_api.MemberViewSet, basename="api-member")
+router.register("sla-policies", sla_api.SLAPolicyViewSet, basename="api-sla-policy")
 router.register("webhooks", integrations_api.WebhookViewSet, basename="api-webhook")
 router.register("email-channels", email_api.EmailChannelViewSet, basename="api-email-channel")
 router.register(
