@@ -74,6 +74,7 @@ def main() -> None:
     global COUNT
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the read (top 25)")
     args = parser.parse_args()
     COUNT = args.count
     call_command("migrate", verbosity=0)
@@ -107,9 +108,24 @@ def main() -> None:
             smtp_password="",
         )
         polling.MAX_PER_POLL = max(polling.MAX_PER_POLL, COUNT)
+        # What a worker has loaded before its first poll (triage's classifier imports sklearn
+        # when ingest first announces buyer messages: seconds, once per process).
+        import triage.tasks  # noqa: F401
+
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         result = polling.channel_poll(channel_id=channel.pk)
         elapsed = time.perf_counter() - started
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         assert result.outcome == "ok", result.error
         stored = Message.objects.filter(store=channel.store).count()
         tickets = Conversation.objects.filter(store=channel.store).count()

@@ -210,10 +210,14 @@ def _report_message_ids(message: MailMessage) -> list[str]:
     return found
 
 
-def parse_mail(raw: bytes, *, received_at: datetime | None = None) -> ParsedMail:
+def parse_mail(
+    raw: bytes, *, received_at: datetime | None = None, parsed: MailMessage | None = None
+) -> ParsedMail:
+    """`parsed`: the same bytes as imap-tools already parsed them while fetching (not parsed
+    again: parsing is the larger part of reading a mail, bench/README.md)."""
     received_at = received_at or timezone.now()
     try:
-        return _parse(raw, received_at)
+        return _parse(raw, received_at, parsed)
     except Exception as error:  # a mail the parser cannot read is kept as a placeholder
         return ParsedMail(
             key=keys.content_key(raw),
@@ -237,8 +241,8 @@ def parse_mail(raw: bytes, *, received_at: datetime | None = None) -> ParsedMail
         )
 
 
-def _parse(raw: bytes, received_at: datetime) -> ParsedMail:
-    message = MailMessage.from_bytes(raw)
+def _parse(raw: bytes, received_at: datetime, parsed: MailMessage | None) -> ParsedMail:
+    message = parsed if parsed is not None else MailMessage.from_bytes(raw)
     message_id = keys.message_ids_in(_header(message, "message-id"))
     own_id = message_id[0] if message_id else ""
     name, address = parseaddr(_header(message, "from"))

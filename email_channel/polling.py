@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 POLL_LEASE = timedelta(minutes=10)
 # Mail fetched and stored per transaction, and read per poll (the next poll goes on).
-BATCH_SIZE = 200
+BATCH_SIZE = 500
 MAX_PER_POLL = 5_000
 SUBJECT_NUMBER = re.compile(r"\[#(\d{1,9})\]")
 SUBJECT_PREFIX = re.compile(r"^((re|fw|fwd|aw|wg|sv|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
@@ -169,7 +169,9 @@ def _poll_folder(
             )
         )
         result.fetched += len(fetched)
-        mails = [(int(message.uid or 0), parse_mail(message.raw)) for message in fetched]
+        mails = [
+            (int(message.uid or 0), parse_mail(message.raw, parsed=message)) for message in fetched
+        ]
         _store_batch(channel, state, mails, last_uid=max(batch), result=result)
 
 
