@@ -752,7 +752,9 @@ def assignable_members(*, tenant: Tenant, conversation: Conversation) -> list[Me
     return [
         m
         for m in members
-        if m.has_role(Role.ADMIN) or not m.limited or m.serves  # type: ignore[attr-defined]
+        if m.has_role(Role.ADMIN)
+        or not (m.limited or m.limited_to_stores)  # type: ignore[attr-defined]
+        or m.serves  # type: ignore[attr-defined]
     ]
 
 

@@ -23,7 +23,10 @@ def _alerts(membership: Membership) -> list[Store]:
         limits = StoreAccess.objects.filter(
             tenant_id=membership.tenant_id, membership_id=membership.pk
         )
-        stores = stores.filter(~Exists(limits) | Q(pk__in=limits.values("store_id")))
+        if membership.limited_to_stores:
+            stores = stores.filter(pk__in=limits.values("store_id"))
+        else:
+            stores = stores.filter(~Exists(limits) | Q(pk__in=limits.values("store_id")))
     return list(
         stores.only(
             "public_id", "name", "status", "status_reason", "market", "authorization_expires_at"

@@ -19,14 +19,26 @@ class ConnectForm(forms.Form):
 
 
 class StoreAccessForm(forms.Form):
-    """Which stores one agent serves; none ticked means every store."""
+    """Which stores one agent serves: every store, or only the ones ticked (none ticked: none;
+    an empty list never silently means "every store")."""
 
+    ALL, SOME = "all", "some"
+    scope = forms.ChoiceField(
+        label="This agent serves",
+        choices=[(ALL, "All stores, present and future"), (SOME, "Only the stores ticked below")],
+        initial=ALL,
+        widget=forms.RadioSelect,
+    )
     stores = forms.MultipleChoiceField(
         label="Stores this agent serves",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Leave every box empty to let the agent serve all stores, present and future.",
+        help_text="With “Only the stores ticked”, an agent with no store ticked serves none.",
     )
+
+    @property
+    def all_stores(self) -> bool:
+        return self.cleaned_data["scope"] == self.ALL
 
     def __init__(self, *args: Any, stores: Iterable[Store], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,6 +1,7 @@
 """Reads about stores. Every function takes the tenant (or the membership) explicitly.
 
-Store limits: an agent with StoreAccess rows serves only those stores; an agent without rows, and
+Store limits: an agent limited to stores (`Membership.limited_to_stores`, or StoreAccess rows)
+serves only the stores listed, none when none is left (fail closed); an agent without limits, and
 every owner or admin, serves all of the tenant's stores. An object outside what the caller may
 see is a 404, exactly like an object of another tenant.
 """
@@ -56,6 +57,8 @@ def allowed_store_ids(membership: Membership) -> QuerySet[StoreAccess] | None:
     allowed = StoreAccess.objects.filter(
         tenant_id=membership.tenant_id, membership=membership
     ).values("store_id")
+    if getattr(membership, "limited_to_stores", False):
+        return allowed  # even when empty: a limit with no store left serves none
     return allowed if allowed.exists() else None
 
 

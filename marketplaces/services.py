@@ -152,15 +152,25 @@ def store_record_authorization_expiry(*, store: Store, expires_at: datetime) -> 
 
 
 @transaction.atomic
-def store_access_set(*, actor: Membership, membership: Membership, stores: Iterable[Store]) -> None:
-    """Limits `membership` to `stores`; an empty list lifts the limit (every store)."""
+def store_access_set(
+    *,
+    actor: Membership,
+    membership: Membership,
+    stores: Iterable[Store],
+    all_stores: bool = False,
+) -> None:
+    """Limits `membership` to `stores`, or lifts the limit with `all_stores` (every store,
+    present and future). A limit with no store serves none: taking away an agent's last store
+    narrows their access, it never widens it to every store."""
     if not actor.has_role(Role.ADMIN):
         raise StoreError("Only owners and admins can choose which stores an agent serves.")
     if membership.tenant_id != actor.tenant_id:
         raise StoreError("That person is not a member of this organisation.")
-    chosen = {store.pk: store for store in stores}
+    chosen = {} if all_stores else {store.pk: store for store in stores}
     if any(store.tenant_id != actor.tenant_id for store in chosen.values()):
         raise StoreError("One of those stores does not belong to this organisation.")
+    Membership.objects.filter(pk=membership.pk).update(limited_to_stores=not all_stores)
+    membership.limited_to_stores = not all_stores
     StoreAccess.objects.filter(membership=membership).exclude(store_id__in=chosen).delete()
     existing = set(
         StoreAccess.objects.filter(membership=membership).values_list("store_id", flat=True)

@@ -270,10 +270,14 @@ def store_access_edit(request: HttpRequest, member_id: str) -> HttpResponse:
     stores = selectors.stores_of_tenant(tenant=request.tenant)
     # Not `request.POST or None`: unticking every box posts nothing and must still save.
     data = request.POST if request.method == "POST" else None
-    form = StoreAccessForm(data, stores=stores, initial={"stores": initial})
+    scope = StoreAccessForm.SOME if limited else StoreAccessForm.ALL
+    form = StoreAccessForm(data, stores=stores, initial={"stores": initial, "scope": scope})
     if request.method == "POST" and form.is_valid():
         services.store_access_set(
-            actor=request.membership, membership=member, stores=form.chosen_stores()
+            actor=request.membership,
+            membership=member,
+            stores=form.chosen_stores(),
+            all_stores=form.all_stores,
         )
         messages.success(request, f"Store access of {member.user.display_name} saved.")
         return redirect("member_list")

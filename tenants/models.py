@@ -101,6 +101,9 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField(default=timezone.now)
+    # An agent limited to some stores (marketplaces.StoreAccess lists them) serves those only,
+    # none when none is left (fail closed: removing the last allowed store never widens access).
+    limited_to_stores = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

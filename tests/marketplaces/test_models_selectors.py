@@ -119,9 +119,28 @@ def test_an_admin_limits_an_agent_then_lifts_the_limit(tenant, stores):
     services.store_access_set(actor=admin, membership=agent, stores=[beta])
     assert names(selectors.stores_visible_to(agent)) == ["Beta"]
 
-    services.store_access_set(actor=admin, membership=agent, stores=[])
+    services.store_access_set(actor=admin, membership=agent, stores=[], all_stores=True)
     assert StoreAccess.objects.count() == 0
     assert names(selectors.stores_visible_to(agent)) == ["Alpha", "Beta"]
+
+
+def test_removing_an_agents_last_store_narrows_their_access_to_none(tenant, stores):
+    """Issue 9, defect 11: an agent left with no store-access rows used to see every store."""
+    alpha, beta = stores
+    admin, agent = member(tenant, Role.ADMIN), member(tenant, Role.AGENT)
+    services.store_access_set(actor=admin, membership=agent, stores=[alpha])
+
+    services.store_access_set(actor=admin, membership=agent, stores=[])
+
+    agent.refresh_from_db()
+    assert agent.limited_to_stores is True
+    assert names(selectors.stores_visible_to(agent)) == []
+    # The same when the store itself goes away (its access row is deleted with it).
+    services.store_access_set(actor=admin, membership=agent, stores=[beta])
+    beta.delete()
+    agent.refresh_from_db()
+    assert names(selectors.stores_visible_to(agent)) == []
+    assert selectors.is_store_limited(agent) is True
 
 
 def test_an_agent_cannot_change_store_limits(tenant, stores):
@@ -139,7 +158,7 @@ def test_limits_cannot_use_another_tenants_store_or_member(tenant, other_tenant,
     with pytest.raises(services.StoreError, match="does not belong to this organisation"):
         services.store_access_set(actor=admin, membership=agent, stores=[rival_store])
     with pytest.raises(services.StoreError, match="not a member of this organisation"):
-        services.store_access_set(actor=admin, membership=outsider, stores=[])
+        services.store_access_set(actor=admin, membership=outsider, stores=[], all_stores=True)
     assert StoreAccess.objects.count() == 0
 
 

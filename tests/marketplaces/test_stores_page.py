@@ -90,7 +90,9 @@ def test_an_agent_limited_to_one_store_sees_only_it(client, tenant, agent, store
     client.force_login(owner)
     member = Membership.objects.get(user=agent, tenant=tenant)
     response = client.post(
-        f"/stores/access/{member.public_id}/", {"stores": [str(beta.public_id)]}, follow=True
+        f"/stores/access/{member.public_id}/",
+        {"scope": "some", "stores": [str(beta.public_id)]},
+        follow=True,
     )
     assert flashes(response) == [f"Store access of {agent.display_name} saved."]
     assert list(StoreAccess.objects.values_list("store__name", flat=True)) == ["Beta Shop"]
@@ -103,8 +105,21 @@ def test_an_agent_limited_to_one_store_sees_only_it(client, tenant, agent, store
     assert client.get(store_urls(beta)["progress"]).status_code == 200
 
     client.force_login(owner)
-    client.post(f"/stores/access/{member.public_id}/", {"stores": []})
+    # "Only these stores" with none ticked: the agent serves none (not every store).
+    client.post(f"/stores/access/{member.public_id}/", {"scope": "some", "stores": []})
     assert StoreAccess.objects.count() == 0
+    client.force_login(agent)
+    page = client.get("/stores/").content.decode()
+    assert "Beta Shop" not in page and "Alpha Shop" not in page
+    assert client.get(store_urls(beta)["progress"]).status_code == 404
+
+    client.force_login(owner)
+    form = client.get(f"/stores/access/{member.public_id}/").content.decode()
+    assert 'value="some" required id="id_scope_1" checked' in form
+    client.post(f"/stores/access/{member.public_id}/", {"scope": "all"})
+    client.force_login(agent)
+    page = client.get("/stores/").content.decode()
+    assert "Beta Shop" in page and "Alpha Shop" in page
 
 
 def test_store_access_is_for_owners_and_admins_and_this_tenant(
@@ -116,7 +131,8 @@ def test_store_access_is_for_owners_and_admins_and_this_tenant(
     assert client.get(f"/stores/access/{member.public_id}/").status_code == 404
     assert (
         client.post(
-            f"/stores/access/{member.public_id}/", {"stores": [str(stores[0].public_id)]}
+            f"/stores/access/{member.public_id}/",
+            {"scope": "some", "stores": [str(stores[0].public_id)]},
         ).status_code
         == 404
     )
