@@ -23,12 +23,20 @@ from django.core.cache import cache
 from django.db import connections
 from django.db.models import (
     Count,
+    DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
+    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
+    Sum,
+    Value,
     Window,
 )
 from django.http import Http404
@@ -305,11 +313,30 @@ def folder_count_label(count: int) -> str:
     return f"{FOLDER_COUNT_CAP:,}+" if count >= FOLDER_COUNT_CAP else f"{count:,}"
 
 
+# Ticket writes commit in any order: a transaction that stamped updated_at first may commit after
+# one that stamped later, and a stamp of the newest updated_at alone would never see it. So the
+# stamp covers every change within this much of the newest one (a row committed late lands in
+# it, and moves its count or its sum of times). Transactions here are short (no platform call
+# inside one), far shorter than this.
+LIST_STAMP_LOOKBACK = timedelta(minutes=2)
+
+
+class _Epoch(Func):
+    """Seconds since the epoch of a datetime column (exact on PostgreSQL, days on SQLite)."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="julianday(%(expressions)s)", **extra)
+
+
 def list_stamp(*, tenant: Tenant, membership: Membership, store: Store | None = None) -> str:
-    """What a polling list compares: the newest change to any ticket it may show. Ingest and the
+    """What a polling list compares: the changes to the tickets it may show. Ingest and the
     ticket services write `updated_at` with every change the list shows (a message, a status,
-    an assignee, a read), and (tenant, updated_at, id) is indexed: one index probe, however many
-    tickets — an idle list costs this query and a 204."""
+    an assignee, a read), and (tenant, updated_at, id) is indexed: one probe for the newest and
+    a short range scan behind it (LIST_STAMP_LOOKBACK) — an idle list costs this query and a
+    204. A change committed out of timestamp order still changes the stamp."""
     if membership.tenant_id != tenant.pk:
         # Nothing to see (conversations_visible is empty): as an aggregate over no rows says.
         return hashlib.sha256(b"-").hexdigest()[:16]
@@ -320,11 +347,13 @@ def list_stamp(*, tenant: Tenant, membership: Membership, store: Store | None = 
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    # The newest change in ISO 8601 ("-" for no ticket; SQLite answers text): only ever compared
-    # with another stamp made the same way.
-    newest = row[0] if row else "-"
-    newest = newest.isoformat() if isinstance(newest, datetime) else str(newest)
-    return hashlib.sha256(newest.encode()).hexdigest()[:16]
+    # (newest change, rows near it, sum of their times); only ever compared with another stamp
+    # made the same way.
+    parts = [
+        value.isoformat() if isinstance(value, datetime) else str(value)
+        for value in (row or ("-",))
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def _compile_list_stamp(
@@ -333,10 +362,20 @@ def _compile_list_stamp(
     conversations = conversations_visible(tenant=tenant, membership=membership)
     if store is not None:
         conversations = conversations.filter(store=store)
-    # MAX(updated_at) as the planner runs it: one probe of (tenant, updated_at, id), read backwards.
+    # The newest as the planner runs MAX: one probe of (tenant, updated_at, id), read backwards;
+    # then the rows within the lookback of it, along the same index.
     newest = conversations.order_by("-updated_at").values("updated_at")[:1]
-    sql, params = newest.query.get_compiler(using=newest.db).as_sql()
-    return sql, tuple(params), newest.db
+    window = conversations.order_by().filter(
+        updated_at__gte=ExpressionWrapper(
+            Subquery(newest) - Value(LIST_STAMP_LOOKBACK), output_field=DateTimeField()
+        )
+    )
+    stamp = window.values("tenant_id").annotate(
+        newest=Max("updated_at"), rows=Count("pk"), times=Sum(_Epoch("updated_at"))
+    )
+    stamp = stamp.values("newest", "rows", "times")
+    sql, params = stamp.query.get_compiler(using=stamp.db).as_sql()
+    return sql, tuple(params), stamp.db
 
 
 def folder_counts_cached(

@@ -186,6 +186,30 @@ def test_list_stamp_changes_with_any_ticket_change_and_only_for_visible_ones(
     assert selectors.list_stamp(tenant=tenant, membership=owner_membership) != stamp
 
 
+def test_list_stamp_sees_a_change_committed_out_of_timestamp_order(
+    tenant, store, owner_membership
+):
+    """Issue 9, defect 12: a transaction that stamped its ticket before another one's but
+    committed after it was invisible to a stamp of the newest updated_at alone."""
+    now = timezone.now()
+    newest = ConversationFactory(store=store, tenant=tenant)
+    earlier = ConversationFactory(store=store, tenant=tenant)
+    Conversation.objects.filter(pk=newest.pk).update(updated_at=now)
+    Conversation.objects.filter(pk=earlier.pk).update(updated_at=now - timedelta(seconds=30))
+    stamp = selectors.list_stamp(tenant=tenant, membership=owner_membership)
+
+    # Stamped at now - 5 s, committed after the newest: the newest updated_at is unchanged.
+    Conversation.objects.filter(pk=earlier.pk).update(updated_at=now - timedelta(seconds=5))
+    moved = selectors.list_stamp(tenant=tenant, membership=owner_membership)
+    assert moved != stamp
+
+    # A ticket created by such a transaction, likewise.
+    late = ConversationFactory(store=store, tenant=tenant)
+    Conversation.objects.filter(pk=late.pk).update(updated_at=now - timedelta(seconds=3))
+    assert selectors.list_stamp(tenant=tenant, membership=owner_membership) != moved
+    assert Conversation.objects.order_by("-updated_at").first().pk == newest.pk
+
+
 def test_thread_version_changes_with_messages_events_and_delivery(tenant, store, owner):
     conversation = ConversationFactory(store=store, tenant=tenant)
     seen = {selectors.thread_version(conversation=conversation)}
