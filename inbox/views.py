@@ -459,9 +459,10 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
         search=parse_search(request.GET.get("q", "")).text,
         sort=form.value("sort") or "",
     )
+    # Read once for the counts and the rows (an idle poll needs neither: no query for it).
     search = (
         selectors.list_search(tenant=tenant, membership=membership, filters=filters)
-        if filters.search
+        if filters.search and (rows or counts)
         else None
     )
     version = selectors.list_stamp(tenant=tenant, membership=membership, store=filters.store)

@@ -49,6 +49,10 @@ from .query import SearchQuery, parse
 # Exact matches shown ahead of the word matches: a ticket number, an order's tickets, a buyer's.
 MAX_EXACT = 100
 SNIPPET_WORDS = 18
+# A row's snippet comes from the ticket's newest messages that match: only this many are read
+# (a ticket found by its order id or a note, with 200 messages that do not hold the words, cost
+# 10 ms of ts_headline's parsing when all were read; bench/search.py). Else the preview is shown.
+SNIPPET_MESSAGES = 30
 
 
 @dataclass(frozen=True)
@@ -199,9 +203,11 @@ SELECT t.id, s.direction,
   FROM jsonb_to_recordset(%s::jsonb) AS t(id bigint, config text)
  CROSS JOIN LATERAL (
        SELECT m.direction, t.config, translate(m.text, chr(2) || chr(3), '  ') AS text
-         FROM {message} AS m
-        WHERE m.conversation_id = t.id AND m.is_visible AND m.text <> ''
-          AND to_tsvector(t.config::regconfig, m.text) @@ plainto_tsquery(t.config::regconfig, %s)
+         FROM (SELECT r.direction, r.text, r.index_key FROM {message} AS r
+                WHERE r.conversation_id = t.id AND r.is_visible AND r.text <> ''
+                ORDER BY r.index_key DESC NULLS FIRST
+                LIMIT {newest}) AS m
+        WHERE to_tsvector(t.config::regconfig, m.text) @@ plainto_tsquery(t.config::regconfig, %s)
         ORDER BY m.index_key DESC NULLS FIRST
         LIMIT 1) AS s
 """
@@ -225,7 +231,9 @@ def snippets(
         return _substring_snippets(search.query, [pk for pk, _ in tickets])
     from config.db import json_document
 
-    sql = _SNIPPETS_SQL.format(words=SNIPPET_WORDS, message=Message._meta.db_table)
+    sql = _SNIPPETS_SQL.format(
+        words=SNIPPET_WORDS, message=Message._meta.db_table, newest=SNIPPET_MESSAGES
+    )
     batch = [
         {"id": pk, "config": configs.get(store_id, index.FALLBACK_CONFIG)}
         for pk, store_id in tickets
