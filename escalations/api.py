@@ -416,6 +416,11 @@ class EscalationViewSet(
             raise exceptions.ValidationError(
                 {"store_id": ["The store, ticket and order given are of different stores."]}
             )
+        if not selectors.is_escalatable(stores[0]):
+            named = next(name for name in ("ticket_id", "order_id", "store_id") if data.get(name))
+            raise exceptions.ValidationError(
+                {named: [selectors.not_escalatable_message(stores[0])]}
+            )
         return stores[0], ticket, order
 
     def _context(self, store: Store) -> CaseContext:

@@ -15,8 +15,9 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from inbox.models import Conversation, ConversationOrder, Message
+from marketplaces.channel import platforms_with_orders
 from marketplaces.models import Store, SyncJob
-from marketplaces.selectors import allowed_store_ids
+from marketplaces.selectors import allowed_store_ids, stores_visible_to
 from orders.models import Cancellation, CatalogSync, Order, OrderLine, Product, Return
 from orders.selectors import orders_of_tenant
 from tenants.models import Membership, Tenant
@@ -40,6 +41,23 @@ def escalations_visible(*, tenant: Tenant, membership: Membership) -> QuerySet[E
     cases = Escalation.objects.filter(tenant=tenant)
     allowed = allowed_store_ids(membership)
     return cases if allowed is None else cases.filter(store_id__in=allowed)
+
+
+def is_escalatable(store: Store) -> bool:
+    """Cases are about a marketplace shop (partners ask for its shop id), not an e-mail mailbox."""
+    return store.platform in platforms_with_orders()
+
+
+def escalation_stores(*, membership: Membership) -> QuerySet[Store]:
+    """The stores this member may open cases about: the marketplace stores they serve."""
+    return stores_visible_to(membership).filter(platform__in=platforms_with_orders())
+
+
+def not_escalatable_message(store: Store) -> str:
+    return (
+        f"{store.name} is an e-mail mailbox, not a marketplace store: escalations are about a "
+        "shop's problems (partners ask for its shop id). Open the case about the shop's store."
+    )
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,8 @@ def escalation_create(
     """A new draft case. `clean` comes from validation.validate for this kind and store."""
     if store.tenant_id != membership.tenant_id:
         raise EscalationError("That store is not of your organisation.")
+    if not selectors.is_escalatable(store):
+        raise EscalationError(selectors.not_escalatable_message(store))
     if conversation is not None and conversation.store_id != store.pk:
         raise EscalationError("The ticket is of another store than the case.")
     with transaction.atomic():

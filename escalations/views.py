@@ -232,12 +232,15 @@ def escalation_new(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     tenant = request.tenant  # type: ignore[attr-defined]
     source = _source(request)
+    if source.store is not None and not selectors.is_escalatable(source.store):
+        messages.error(request, selectors.not_escalatable_message(source.store))
+        return redirect("escalation_new")
     kind = kind_get(request.GET.get("kind", ""))
     if kind is None:
         context = {"kinds": kind_summaries(), "source": source}
         return render(request, "escalations/escalation_kind.html", context)
     zone = tenant_zone(tenant)
-    stores = stores_visible_to(membership) if source.store is None else None
+    stores = selectors.escalation_stores(membership=membership) if source.store is None else None
     if request.method == "POST":
         form = EscalationForm(
             request.POST,

@@ -14,6 +14,12 @@ from .. import selectors
 register = template.Library()
 
 
+@register.filter
+def escalatable(store: Any) -> bool:
+    """Whether cases may be opened about this store (a marketplace shop, not a mailbox)."""
+    return selectors.is_escalatable(store)
+
+
 @register.inclusion_tag("escalations/_ticket_case_list.html", takes_context=True)
 def ticket_escalations(context: template.Context, conversation: Any) -> dict[str, Any]:
     request = context["request"]

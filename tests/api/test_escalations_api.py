@@ -25,6 +25,8 @@ from tests.escalations.conftest import (
     pdf,
     png,
 )
+from tests.factories_inbox import ConversationFactory
+from tests.factories_marketplaces import StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +192,16 @@ def test_a_ticket_and_a_store_that_disagree_are_refused(world):
     response = world.write.post(URL, {"kind": "products", "values": PRODUCT_CASE})
     assert response.status_code == 400
     assert list(error_of(response)["fields"]) == ["store_id"]
+    # A support mailbox is no shop to escalate about.
+    mailbox = StoreFactory(tenant=ours.tenant, platform="email", name="Support mail")
+    ticket = ConversationFactory(store=mailbox, tenant=ours.tenant)
+    for field, target in (("store_id", mailbox), ("ticket_id", ticket)):
+        response = world.write.post(
+            URL, {"kind": "products", field: str(target.public_id), "values": PRODUCT_CASE}
+        )
+        assert response.status_code == 400
+        assert "is an e-mail mailbox" in error_of(response)["fields"][field][0]
+    assert not Escalation.objects.filter(store=mailbox).exists()
 
 
 def test_the_status_flow_with_submission_notes_and_history(world):

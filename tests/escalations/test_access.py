@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from escalations.kinds import KINDS
 from escalations.models import Escalation, EscalationAttachment, EscalationStatus
-from escalations.services import escalation_create
+from escalations.services import EscalationError, escalation_create
 from escalations.validation import CleanCase
 from marketplaces.models import StoreAccess
 from tenants.models import Role
@@ -222,3 +222,37 @@ def test_staged_files_never_used_are_purged_with_their_stored_file(
         old_attached.pk,
     }
     assert os.path.exists(new_staged.file.path) and os.path.exists(old_attached.file.path)
+
+
+def test_an_email_mailbox_is_not_a_store_cases_are_about(client, tenant, store):
+    """A support mailbox is a store of the organisation, but partners ask for a shop's id: no
+    Escalate on its tickets or its row, no place in the store select, refused by the service."""
+    owner = member(tenant, Role.OWNER)
+    mailbox = StoreFactory(
+        tenant=tenant, platform="email", name="Support mail", external_shop_id="support@acme.test"
+    )
+    ticket = ConversationFactory(store=mailbox)
+    client.force_login(owner.user)
+
+    page = client.get(reverse("ticket_detail", args=[ticket.public_id])).content.decode()
+    assert f"?ticket={ticket.public_id}" not in page
+    shop_ticket = ConversationFactory(store=store)
+    page = client.get(reverse("ticket_detail", args=[shop_ticket.public_id])).content.decode()
+    assert f"?ticket={shop_ticket.public_id}" in page
+
+    for source, target in (("ticket", ticket), ("store", mailbox)):
+        response = client.get(f"{reverse('escalation_new')}?kind=live&{source}={target.public_id}")
+        assert response.status_code == 302
+        assert response["Location"] == reverse("escalation_new")
+        shown = client.get(response["Location"]).content.decode()
+        assert "Support mail is an e-mail mailbox, not a marketplace store" in shown
+    form = client.get(f"{reverse('escalation_new')}?kind=live").context["form"]
+    assert list(form.fields["store"].queryset) == [store]
+    response = client.post(
+        f"{reverse('escalation_new')}?kind=live",
+        {**complete_values("live"), "store": str(mailbox.public_id)},
+    )
+    assert response.status_code == 400
+    with pytest.raises(EscalationError, match="is an e-mail mailbox"):
+        case_of(mailbox)
+    assert not Escalation.objects.filter(store=mailbox).exists()
