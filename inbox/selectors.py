@@ -11,7 +11,6 @@ one query for the messages and one for the notes and history, whatever their num
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -85,9 +84,6 @@ DEFAULT_FOLDER: Folder = "open"
 COUNTS_TTL = 60  # seconds
 FOLDER_COUNT_CAP = 1000
 
-_HEX = re.compile(r"^[0-9a-f]{4,64}$")
-_DIGITS = re.compile(r"^\d{6,25}$")
-MASK_PREFIX = "tiktok shop customer "
 
 
 def _as_uuid(value: object) -> uuid.UUID:
