@@ -7,6 +7,7 @@ code onto PostgreSQL and Redis. A bad value stops start-up with a message naming
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -452,3 +453,16 @@ LOGGING = {
         "urllib3": {"level": "INFO"},
     },
 }
+
+# Recovery timeouts (what a killed worker leaves is taken back after these), in seconds; unset:
+# the modules' own values (webhook claim 10 min, enqueue grace 2 min, reply lease 15 min, queued
+# grace 30 s, sync heartbeat 10 min). bench/faults.py shortens them to recover within its run.
+for _name in (
+    "WEBHOOK_CLAIM_TIMEOUT_SECONDS",
+    "WEBHOOK_ENQUEUE_GRACE_SECONDS",
+    "INBOX_SEND_LEASE_SECONDS",
+    "INBOX_QUEUED_GRACE_SECONDS",
+    "SYNC_STALE_AFTER_SECONDS",
+):
+    if os.environ.get(_name):
+        globals()[_name] = int(os.environ[_name])

@@ -73,6 +73,15 @@ logger = logging.getLogger(__name__)
 SEND_LEASE = timedelta(minutes=15)
 # Queued replies whose task should have run this long ago are dispatched again by the sweeper.
 QUEUED_GRACE = timedelta(seconds=30)
+
+
+def _timeout(name: str) -> timedelta:
+    """A recovery timeout: the module's value unless settings name it in seconds (the fault
+    suite shortens them, so that what a killed worker left is recovered within its run)."""
+    seconds = getattr(settings, f"INBOX_{name}_SECONDS", None)
+    return timedelta(seconds=seconds) if seconds is not None else globals()[name]
+
+
 # Platform create times are whole seconds and clocks differ a little.
 CLOCK_SKEW = timedelta(seconds=2)
 SELLER_ROLES = (SenderRole.SHOP, SenderRole.CUSTOMER_SERVICE)
@@ -130,7 +139,7 @@ def reply_claim(*, message_id: int, now: datetime | None = None) -> int | None:
         .update(
             delivery_status=DeliveryStatus.SENDING,
             attempts=F("attempts") + 1,
-            next_attempt_at=now + SEND_LEASE,
+            next_attempt_at=now + _timeout("SEND_LEASE"),
             updated_at=now,
         )
     )
@@ -620,7 +629,8 @@ def replies_to_resume(*, now: datetime | None = None) -> list[int]:
     )
     overdue = list(
         Message.objects.filter(
-            delivery_status=DeliveryStatus.QUEUED, next_attempt_at__lte=now - QUEUED_GRACE
+            delivery_status=DeliveryStatus.QUEUED,
+            next_attempt_at__lte=now - _timeout("QUEUED_GRACE"),
         )
         .exclude(Exists(earlier_pending))
         .order_by("next_attempt_at")

@@ -81,6 +81,14 @@ INCREMENTAL_OVERLAP = timedelta(minutes=2)
 DEFAULT_INTERVAL_SECONDS = 300  # settings.ORDER_SYNC_INTERVAL_SECONDS overrides
 # A RUNNING job whose last checkpoint is older than this belongs to a dead worker.
 STALE_AFTER = timedelta(minutes=10)
+
+
+def _stale_after() -> timedelta:
+    """STALE_AFTER unless settings.SYNC_STALE_AFTER_SECONDS says otherwise (the fault suite)."""
+    seconds = getattr(settings, "SYNC_STALE_AFTER_SECONDS", None)
+    return timedelta(seconds=seconds) if seconds is not None else STALE_AFTER
+
+
 # One run stops cleanly after this long and hands the rest to a new task, so a huge backfill
 # never hits the Celery time limit and never holds a worker for long.
 RUN_BUDGET_SECONDS = 10 * 60
@@ -294,7 +302,7 @@ def sync_jobs_to_resume(*, now: datetime | None = None, limit: int = 200) -> lis
             last_error_at__lt=now - timedelta(minutes=5),
         )
         | Q(status=SyncJobStatus.PAUSED, resume_at__isnull=True, last_error_at__isnull=True)
-        | Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        | Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=now - _stale_after())
     )
     return list(
         SyncJob.objects.filter(waiting, store__status=StoreStatus.ACTIVE)
@@ -319,7 +327,7 @@ def sync_job_claim(*, job_id: int, now: datetime | None = None) -> SyncJob | Non
         Q(status=SyncJobStatus.QUEUED)
         | Q(status=SyncJobStatus.PAUSED, resume_at__isnull=True)
         | Q(status=SyncJobStatus.PAUSED, resume_at__lte=now)
-        | Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        | Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=now - _stale_after())
     )
     claimed = SyncJob.objects.filter(claimable, pk=job_id).update(
         status=SyncJobStatus.RUNNING,
@@ -639,9 +647,7 @@ def _fail(checkpoint: _Checkpointer, job: SyncJob, exc: Exception, stored: int) 
     return RunResult(status=SyncJobStatus.FAILED, items=stored)
 
 
-def _pause(
-    checkpoint: _Checkpointer, message: str, *, resume_at: datetime | None = None
-) -> None:
+def _pause(checkpoint: _Checkpointer, message: str, *, resume_at: datetime | None = None) -> None:
     with contextlib.suppress(ClaimLostError):
         checkpoint.write(
             status=SyncJobStatus.PAUSED,
