@@ -296,7 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     atexit.register(redis.stop)  # atexit runs last-registered first: Redis goes last
     from tests.tiktok_sandbox import start_sandbox
 
-    sandbox = start_sandbox(work, seed=args.seed, orders_per_day=30, days=args.days)
+    # A sandbox seed of this run's own: its shops are new to the database (one shop, one store).
+    sandbox = start_sandbox(
+        work, seed=int(time.time()) % 100_000, orders_per_day=30, days=args.days
+    )
     atexit.register(sandbox.stop)
     creds = sandbox.credentials
     env = {
