@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/login/", throttled_status(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("triage.urls")),  # /mailbox/<id>/triage/, /mailbox/<id>/suggestions/
     path("mailbox/", include("inbox.urls")),
     path("", include("inbox.snippet_urls")),  # /settings/snippets/…, /orders/<id>/message-buyer/
     path("", include("sla.urls")),  # /settings/sla/…

@@ -261,6 +261,14 @@ ROW_PILLS = {TicketStatus.OPEN: "pill-open", TicketStatus.PENDING: "pill-pending
 NO_BUYER = "TikTok Shop Customer"
 
 
+# Words for triage's intents (triage registers them in its AppConfig.ready): the row's tag.
+INTENT_LABELS: dict[str, str] = {}
+
+
+def intent_label(intent: str) -> str:
+    return INTENT_LABELS.get(intent) or intent.replace("_", " ").capitalize()
+
+
 @dataclass(frozen=True, slots=True)
 class RowBadge:
     """A small label in a row's badge slot (an SLA clock, a tag): `css` is its class
@@ -298,6 +306,19 @@ class TicketRow:
     store_hue: int = 0  # the store's dot colour, as in the rail
     # Badges drawn between the buyer and the time (SLA clocks, tags): features add theirs here.
     badges: tuple[RowBadge, ...] = ()
+
+
+URGENT = RowBadge("pill-urgent", "Urgent", "Anger, a threat, or repeated messages")
+
+
+def _intent_badges(intent: str, urgent: bool, cache: dict[str, RowBadge]) -> tuple[RowBadge, ...]:
+    """The urgent mark and the intent tag of a row (one RowBadge per intent and page)."""
+    badges: tuple[RowBadge, ...] = (URGENT,) if urgent else ()
+    if intent and intent != "other":
+        if intent not in cache:
+            cache[intent] = RowBadge(f"badge-intent intent-{intent}", intent_label(intent))
+        badges = (*badges, cache[intent])
+    return badges
 
 
 def month_names() -> list[str]:
@@ -414,6 +435,7 @@ def ticket_rows(
     months = month_names()
     assignees: dict[int, tuple[str, str]] = {}
     store_hues: dict[str, int] = {}
+    intent_badges: dict[str, RowBadge] = {}
     rows = []
     for ticket in tickets:
         at_iso, at_text = exact_time(ticket.last_message_at, zone, months)
@@ -472,6 +494,7 @@ def ticket_rows(
                     else ""
                 ),
                 store_hue=store_hues[ticket.store_name],
+                badges=_intent_badges(ticket.intent, ticket.urgent, intent_badges),
             )
         )
     return rows

@@ -15,6 +15,7 @@ from django import forms
 from marketplaces.models import Store
 from tenants.models import Membership
 
+from .display import INTENT_LABELS
 from .models import TicketStatus
 from .selectors import FOLDERS, SORTS
 
@@ -38,6 +39,12 @@ class ListFilterForm(forms.Form):
     )
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
     sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
+    # A triage intent (inbox.display.INTENT_LABELS); anything else is ignored.
+    intent = forms.CharField(required=False, max_length=24)
+
+    def clean_intent(self) -> str:
+        intent = self.cleaned_data.get("intent") or ""
+        return intent if intent in INTENT_LABELS else ""
 
     def __init__(self, *args: Any, stores: Any, members: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

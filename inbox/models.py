@@ -186,6 +186,11 @@ class Conversation(models.Model):
                 condition=Q(sla_check_at__isnull=False),
                 name="conv_sla_check",
             ),
+            # "Most urgent first": tickets triage marked urgent, then soonest due.
+            models.Index(
+                fields=["tenant", "-urgent", "sla_due_at", "-last_message_at"],
+                name="conv_tenant_urgent_due",
+            ),
             # The mailbox's intent filter.
             models.Index(
                 fields=["tenant", "intent", "-last_message_at"], name="conv_tenant_intent"

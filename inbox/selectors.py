@@ -133,6 +133,7 @@ class ListFilters:
     assignee: Membership | None = None  # a teammate's tickets (any status unless a folder says)
     search: str = ""
     sort: str = ""  # "" newest activity first, "urgent" soonest due first (SORTS)
+    intent: str = ""  # a triage intent (Conversation.intent), "" for any
 
     @property
     def urgent(self) -> bool:
@@ -427,14 +428,17 @@ def mailbox_conversations(
     if filters.assignee is not None:
         conversations = conversations.filter(assignee_id=filters.assignee.user_id)
     conversations = conversations.filter(_folder_q(filters.folder, membership))
+    if filters.intent:
+        conversations = conversations.filter(intent=filters.intent)
     if filters.search:
         # Text with nothing to search for (punctuation, emoji) finds nothing: an empty list.
         if search is None:
             search = list_search(tenant=tenant, membership=membership, filters=filters)
         conversations = conversations.filter(search.matches())
     if filters.urgent:
+        # Tickets triage marked urgent (anger, a threat, repeated messages) first.
         return conversations.order_by(
-            F("sla_due_at").asc(nulls_last=True), "-last_message_at", "-id"
+            F("urgent").desc(), F("sla_due_at").asc(nulls_last=True), "-last_message_at", "-id"
         )
     return conversations.order_by("-last_message_at", "-id")
 
@@ -471,6 +475,9 @@ class ListTicket:
     sla_resolution_due_at: datetime | None = None
     first_response_at: datetime | None = None
     store_id: int | None = None  # the ticket's store (a search's snippets read its language)
+    # Triage's labels (triage/): the intent tag and the urgent mark.
+    intent: str = ""
+    urgent: bool = False
 
 
 LIST_TICKET_COLUMNS = (
@@ -496,6 +503,8 @@ LIST_TICKET_COLUMNS = (
     "sla_resolution_due_at",
     "first_response_at",
     "store_id",
+    "intent",
+    "urgent",
 )
 
 
@@ -510,7 +519,8 @@ def encode_cursor(conversation: Conversation | ListTicket, *, urgent: bool = Fal
     if not urgent:
         return position
     due = conversation.sla_due_at
-    return f"u~{due.isoformat() if due is not None else '-'}~{position}"
+    flag = "1" if conversation.urgent else "0"
+    return f"u~{flag}~{due.isoformat() if due is not None else '-'}~{position}"
 
 
 # A cursor names a ticket's time and id as `encode_cursor` wrote them; anything else (a year-1 or
@@ -543,9 +553,15 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
 
 
 def _after_urgent(cursor: str) -> Q | None:
-    """Rows after `cursor` in "most urgent first" order: soonest due first, tickets without a
-    due time last, newest activity first among equals (see mailbox_conversations)."""
+    """Rows after `cursor` in "most urgent first" order: tickets marked urgent first, then
+    soonest due first, tickets without a due time last, newest activity first among equals (see
+    mailbox_conversations). A cursor without the urgent flag (`u~<due>~...`, before triage)
+    reads as one of a ticket not marked urgent."""
     _, _, rest = cursor.partition("~")
+    flag, _, tail = rest.partition("~")
+    if flag in ("0", "1"):
+        rest = tail
+    marked = flag == "1"
     due_text, _, position = rest.partition("~")
     decoded = _decode_cursor(position)
     if decoded is None:
@@ -553,11 +569,15 @@ def _after_urgent(cursor: str) -> Q | None:
     moment, pk = decoded
     older = Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
     if due_text == "-":
-        return Q(sla_due_at__isnull=True) & older
-    due = _moment(due_text)
-    if due is None:
-        return None
-    return Q(sla_due_at__gt=due) | Q(sla_due_at=due) & older | Q(sla_due_at__isnull=True)
+        after = Q(sla_due_at__isnull=True) & older
+    else:
+        due = _moment(due_text)
+        if due is None:
+            return None
+        after = Q(sla_due_at__gt=due) | Q(sla_due_at=due) & older | Q(sla_due_at__isnull=True)
+    if marked:
+        return Q(urgent=False) | Q(urgent=True) & after
+    return Q(urgent=False) & after
 
 
 def list_page(

@@ -27,3 +27,9 @@ SIDEBAR_TABS: list[SidebarTab] = [
     SidebarTab(key="products", label="Products", template="orders/_products_tab.html"),
     SidebarTab(key="coupons", label="Coupons", template="orders/_coupons_tab.html"),
 ]
+
+
+# Partials other apps draw with the ticket's context (triage registers its own in
+# TriageConfig.ready): small markers in the ticket bar's slot, and parts above the composer.
+TICKET_BAR_PARTS: list[str] = []
+COMPOSER_PARTS: list[str] = []

@@ -61,7 +61,7 @@ from .models import (
     TicketEventKind,
     TicketStatus,
 )
-from .sidebar import SIDEBAR_TABS
+from .sidebar import COMPOSER_PARTS, SIDEBAR_TABS, TICKET_BAR_PARTS
 from .validation import ReplyInvalidError
 
 LIST_PAGE_SIZE = 50
@@ -458,6 +458,7 @@ def _list_state(request: HttpRequest, *, rows: bool = True, counts: bool = True)
         # result or an empty list, never the whole folder because the field was refused.
         search=parse_search(request.GET.get("q", "")).text,
         sort=form.value("sort") or "",
+        intent=form.value("intent") or "",
     )
     # Read once for the counts and the rows (an idle poll needs neither: no query for it).
     search = (
@@ -643,6 +644,7 @@ def _mailbox_context(
             "store": store_id,
             "q": filters.search,
             "sort": filters.sort,
+            "intent": filters.intent,
         }
         context["assignee_links"] = [
             ("Anyone", _href(**keep), chosen is None),
@@ -669,6 +671,27 @@ def _mailbox_context(
             ]
         )
         context["sort_current"] = selectors.SORTS.get(filters.sort, "")
+        # Triage's intents (none when triage is not installed).
+        context["intent_links"] = (
+            [
+                (
+                    "Any intent",
+                    _href(**{**keep, "assignee": assignee_id, "intent": ""}),
+                    not filters.intent,
+                )
+            ]
+            + [
+                (
+                    label,
+                    _href(**{**keep, "assignee": assignee_id, "intent": key}),
+                    key == filters.intent,
+                )
+                for key, label in display.INTENT_LABELS.items()
+            ]
+            if display.INTENT_LABELS
+            else []
+        )
+        context["intent_current"] = display.INTENT_LABELS.get(filters.intent, "")
     return context
 
 
@@ -768,6 +791,8 @@ def _ticket_context(
         "back_href": reverse("mailbox") + (f"?{list_query}" if list_query else ""),
         "status_choices": STATUS_CHOICES,
         "sidebar_tabs": SIDEBAR_TABS,
+        "ticket_bar_parts": TICKET_BAR_PARTS,
+        "composer_parts": COMPOSER_PARTS,
         "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
         "entries": entries,
         "hidden_count": hidden,

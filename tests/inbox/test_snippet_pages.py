@@ -351,4 +351,5 @@ def test_a_new_organisation_finds_the_starter_library(client):
     for starter in STARTER_SNIPPETS:
         assert f"/{starter['shortcut']}" in text
         assert starter["title"] in text
-    assert 'Snippets <span class="badge">4</span>' in text
+    # Inbox's four and triage's seven (triage.suggestions.STARTER_REPLIES).
+    assert 'Snippets <span class="badge">11</span>' in text

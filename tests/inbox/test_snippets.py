@@ -365,8 +365,16 @@ def test_a_new_tenant_gets_the_starter_library(db, django_capture_on_commit_call
             full_name="Nia New",
             organisation="New Shop",
         )
+    # Inbox's four and triage's replies: one or more for every intent (triage.suggestions).
     assert list(Snippet.objects.filter(tenant=tenant).values_list("shortcut", "title")) == [
+        ("cancel-order", "Cancel an order"),
+        ("change-order", "Change an order (address, size, colour)"),
+        ("coupon-help", "Coupons and discounts"),
+        ("damaged-item", "Damaged, defective or wrong item"),
         ("delay-apology", "Delay apology"),
+        ("how-can-we-help", "How can we help?"),
+        ("payment-help", "Payment or invoice"),
+        ("product-question", "Product question"),
         ("return-instructions", "Return instructions"),
         ("thanks", "Thanks"),
         ("where-is-my-order", "Where is my order?"),
