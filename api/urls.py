@@ -22,6 +22,7 @@ from orders import catalog_api
 from sla import api as sla_api
 from sla.reports import api as reports_api
 from tenants import api as tenants_api
+from triage import api as triage_api
 
 router = SimpleRouter(trailing_slash=True)
 router.register("stores", marketplaces_api.StoreViewSet, basename="api-store")
@@ -77,6 +78,18 @@ ticket_actions = [
         card_api.TicketCardCreate.as_view(),
         name="api-ticket-cards",
     ),
+    path(
+        "tickets/<str:ticket_id>/triage/",
+        triage_api.TicketTriage.as_view(),
+        name="api-ticket-triage",
+    ),
+    path(
+        "tickets/<str:ticket_id>/suggestions/",
+        triage_api.TicketSuggestions.as_view(),
+        name="api-ticket-suggestions",
+    ),
+    path("triage/classify/", triage_api.Classify.as_view(), name="api-triage-classify"),
+    path("triage/models/", triage_api.Models.as_view(), name="api-triage-models"),
 ]
 
 # Decisions on an order's returns and cancellations: review (what the buyer would get, with the

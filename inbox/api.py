@@ -76,6 +76,25 @@ class TicketSerializer(serializers.ModelSerializer):
     sla_breached = serializers.SerializerMethodField(
         help_text="Clocks of the current wait already recorded as missed."
     )
+    intent = serializers.CharField(
+        read_only=True,
+        help_text=(
+            "Triage's topic of the ticket: order_status, delivery_problem, "
+            "damaged_or_wrong_item, return_refund, cancel_order, change_order, "
+            'product_question, discount_coupon, payment_issue, thanks_closing, other ("" until '
+            "a buyer message is labelled)."
+        ),
+    )
+    intent_confidence = serializers.FloatField(read_only=True, allow_null=True)
+    intent_source = serializers.CharField(
+        read_only=True, help_text='"rule", "model" or "agent" (an agent\'s correction).'
+    )
+    language = serializers.CharField(
+        read_only=True, help_text='The buyer\'s language: "en", "fr", "es" ("" unknown).'
+    )
+    urgent = serializers.BooleanField(
+        read_only=True, help_text="Anger, a threat of a bad review or dispute, repeated messages."
+    )
 
     class Meta:
         model = Conversation
@@ -103,6 +122,11 @@ class TicketSerializer(serializers.ModelSerializer):
             "sla_resolution_due_at",
             "sla_due_at",
             "sla_breached",
+            "intent",
+            "intent_confidence",
+            "intent_source",
+            "language",
+            "urgent",
         ]
         read_only_fields = fields
 
@@ -245,6 +269,11 @@ TICKET_COLUMNS = (
     "sla_resolution_due_at",
     "sla_due_at",
     "sla_breached",
+    "intent",
+    "intent_confidence",
+    "intent_source",
+    "language",
+    "urgent",
 )
 # The bits of Conversation.sla_breached (sla.clocks.BREACH_*), as the API names them.
 BREACH_NAMES = ((1, "platform"), (2, "reply"), (4, "resolution"))
@@ -298,6 +327,11 @@ def ticket_representation(row: dict[str, Any]) -> dict[str, Any]:
         "sla_resolution_due_at": iso(row["sla_resolution_due_at"]),
         "sla_due_at": iso(row["sla_due_at"]),
         "sla_breached": [name for bit, name in BREACH_NAMES if row["sla_breached"] & bit],
+        "intent": row["intent"],
+        "intent_confidence": row["intent_confidence"],
+        "intent_source": row["intent_source"],
+        "language": row["language"],
+        "urgent": row["urgent"],
     }
 
 
@@ -436,7 +470,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
         # Read as the mailbox's search box reads it (search.query): any text is a search, cut
         # to its first 200 characters; operators and punctuation are no syntax.
         search = parse_search(params.get("q", "")).text
-        return selectors.tickets_filtered(
+        tickets = selectors.tickets_filtered(
             tenant=self.tenant,
             membership=self.member,
             status=status_,
@@ -448,6 +482,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
             search=search,
             due=due,
         )
+        intent = params.get("intent")
+        if intent:
+            if intent not in display.INTENT_LABELS:
+                raise exceptions.ValidationError(
+                    {"intent": [f"Choose one of {', '.join(display.INTENT_LABELS)}."]}
+                )
+            tickets = tickets.filter(intent=intent)
+        urgent = _flag(self.request, "urgent")
+        if urgent is not None:
+            tickets = tickets.filter(urgent=urgent)
+        return tickets
 
     def get_object(self) -> Conversation:
         return selectors.conversation_get(
@@ -462,6 +507,27 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
                 "assignee", str, description="A member's user id, or `none` for unassigned."
             ),
             OpenApiParameter("unread", bool, description="Only tickets with unread messages."),
+            OpenApiParameter(
+                "intent",
+                str,
+                # triage.labels.Intent (inbox does not import triage; the mailbox's registry,
+                # display.INTENT_LABELS, is filled only once the apps are ready).
+                enum=[
+                    "order_status",
+                    "delivery_problem",
+                    "damaged_or_wrong_item",
+                    "return_refund",
+                    "cancel_order",
+                    "change_order",
+                    "product_question",
+                    "discount_coupon",
+                    "payment_issue",
+                    "thanks_closing",
+                    "other",
+                ],
+                description="Only tickets of this triage intent.",
+            ),
+            OpenApiParameter("urgent", bool, description="Only urgent (or only calm) tickets."),
             UPDATED_SINCE,
             OpenApiParameter(
                 "q",

@@ -22,7 +22,7 @@ from pathlib import Path
 from django.conf import settings
 
 from . import dataset
-from .classifier import Example, TriageModel, evaluate, train
+from .compact import CompactModel
 from .labels import Intent, LabelSource
 from .rules import rule_label
 from .urgency import urgency_reasons
@@ -63,8 +63,10 @@ def model_path() -> Path:
     return Path(settings.TRIAGE_MODEL_PATH)
 
 
-def shipped_model_train() -> TriageModel:
+def shipped_model_train() -> CompactModel:
     """The shipped model: trained on the shipped set's training split, scored on its held-out."""
+    from .classifier import Example, evaluate, train  # scikit-learn: only to train
+
     started = time.perf_counter()
     training = dataset.training()
     model = train(
@@ -77,7 +79,7 @@ def shipped_model_train() -> TriageModel:
     return model
 
 
-def model_save(model: TriageModel, path: Path) -> None:
+def model_save(model: CompactModel, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     partial.write_bytes(model.to_bytes())
@@ -89,11 +91,11 @@ class _Shipped:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.model: TriageModel | None = None
+        self.model: CompactModel | None = None
         self.stamp: tuple[str, float] | None = None
         self.failed_at = 0.0
 
-    def get(self) -> TriageModel | None:
+    def get(self) -> CompactModel | None:
         path = model_path()
         try:
             stamp = (str(path), path.stat().st_mtime)
@@ -112,7 +114,7 @@ class _Shipped:
                 self.stamp = (str(path), path.stat().st_mtime)
             return self.model
 
-    def _load(self, path: Path) -> TriageModel | None:
+    def _load(self, path: Path) -> CompactModel | None:
         if not path.exists():
             if settings.TRIAGE_TRAIN_MISSING_MODEL:
                 return _train_once(path, reason="no model file yet")
@@ -123,10 +125,10 @@ class _Shipped:
             )
             return None
         try:
-            return TriageModel.from_bytes(path.read_bytes())
+            return CompactModel.from_bytes(path.read_bytes())
         except (OSError, ValueError) as error:
-            if "scikit-learn" in str(error) and settings.TRIAGE_TRAIN_MISSING_MODEL:
-                return _train_once(path, reason=str(error))
+            if "of this format" in str(error) and settings.TRIAGE_TRAIN_MISSING_MODEL:
+                return _train_once(path, reason="written by an older Sellerdesk")
             logger.error(
                 "Triage classifier file %s cannot be used (%s): labelling by rules only "
                 "(run `manage.py triage_train`).",
@@ -143,7 +145,7 @@ class _Shipped:
 _shipped = _Shipped()
 
 
-def _train_once(path: Path, *, reason: str) -> TriageModel | None:
+def _train_once(path: Path, *, reason: str) -> CompactModel | None:
     """Trains the shipped model into `path`, one process at a time (the others wait, then read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as lock:
@@ -151,7 +153,7 @@ def _train_once(path: Path, *, reason: str) -> TriageModel | None:
         try:
             if path.exists():
                 try:
-                    return TriageModel.from_bytes(path.read_bytes())
+                    return CompactModel.from_bytes(path.read_bytes())
                 except ValueError:
                     pass
             logger.info("Training the triage classifier into %s (%s).", path, reason)
@@ -165,7 +167,7 @@ def _train_once(path: Path, *, reason: str) -> TriageModel | None:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def shipped_model() -> TriageModel | None:
+def shipped_model() -> CompactModel | None:
     return _shipped.get()
 
 
@@ -174,7 +176,7 @@ def shipped_model_forget() -> None:
     _shipped.forget()
 
 
-def label_messages(items: Sequence[MessageInput], *, model: TriageModel | None) -> list[Label]:
+def label_messages(items: Sequence[MessageInput], *, model: CompactModel | None) -> list[Label]:
     """One label per buyer message: a rule where one is certain, else the classifier (all the
     messages left in one vectorised call). Never raises for any text."""
     labels: list[Label | None] = [None] * len(items)
@@ -213,7 +215,7 @@ def label_messages(items: Sequence[MessageInput], *, model: TriageModel | None) 
     return [label for label in labels if label is not None]
 
 
-def _classify(model: TriageModel | None, texts: list[str]) -> list[tuple[str, float, str]]:
+def _classify(model: CompactModel | None, texts: list[str]) -> list[tuple[str, float, str]]:
     if model is None:
         return [(Intent.OTHER.value, 0.0, "und")] * len(texts)
     try:
@@ -226,7 +228,7 @@ def _classify(model: TriageModel | None, texts: list[str]) -> list[tuple[str, fl
         return [(Intent.OTHER.value, 0.0, "und")] * len(texts)
 
 
-def label_texts(texts: Sequence[str], *, model: TriageModel | None = None) -> list[Label]:
+def label_texts(texts: Sequence[str], *, model: CompactModel | None = None) -> list[Label]:
     """Labels for plain texts (the `triage_messages` command, previews): the shipped model."""
     model = model if model is not None else shipped_model()
     return label_messages([MessageInput(text=text or "") for text in texts], model=model)

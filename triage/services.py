@@ -16,7 +16,7 @@ from inbox import events as inbox_events
 from inbox.models import Conversation, Message
 from tenants.models import Membership
 
-from .classifier import TriageModel
+from .compact import CompactModel
 from .engine import _classify
 from .labels import INTENTS, Intent, LabelSource
 from .models import IntentCorrection, MessageLabel
@@ -33,7 +33,7 @@ TICKET_FIELDS = ("intent", "intent_confidence", "intent_source", "language", "ur
 
 
 def _predictions(
-    messages: list[Message], models: dict[int, TriageModel | None]
+    messages: list[Message], models: dict[int, CompactModel | None]
 ) -> dict[int, tuple[str, float, str]]:
     """The classifier's answer for every message no rule decides: one call per organisation."""
     wanted: dict[int, list[Message]] = defaultdict(list)

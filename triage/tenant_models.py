@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from . import dataset
-from .classifier import Example, TriageModel, evaluate, train
+from .compact import CompactModel
 from .engine import shipped_model
 from .models import IntentCorrection, ModelStatus, TenantModel
 from .selectors import active_model_versions
@@ -29,14 +29,14 @@ logger = logging.getLogger(__name__)
 CORRECTION_WEIGHT = 3.0
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple[int, int], TriageModel] = OrderedDict()
+_cache: OrderedDict[tuple[int, int], CompactModel] = OrderedDict()
 
 
-def models_for(tenant_ids: list[int]) -> dict[int, TriageModel | None]:
+def models_for(tenant_ids: list[int]) -> dict[int, CompactModel | None]:
     """The model each organisation's messages are labelled with: its active retrained model,
     else the shipped one (None: no usable model, rules only)."""
     versions = active_model_versions(tenant_ids=tenant_ids)
-    found: dict[int, TriageModel | None] = {}
+    found: dict[int, CompactModel | None] = {}
     for tenant_id in tenant_ids:
         version = versions.get(tenant_id)
         model = _load(tenant_id, version) if version is not None else None
@@ -44,7 +44,7 @@ def models_for(tenant_ids: list[int]) -> dict[int, TriageModel | None]:
     return found
 
 
-def _load(tenant_id: int, version: int) -> TriageModel | None:
+def _load(tenant_id: int, version: int) -> CompactModel | None:
     key = (tenant_id, version)
     with _lock:
         if key in _cache:
@@ -56,7 +56,7 @@ def _load(tenant_id: int, version: int) -> TriageModel | None:
         .first()
     )
     try:
-        model = TriageModel.from_bytes(bytes(row)) if row else None
+        model = CompactModel.from_bytes(bytes(row)) if row else None
     except ValueError as error:
         logger.error(
             "Triage model v%s of organisation %s cannot be used (%s): the shipped model is used.",
@@ -82,6 +82,8 @@ def tenant_model_retrain(*, tenant_id: int) -> TenantModel | None:
     """Trains the organisation's model from the shipped training split and its corrections;
     activates it when it scores at least as well on the held-out split as the active one (or
     the shipped model), keeping the one it replaces. None when there is nothing to learn."""
+    from .classifier import Example, evaluate, train  # scikit-learn: only to train
+
     corrections = list(
         IntentCorrection.objects.filter(tenant_id=tenant_id)
         .exclude(text="")
@@ -148,4 +150,6 @@ def _shipped_accuracy() -> float:
     held = model.meta.get("held_out") or {}
     if "accuracy" in held:
         return float(held["accuracy"])
+    from .classifier import evaluate
+
     return evaluate(model, dataset.held_out()).accuracy

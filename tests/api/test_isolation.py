@@ -58,6 +58,8 @@ ENDPOINTS: list[tuple[str, str, dict | None]] = [
         "/api/v1/tickets/{ticket}/cards/",
         {"type": "PRODUCT_CARD", "product_id": "{product}"},
     ),
+    ("post", "/api/v1/tickets/{ticket}/triage/", {"intent": "other", "urgent": True}),
+    ("get", "/api/v1/tickets/{ticket}/suggestions/", None),
     ("get", "/api/v1/escalations/{escalation}/", None),
     ("patch", "/api/v1/escalations/{escalation}/", {"values": {"seller_sku": "SOCK-2"}}),
     ("post", "/api/v1/escalations/{submitted}/status/", {"status": "waiting"}),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.classifier import TriageModel
+from triage.compact import CompactModel
 from triage.engine import model_save, shipped_model_forget, shipped_model_train
 
 
@@ -18,10 +18,10 @@ def shipped_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def shipped(settings, shipped_model_file: Path) -> TriageModel:
+def shipped(settings, shipped_model_file: Path) -> CompactModel:
     """The shipped model, as the product loads it from TRIAGE_MODEL_PATH."""
     settings.TRIAGE_MODEL_PATH = str(shipped_model_file)
     settings.TRIAGE_TRAIN_MISSING_MODEL = False
     shipped_model_forget()
-    yield TriageModel.from_bytes(shipped_model_file.read_bytes())
+    yield CompactModel.from_bytes(shipped_model_file.read_bytes())
     shipped_model_forget()

@@ -250,3 +250,20 @@ def test_triage_messages_command_reads_and_writes_json_lines(shipped, monkeypatc
     assert answers[3] == {"error": 'each line needs a "text" string'}
     assert answers[4]["error"].startswith("not JSON")
     assert len(answers) == 5
+
+
+def test_the_compact_model_gives_scikit_learns_numbers():
+    from triage.classifier import Example, compact, fit
+    from triage.compact import intent_text, language_text
+
+    training = dataset.training()[::4]  # a quick fit: the arithmetic, not the accuracy
+    intents, languages = fit(
+        [Example(e.text, e.intent) for e in training], [(e.text, e.language) for e in training]
+    )
+    model = compact(intents, languages)
+    texts = [example.text for example in dataset.held_out()] + ["", "😀", "x" * 2000]
+    cleaned = [intent_text(text) for text in texts]
+    expected = intents.predict_proba(cleaned)
+    assert abs(model.intent_probabilities(cleaned) - expected).max() < 1e-9
+    plain = [language_text(text) for text in texts]
+    assert model.languages(plain) == list(languages.predict(plain))

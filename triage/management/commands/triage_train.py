@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from triage.classifier import TriageModel
+from triage.compact import CompactModel
 from triage.engine import model_path, model_save, shipped_model_forget, shipped_model_train
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         path = Path(options["output"]) if options["output"] else model_path()
         if options["if_missing"] and path.exists():
             try:
-                TriageModel.from_bytes(path.read_bytes())
+                CompactModel.from_bytes(path.read_bytes())
             except ValueError:
                 pass
             else:
