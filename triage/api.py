@@ -73,6 +73,7 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class TicketSuggestions(APIView):
+    pagination_class = None  # at most three
     @extend_schema(responses=SuggestionSerializer(many=True), tags=["tickets"])
     def get(self, request: Request, ticket_id: str) -> Response:
         conversation = conversation_get(
@@ -114,6 +115,7 @@ class LabelSerializer(serializers.Serializer):
 
 
 class Classify(APIView):
+    pagination_class = None  # one label per text given
     @extend_schema(request=ClassifyInput, responses=LabelSerializer(many=True), tags=["triage"])
     def post(self, request: Request) -> Response:
         serializer = ClassifyInput(data=request.data)
@@ -135,6 +137,7 @@ class ModelSerializer(serializers.Serializer):
 
 
 class Models(APIView):
+    pagination_class = None  # the 20 newest versions
     @extend_schema(responses=ModelSerializer(many=True), tags=["triage"])
     def get(self, request: Request) -> Response:
         rows = tenant_models(tenant_id=self.tenant.pk)[:20]
