@@ -17,12 +17,10 @@ class TriageConfig(AppConfig):
 
         buyer_messages_stored.connect(on_buyer_messages_stored, dispatch_uid="triage.label")
         display.INTENT_LABELS.update(dict(Intent.choices))
-        for parts, part in (
-            (sidebar.TICKET_BAR_PARTS, "triage/_ticket_bar.html"),
-            (sidebar.COMPOSER_PARTS, "triage/_composer_suggestions.html"),
-        ):
-            if part not in parts:
-                parts.append(part)
+        # The marker, its correction menu and the suggested replies live in the ticket bar (a
+        # menu panel floats: the composer and the thread keep their sizes).
+        if "triage/_ticket_bar.html" not in sidebar.TICKET_BAR_PARTS:
+            sidebar.TICKET_BAR_PARTS.append("triage/_ticket_bar.html")
         # A new organisation's snippet library covers every intent.
         register_tenant_setup(
             "triage.starter_replies", lambda tenant: starter_replies_seed(tenant=tenant)
