@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0009_search'),
+        ('inbox', '0010_search_pending_list'),
         ('marketplaces', '0004_apikeystoreaccess'),
         ('tenants', '0002_apikey'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
