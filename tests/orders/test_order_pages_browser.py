@@ -41,7 +41,7 @@ def test_an_agent_finds_an_unsynced_order_and_notes_it(
     sign_in(page, live_server, "agent@acme.test", password)
 
     page.goto(f"{live_server.url}/orders/")
-    page.get_by_label("Order ID").fill(record.external_id)
+    page.get_by_role("searchbox", name="Search").fill(record.external_id)
     page.get_by_role("button", name="Search").click()
     page.get_by_text("was not synced yet").wait_for()
     snap(page, "orders-search")
