@@ -802,6 +802,7 @@ def _ticket_context(
         "members": selectors.assignable_members(tenant=tenant, conversation=conversation),
         "me": membership,
         "composer": composer,
+        "last_seen_message_id": last_seen,
         "max_chars": max_chars,
         "near_chars": int(max_chars * NEAR_SHARE),
         "orders": [order_summary(card, zone=zone) for card in sidebar_orders],
