@@ -352,7 +352,11 @@ def test_ticket_poll_answers_204_until_something_changes(
     new_version = selectors.thread_version(conversation=conversation)
     assert new_version != version
     assert f'data-thread-version="{new_version}"' in page
-    assert "composer" not in page  # the draft is never touched by a poll
+    # The draft is never touched by a poll: only the composer's newest-seen message id moves
+    # (what slid into the thread counts as seen).
+    assert 'id="composer-form"' not in page and 'id="composer-text"' not in page
+    newest = Message.objects.filter(conversation=conversation).order_by("-id")[0].public_id
+    assert f'id="composer-last-seen" name="last_seen_message_id" value="{newest}"' in page
     assert owner_client.get(url, {"v": new_version}).status_code == 204
 
 
