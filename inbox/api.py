@@ -53,6 +53,32 @@ class BuyerSerializer(serializers.Serializer):
     buyer_user_id = serializers.CharField(help_text="The platform's buyer id.")
 
 
+# The ticket fields the API shows as stored (the serializer's and the values() query's alike).
+TICKET_PLAIN_FIELDS = (
+    "unread_count",
+    "last_message_at",
+    "last_message_preview",
+    "last_message_from_buyer",
+    "awaiting_reply_since",
+    "can_send_message",
+    "status_changed_at",
+    "solved_at",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "platform_due_at",
+    "sla_reply_due_at",
+    "sla_resolution_due_at",
+    "sla_due_at",
+    "sla_breached",
+    "intent",
+    "intent_confidence",
+    "intent_source",
+    "language",
+    "urgent",
+)
+
+
 class TicketSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     store = TicketStoreSerializer(read_only=True)
@@ -106,27 +132,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "buyer",
             "assignee",
             "conversation_id",
-            "unread_count",
-            "last_message_at",
-            "last_message_preview",
-            "last_message_from_buyer",
-            "awaiting_reply_since",
-            "can_send_message",
-            "status_changed_at",
-            "solved_at",
-            "created_at",
-            "updated_at",
-            "first_response_at",
-            "platform_due_at",
-            "sla_reply_due_at",
-            "sla_resolution_due_at",
-            "sla_due_at",
-            "sla_breached",
-            "intent",
-            "intent_confidence",
-            "intent_source",
-            "language",
-            "urgent",
+            *TICKET_PLAIN_FIELDS,
         ]
         read_only_fields = fields
 
@@ -253,27 +259,7 @@ TICKET_COLUMNS = (
     "assignee__last_name",
     "assignee__email",
     "external_id",
-    "unread_count",
-    "last_message_at",
-    "last_message_preview",
-    "last_message_from_buyer",
-    "awaiting_reply_since",
-    "can_send_message",
-    "status_changed_at",
-    "solved_at",
-    "created_at",
-    "updated_at",
-    "first_response_at",
-    "platform_due_at",
-    "sla_reply_due_at",
-    "sla_resolution_due_at",
-    "sla_due_at",
-    "sla_breached",
-    "intent",
-    "intent_confidence",
-    "intent_source",
-    "language",
-    "urgent",
+    *TICKET_PLAIN_FIELDS,
 )
 # The bits of Conversation.sla_breached (sla.clocks.BREACH_*), as the API names them.
 BREACH_NAMES = ((1, "platform"), (2, "reply"), (4, "resolution"))
