@@ -153,6 +153,9 @@ class DailyRollup(models.Model):
     response_seconds = models.BigIntegerField(default=0)
     # Buyer messages by hour of the day (24 counts, local time).
     inbound_by_hour = models.JSONField(default=list)
+    # The same buyer messages labelled by triage, by intent ({"order_status": 3, ...}; a message
+    # not labelled yet is in inbound_by_hour only). Days computed before this field: empty.
+    inbound_by_intent = models.JSONField(default=dict)
     # Tickets solved that day, and their handle times (creation to solve) by HANDLE_EDGES_MINUTES.
     solved = models.PositiveIntegerField(default=0)
     handle_histogram = models.JSONField(default=list)

@@ -53,7 +53,8 @@ class ReportSerializer(serializers.Serializer):
         "A report's figures from the daily rollups: response-rate (per store and day, with the "
         "market's target), first-response (histogram), attainment (team SLA per agent and "
         "week), volume (buyer messages by weekday and hour), backlog (now, capped at 1,000 "
-        "like the mailbox's counts), handle-time (median per store)."
+        "like the mailbox's counts), handle-time (median per store), intents (buyer messages "
+        "per triage intent, every intent listed, with its share of those labelled)."
     ),
 )
 class ReportView(APIView):

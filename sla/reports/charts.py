@@ -191,10 +191,32 @@ def backlog(table: Table) -> SafeString:
     return bars(table, labels, [row[1] for row in table.rows], label="Current backlog")
 
 
+def intents(table: Table) -> SafeString:
+    """One horizontal bar per intent (every intent, none left out), its count and share."""
+    left, right, top, row_h = 150, 90, 4, 20
+    width, height = 520, top + row_h * len(table.rows) + 4
+    plot_w = width - left - right
+    peak = max((row[2] for row in table.rows), default=0) or 1
+    body = [f'<line x1="{left}" x2="{left}" y1="0" y2="{height}" stroke="{GRID}"/>']
+    for n, (_, label, count, share) in enumerate(table.rows):
+        y = top + n * row_h
+        body.append(_text(left - 6, y + row_h / 2 + 4, label, "end"))
+        bar_w = plot_w * count / peak
+        if count:
+            body.append(
+                f'<rect x="{left}" y="{y + 3}" width="{bar_w:.1f}" height="{row_h - 6}" '
+                f'fill="{ACCENT}"/>'
+            )
+        words = f"{count:,}" + (f" · {share:g}%" if share is not None else "")
+        body.append(_text(left + bar_w + 6, y + row_h / 2 + 4, words))
+    return _svg(width, height, "Buyer messages by intent: how many, and their share", body)
+
+
 CHARTS = {
     "response-rate": response_rate,
     "first-response": first_response,
     "attainment": attainment,
     "volume": volume,
     "backlog": backlog,
+    "intents": intents,
 }

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import FloatField, Q, QuerySet
+from django.db.models import Count, FloatField, Q, QuerySet
 from django.db.models.functions import Cast, Extract
 from django.utils import timezone
 
@@ -68,6 +68,7 @@ class Cell:
         "frt",
         "handle_histogram",
         "inbound_by_hour",
+        "inbound_by_intent",
         "platform_met",
         "platform_missed",
         "response_seconds",
@@ -84,6 +85,7 @@ class Cell:
         self.frt = [0, 0, 0, 0]
         self.responses = self.response_seconds = 0
         self.inbound_by_hour = [0] * 24
+        self.inbound_by_intent: dict[str, int] = {}
         self.solved = 0
         self.handle_histogram = [0] * (len(HANDLE_EDGES_MINUTES) + 1)
 
@@ -104,6 +106,7 @@ class Cell:
             # Empty when all zero: most rows (an agent's answers) have none, and the report
             # reads these lists back for every row of its range.
             inbound_by_hour=self.inbound_by_hour if any(self.inbound_by_hour) else [],
+            inbound_by_intent=self.inbound_by_intent,
             solved=self.solved,
             handle_histogram=self.handle_histogram if self.solved else [],
         )
@@ -243,6 +246,26 @@ def _counted_messages(tenant: Tenant, start: datetime, end: datetime) -> list[tu
     ]
 
 
+def _labelled_by_intent(
+    tenant: Tenant, start: datetime, end: datetime
+) -> list[tuple[int, str, int]]:
+    """(ticket, intent, buyer messages) of the buyer messages counted as inbound volume in
+    [start, end) that triage has labelled, counted by the database (one query)."""
+    return list(
+        Message.objects.filter(
+            tenant=tenant,
+            conversation__in=_active(tenant, start, end),
+            sent_at__gte=start,
+            sent_at__lt=end,
+            triage_label__isnull=False,
+        )
+        .filter(NEEDS_REPLY)
+        .values_list("conversation_id", "triage_label__intent")
+        .annotate(messages=Count("pk"))
+        .order_by()
+    )
+
+
 def rollup_day(*, tenant: Tenant, day: date, now: datetime | None = None) -> int:
     """Recomputes the organisation's rollup rows of `day`; returns how many were written."""
     now = now or timezone.now()
@@ -265,6 +288,9 @@ def rollup_day(*, tenant: Tenant, day: date, now: datetime | None = None) -> int
     for ticket_id, at, inbound, _ in messages:
         if inbound and first <= at < last:
             cells[tickets[ticket_id]].inbound_by_hour[datetime.fromtimestamp(at, zone).hour] += 1
+    for ticket_id, intent, count in _labelled_by_intent(tenant, start, end):
+        by_intent = cells[tickets[ticket_id]].inbound_by_intent
+        by_intent[intent] = by_intent.get(intent, 0) + count
     _waits(cells, tickets, configs, messages, first, last, now)
 
     for store_id, assignee_id, created_at, solved_at in Conversation.objects.filter(

@@ -12,6 +12,8 @@ from inbox.models import DeliveryStatus
 from sla.reports import rollup
 from tests.api.conftest import error_of
 from tests.factories_inbox import ConversationFactory, MessageFactory, OutboxMessageFactory
+from triage.labels import Intent
+from triage.models import MessageLabel
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +57,49 @@ def test_a_report_answers_its_rows(world, answered):
     ]
     frt = world.read.get("/api/v1/reports/first-response/").json()
     assert frt["rows"][0] == {"bucket": "0-2 h", "first_responses": 2}
+
+
+def test_the_intent_mix_counts_every_intent_of_the_keys_stores(world, answered):
+    """Each side's buyer messages of yesterday labelled: ours one order status per store,
+    theirs a payment issue per store (never counted for us)."""
+    for side, intent in ((world.ours, "order_status"), (world.theirs, "payment_issue")):
+        for store in side.stores:
+            ticket = ConversationFactory(
+                store=store, tenant=side.tenant, last_message_at=timezone.now()
+            )
+            message = MessageFactory(
+                conversation=ticket,
+                sent_at=datetime.combine(answered, datetime.min.time(), tzinfo=UTC)
+                + timedelta(hours=11),
+            )
+            MessageLabel.objects.create(
+                message=message,
+                tenant=side.tenant,
+                conversation=ticket,
+                intent=intent,
+                confidence=0.8,
+                language="en",
+                source="model",
+            )
+        side.tenant.time_zone = "UTC"
+        side.tenant.save()
+        rollup.rollup_day(tenant=side.tenant, day=answered)
+    body = world.read.get("/api/v1/reports/intents/").json()
+    assert body["columns"] == ["intent", "label", "buyer_messages", "share_percent"]
+    assert [row["intent"] for row in body["rows"]] == Intent.values
+    assert body["rows"][0] == {
+        "intent": "order_status",
+        "label": "Order status",
+        "buyer_messages": 2,
+        "share_percent": 100.0,
+    }
+    assert sum(row["buyer_messages"] for row in body["rows"]) == 2
+    limited = world.limited.get("/api/v1/reports/intents/").json()["rows"]
+    assert limited[0]["buyer_messages"] == 1
+    their_store = world.theirs.stores[0].public_id
+    assert (
+        world.read.get("/api/v1/reports/intents/", {"store": str(their_store)}).status_code == 404
+    )
 
 
 def test_a_store_limited_key_sees_its_store_only(world, answered):

@@ -64,9 +64,10 @@ def test_owners_see_every_chart_with_its_figures_and_freshness(owner_client, fig
         "Buyer messages by weekday and hour",
         "Current backlog",
         "Median handle time",
+        "Buyer messages by intent",
     ):
         assert title in body
-    assert body.count('<svg class="chart"') == 5
+    assert body.count('<svg class="chart"') == 6
     assert "target 90%" in body  # the US target line
     assert "Figures as of 5 Nov 2026, 12:00" in body
     assert "cdn" not in body.lower()
@@ -94,7 +95,7 @@ def test_each_report_exports_its_rows_as_csv(owner_client, figures):
         ["12-24 h", "0"],
         ["> 24 h", "1"],
     ]
-    for name in ("attainment", "volume", "backlog", "handle-time"):
+    for name in ("attainment", "volume", "backlog", "handle-time", "intents"):
         assert owner_client.get(reverse("report_csv", args=[name]), RANGE).status_code == 200
     assert owner_client.get(reverse("report_csv", args=["nothing"])).status_code == 404
 
