@@ -29,7 +29,6 @@ SIDEBAR_TABS: list[SidebarTab] = [
 ]
 
 
-# Partials other apps draw with the ticket's context (triage registers its own in
-# TriageConfig.ready): small markers in the ticket bar's slot, and parts above the composer.
+# Partials other apps draw with the ticket's context in the ticket bar's slot: small markers
+# (triage registers its own in TriageConfig.ready).
 TICKET_BAR_PARTS: list[str] = []
-COMPOSER_PARTS: list[str] = []

@@ -61,7 +61,7 @@ from .models import (
     TicketEventKind,
     TicketStatus,
 )
-from .sidebar import COMPOSER_PARTS, SIDEBAR_TABS, TICKET_BAR_PARTS
+from .sidebar import SIDEBAR_TABS, TICKET_BAR_PARTS
 from .validation import ReplyInvalidError
 
 LIST_PAGE_SIZE = 50
@@ -792,7 +792,6 @@ def _ticket_context(
         "status_choices": STATUS_CHOICES,
         "sidebar_tabs": SIDEBAR_TABS,
         "ticket_bar_parts": TICKET_BAR_PARTS,
-        "composer_parts": COMPOSER_PARTS,
         "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
         "entries": entries,
         "hidden_count": hidden,

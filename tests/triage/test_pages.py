@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from inbox import sidebar
 from inbox.models import Conversation, ConversationOrder, OrderLinkSource
 from inbox.selectors import ListFilters, list_page, mailbox_conversations
 from inbox.snippets import starter_snippets_seed
@@ -110,6 +111,14 @@ def test_the_ticket_page_shows_the_marker_and_loads_suggestions(agent_client, st
     assert ">Cancel order</span>" in html
     assert ">FR</span>" in html
     assert reverse("ticket_suggestions", args=[conversation.public_id]) in html
+
+
+def test_every_hook_of_the_ticket_page_has_a_registrant():
+    """inbox.sidebar's lists of partials are filled by the apps above inbox: one nobody fills
+    is a dead hook (the composer's was removed once suggestions moved to the ticket bar)."""
+    hooks = {name: value for name, value in vars(sidebar).items() if name.endswith("_PARTS")}
+    assert "triage/_ticket_bar.html" in hooks["TICKET_BAR_PARTS"]
+    assert [name for name, parts in hooks.items() if not parts] == []
 
 
 def test_suggestions_rank_the_intents_snippet_first_filled_with_the_linked_order(
