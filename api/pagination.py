@@ -26,7 +26,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -79,7 +79,12 @@ def _typed(queryset: QuerySet, ordering: tuple[str, ...], values: list[Any]) -> 
     """The cursor's values as the ordering fields' types; a value of another type is a 400."""
     typed = []
     for name, value in zip(ordering, values, strict=True):
-        field = queryset.model._meta.get_field(name.lstrip("-"))
+        annotation = queryset.query.annotations.get(name.lstrip("-"))
+        field = (
+            annotation.output_field
+            if annotation is not None
+            else queryset.model._meta.get_field(name.lstrip("-"))
+        )
         try:
             converted = field.to_python(value)
             if converted is None:
@@ -109,26 +114,31 @@ def page_size_of(request: Request) -> int:
 
 
 def after(queryset: QuerySet, ordering: tuple[str, ...], values: list[Any]) -> QuerySet:
-    """The rows strictly after `values` in `ordering` (one direction for all fields).
+    """The rows strictly after `values` in `ordering`."""
+    return queryset.filter(_after(ordering, values))
 
-    Written as a range on the first field minus the ties already passed (not an OR of the
-    fields), which an index on the fields serves as one range scan."""
+
+def _after(ordering: tuple[str, ...], values: list[Any]) -> Q:
+    """One direction for all fields: a range on the first field minus the ties already passed
+    (not an OR of the fields), which an index on the fields serves as one range scan. A longer
+    ordering is a rank before such a pair (a search's exact matches first, in either direction):
+    the rows of a later rank, or of the same rank and after the pair."""
+    if len(ordering) > 2:
+        rank = ordering[0].lstrip("-")
+        later = "lt" if ordering[0].startswith("-") else "gt"
+        return Q(**{f"{rank}__{later}": values[0]}) | (
+            Q(**{rank: values[0]}) & _after(ordering[1:], values[1:])
+        )
     descending = ordering[0].startswith("-")
     names = [name.lstrip("-") for name in ordering]
-    first, rest = names[0], names[1:]
+    first = names[0]
     bound = "lte" if descending else "gte"
     passed = "gte" if descending else "lte"
-    queryset = queryset.filter(**{f"{first}__{bound}": values[0]})
-    if rest:
-        # Ties on the first field that are at or before the cursor on the others. With more
-        # than two fields the ties compare lexicographically; two is what every list uses.
-        if len(rest) == 1:
-            queryset = queryset.exclude(**{first: values[0], f"{rest[0]}__{passed}": values[1]})
-        else:
-            raise ValueError("Keyset ordering supports two fields.")
-    else:
-        queryset = queryset.exclude(**{first: values[0]})
-    return queryset
+    within = Q(**{f"{first}__{bound}": values[0]})
+    if len(names) == 1:
+        return within & ~Q(**{first: values[0]})
+    # Ties on the first field that are at or before the cursor on the second.
+    return within & ~Q(**{first: values[0], f"{names[1]}__{passed}": values[1]})
 
 
 class KeysetPagination(BasePagination):

@@ -432,10 +432,16 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
 
     def get_ordering(self) -> tuple[str, ...]:
         if self.request.query_params.get("updated_since"):
-            return ("updated_at", "id")
+            return ("updated_at", "id")  # a sync reads every change once, whatever it searched
         if self.request.query_params.get("folder"):
-            return ("sla_due_at", "id")  # most urgent first
-        return ("-last_message_at", "-id")
+            ordering: tuple[str, ...] = ("sla_due_at", "id")  # most urgent first
+        else:
+            ordering = ("-last_message_at", "-id")
+        if parse_search(self.request.query_params.get("q", "")).text:
+            # A search ranks as the mailbox's: exact matches (a ticket number, an order's or
+            # its buyer's tickets) first (selectors.tickets_filtered).
+            return (f"-{selectors.SEARCH_RANK}", *ordering)
+        return ordering
 
     def get_queryset(self) -> QuerySet[Conversation]:
         params = self.request.query_params
@@ -523,7 +529,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
                     "finds the tickets of the buyer who placed it), a buyer (user id or the code "
                     "of the masked label) or words in messages and notes, in the store's "
                     "language. Punctuation and operators are not syntax; text past 200 "
-                    "characters is ignored."
+                    "characters is ignored. Ranked as the mailbox ranks it: exact matches (the "
+                    "ticket number, the order's and its buyer's tickets) first, then the others; "
+                    "newest activity first within each (most urgent first with `folder`; "
+                    "oldest change first with `updated_since`, which is not ranked)."
                 ),
             ),
             OpenApiParameter(
@@ -537,7 +546,13 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(ticket_values(self.get_queryset()))
+        tickets = self.get_queryset()
+        if selectors.SEARCH_RANK in tickets.query.annotations:
+            # A search's rank is part of the keyset (the next page's cursor holds it).
+            tickets = tickets.values(*TICKET_COLUMNS, selectors.SEARCH_RANK)
+        else:
+            tickets = ticket_values(tickets)
+        page = self.paginate_queryset(tickets)
         return self.get_paginated_response([ticket_representation(row) for row in page])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

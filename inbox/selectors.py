@@ -81,7 +81,6 @@ COUNTS_TTL = 60  # seconds
 FOLDER_COUNT_CAP = 1000
 
 
-
 def _as_uuid(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -629,6 +628,10 @@ def list_page(
     )
 
 
+# The column a search's tickets are ranked by (`tickets_filtered`).
+SEARCH_RANK = "search_rank"
+
+
 def tickets_filtered(
     *,
     tenant: Tenant,
@@ -644,7 +647,11 @@ def tickets_filtered(
 ) -> QuerySet[Conversation]:
     """The tickets an integrator asks for (REST API): the mailbox list's tickets and search
     (`mailbox_conversations`) with the filters a sync needs, store, buyer and assignee joined
-    (one query per page). `due` is one of the Due soon / Overdue folders (DUE_FOLDERS)."""
+    (one query per page). `due` is one of the Due soon / Overdue folders (DUE_FOLDERS).
+
+    A search's tickets carry SEARCH_RANK (1 for its exact matches, 0 for the others), for the
+    caller to order by before newest activity: the mailbox's ranking (`TicketSearch.exact_rank`).
+    """
     folder = due if due in DUE_FOLDERS else status if status in TicketStatus.values else "all"
     filters = ListFilters(
         folder=folder,  # type: ignore[arg-type]
@@ -652,7 +659,12 @@ def tickets_filtered(
         assignee=assignee,
         search=search,
     )
-    tickets = mailbox_conversations(tenant=tenant, membership=membership, filters=filters)
+    found = list_search(tenant=tenant, membership=membership, filters=filters) if search else None
+    tickets = mailbox_conversations(
+        tenant=tenant, membership=membership, filters=filters, search=found
+    )
+    if found is not None:
+        tickets = tickets.annotate(**{SEARCH_RANK: found.exact_rank()})
     if due in DUE_FOLDERS and status in TicketStatus.values:
         tickets = tickets.filter(status=status)
     if unassigned:

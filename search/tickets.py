@@ -26,7 +26,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery as PgSearchQuery
 from django.db import connections
-from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models import Case, CharField, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import SHA256, Cast, Concat
 from django.utils.safestring import SafeString, mark_safe
 
@@ -71,6 +71,18 @@ class TicketSearch:
         """Tickets this search finds (exact or by words)."""
         found = Q(pk__in=self.exact_ids) if self.exact_ids else Q(pk__in=[])
         return found | self.word_matches()
+
+    def exact_rank(self) -> Case | Value:
+        """1 for the exact matches, 0 for the others: the ranking for lists that order by a
+        column (the REST API's keyset pages), descending before newest activity. The mailbox
+        applies the same ranking as two queries (`inbox.selectors.list_page`'s `first`)."""
+        if not self.exact_ids:
+            return Value(0, output_field=IntegerField())
+        return Case(
+            When(pk__in=self.exact_ids, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
 
     def word_matches(self) -> Q:
         query = self.query

@@ -9,8 +9,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from inbox.models import Conversation, TicketEvent, TicketEventKind
+from search.index import documents_rebuild
 from tests.api.conftest import error_of
-from tests.factories_inbox import ConversationFactory
+from tests.factories_inbox import ConversationFactory, ConversationOrderFactory, MessageFactory
+from tests.factories_marketplaces import BASE_TIME
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +94,50 @@ def test_filters(world):
     assert ids(updated_since=later.isoformat()) == [str(second.public_id)]
     text = world.ours.messages[0].text
     assert ids(q=text) == [str(first.public_id)]
+
+
+def test_q_ranks_exact_matches_first_then_newest_first_in_each_organisation(world):
+    """Given an older ticket linked to an order and one numbered 987654, and newer tickets that
+    only mention them; the other organisation holding the same order id and words."""
+    order_id = "576461413038785752"
+    store = world.ours.stores[0]
+    linked = ConversationFactory(store=store, tenant=store.tenant, last_message_at=BASE_TIME)
+    ConversationOrderFactory(conversation=linked, order_external_id=order_id)
+    numbered = ConversationFactory(
+        store=store, tenant=store.tenant, number=987654, last_message_at=BASE_TIME
+    )
+    mentions = ConversationFactory(
+        store=store, tenant=store.tenant, last_message_at=BASE_TIME + timedelta(days=2)
+    )
+    MessageFactory(conversation=mentions, text=f"Is {order_id} shipped? See ticket 987654")
+    rival_store = world.theirs.stores[0]
+    rival = ConversationFactory(
+        store=rival_store, tenant=rival_store.tenant, last_message_at=BASE_TIME
+    )
+    ConversationOrderFactory(conversation=rival, order_external_id=order_id)
+    MessageFactory(conversation=rival, text=f"{order_id} and 987654")
+    documents_rebuild([linked.pk, numbered.pk, mentions.pk, rival.pk])
+
+    def ids(client, **params) -> list[str]:
+        return _ids(client.get("/api/v1/tickets/", params))
+
+    # When searched: the exact match comes first, though the mention is newer.
+    assert ids(world.read, q=order_id) == [str(linked.public_id), str(mentions.public_id)]
+    assert ids(world.read, q="#987654") == [str(numbered.public_id), str(mentions.public_id)]
+    assert ids(world.read, q="987654") == [str(numbered.public_id), str(mentions.public_id)]
+    # The other organisation finds only its own ticket, by the same id and words.
+    assert ids(world.other, q=order_id) == [str(rival.public_id)]
+    assert ids(world.other, q="987654") == [str(rival.public_id)]
+    # Page by page (a page each), the cursor carries the rank: nothing skipped or repeated.
+    first = world.read.get("/api/v1/tickets/", {"q": order_id, "page_size": 1}).json()
+    assert [row["id"] for row in first["results"]] == [str(linked.public_id)]
+    second = world.read.get(
+        "/api/v1/tickets/", {"q": order_id, "page_size": 1, "cursor": first["next_cursor"]}
+    ).json()
+    assert [row["id"] for row in second["results"]] == [str(mentions.public_id)]
+    assert second["next_cursor"] is None
+    # Words alone: newest first, as before.
+    assert ids(world.read, q="shipped") == [str(mentions.public_id)]
 
 
 @pytest.mark.parametrize(

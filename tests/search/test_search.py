@@ -283,6 +283,49 @@ def test_the_api_q_is_the_same_search_within_the_keys_limits(tenant, other_tenan
     assert ids(everything, '"&|:* (') == set()
 
 
+def test_the_api_q_ranks_as_the_mailbox_does(owner_client, tenant, other_tenant, store):
+    """Given the exact-match world of the mailbox's ranking test, and the other organisation
+    holding the same order id: the API answers the mailbox's order, its own tickets only."""
+    from rest_framework.test import APIClient
+
+    from api.services import api_key_create
+    from tenants.models import APIScope
+
+    order_id = "576461413038785752"
+    older = ticket(store, last_message_at=BASE_TIME)
+    MessageFactory(conversation=older, text=f"order {order_id} never came")
+    newer = ticket(store, last_message_at=BASE_TIME + timedelta(hours=2))
+    MessageFactory(conversation=newer, text=f"is {order_id} shipped?")
+    linked = ticket(store, last_message_at=BASE_TIME - timedelta(days=3))
+    ConversationOrderFactory(conversation=linked, order_external_id=order_id)
+    buyer = ticket(store, last_message_at=BASE_TIME - timedelta(days=5))
+    OrderFactory(store=store, external_id=order_id, buyer_user_id=buyer.customer.buyer_user_id)
+    rival = ConversationFactory(
+        store=StoreFactory(tenant=other_tenant), tenant=other_tenant, last_message_at=BASE_TIME
+    )
+    MessageFactory(conversation=rival, text=f"order {order_id}")
+    ConversationOrderFactory(conversation=rival, order_external_id=order_id)
+    indexed()
+
+    def numbers(key, q: str, **params) -> list[int]:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {key.secret}")
+        response = api.get("/api/v1/tickets/", {"q": q, **params})
+        assert response.status_code == 200, response.content
+        return [row["number"] for row in response.json()["results"]]
+
+    ours = api_key_create(tenant=tenant, name="BI", scope=APIScope.READ)
+    theirs = api_key_create(tenant=other_tenant, name="Rival", scope=APIScope.READ)
+    ranked = [linked.number, buyer.number, newer.number, older.number]
+    # The buyer's ticket (no link: found through the order) ranks before the newer mentions.
+    assert shown(search(owner_client, order_id)) == ranked
+    assert numbers(ours, order_id) == ranked
+    assert numbers(ours, f"#{older.number}")[0] == older.number
+    assert numbers(ours, order_id, status="open") == ranked
+    assert numbers(theirs, order_id) == [rival.number]
+    assert numbers(theirs, f"#{older.number}") == []
+
+
 # --- The index kept current ---------------------------------------------------------------------
 
 
