@@ -5,12 +5,15 @@ organisation's tickets are 404 (also in tests/api/test_isolation.py)."""
 from __future__ import annotations
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
+from inbox import display
 from inbox.models import Conversation
 from integrations.events import subscriptions_changed
 from integrations.models import OutboundEvent, WebhookSubscription
 from integrations.signing import new_secret
 from marketplaces.crypto import encrypt_token
+from triage.labels import Intent
 from triage.models import IntentCorrection, ModelStatus, TenantModel
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +134,34 @@ def test_models_are_listed_per_organisation(world):
     assert world.read.get("/api/v1/triage/models/").json() == []
     theirs = world.other.get("/api/v1/triage/models/").json()
     assert [(row["version"], row["status"]) for row in theirs] == [(1, "active")]
+
+
+def _intents_in_the_schema() -> tuple[list[str], str, list[str]]:
+    """The tickets' ?intent= enum, the ticket's intent description, the correction's enum."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    tickets = schema["paths"]["/api/v1/tickets/"]["get"]["parameters"]
+    (intent,) = (p for p in tickets if p["name"] == "intent")
+    components = schema["components"]["schemas"]
+    correction = components["CorrectionInputRequest"]["properties"]["intent"]
+    choices = correction.get("enum") or components[correction["$ref"].rsplit("/", 1)[1]]["enum"]
+    return (
+        intent["schema"]["enum"],
+        components["Ticket"]["properties"]["intent"]["description"],
+        choices,
+    )
+
+
+def test_the_apis_intents_are_triages(monkeypatch):
+    """Every intent the API names comes from triage.labels.Intent (through the mailbox's
+    registry for inbox's endpoints): one intent more in triage is one more in the schema."""
+    enum, description, correction = _intents_in_the_schema()
+    assert enum == sorted(Intent.values)
+    assert sorted(correction) == sorted(Intent.values)
+    assert description == (
+        f"Triage's topic of the ticket: {', '.join(Intent.values)} "
+        '("" until a buyer message is labelled).'
+    )
+    monkeypatch.setitem(display.INTENT_LABELS, "warranty_claim", "Warranty claim")
+    enum, description, _ = _intents_in_the_schema()
+    assert "warranty_claim" in enum
+    assert "other, warranty_claim (" in description
