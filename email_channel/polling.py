@@ -169,9 +169,15 @@ def _poll_folder(
             )
         )
         result.fetched += len(fetched)
-        mails = [
-            (int(message.uid or 0), parse_mail(message.raw, parsed=message)) for message in fetched
-        ]
+        # In UID order (arrival order), whatever order the server answered in: new tickets are
+        # numbered in it.
+        mails = sorted(
+            (
+                (int(message.uid or 0), parse_mail(message.raw, parsed=message))
+                for message in fetched
+            ),
+            key=lambda pair: pair[0],
+        )
         _store_batch(channel, state, mails, last_uid=max(batch), result=result)
 
 

@@ -228,7 +228,9 @@ def _tickets_create(
         record = records_.get(external_id)
         return (record.created_at if record is not None else None) or now
 
-    ordered = sorted(external_ids, key=lambda external_id: (created_at(external_id), external_id))
+    # Ties (a batch of e-mails dated the same second) keep the order of arrival: sorted() is
+    # stable, and `external_ids` comes in delivery order.
+    ordered = sorted(external_ids, key=created_at)
     numbers = next_ticket_numbers(tenant_id=store.tenant_id, count=len(ordered))
     tickets = []
     for number, external_id in zip(numbers, ordered, strict=True):

@@ -556,6 +556,23 @@ def test_a_page_of_conversations_is_stored_in_one_call_numbered_oldest_first(sto
     ) == [1, 2, 3]
 
 
+def test_conversations_of_the_same_second_are_numbered_in_order_of_arrival(store):
+    # Given two new conversations created in the same second, the larger platform id first
+    # (e-mails of one batch share their Date's second, and their ids are random tokens)
+    first, second = buyer_record(9, T0), buyer_record(3, T0)
+
+    results = messages_ingest_many(
+        store=store,
+        deliveries=[
+            Delivery(first.external_id, [line(9, 1)], "", first),
+            Delivery(second.external_id, [line(3, 1)], "", second),
+        ],
+    )
+
+    # Then the tie keeps the order they arrived in, not the order of their ids
+    assert [results[c.external_id].conversation.number for c in (first, second)] == [1, 2]
+
+
 def test_two_deliveries_for_one_conversation_are_merged_and_a_push_keeps_the_cursor(store):
     record = buyer_record(5, T0)
 
