@@ -44,6 +44,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -291,6 +292,7 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Run against PostgreSQL (DATABASE_URL).")
+    call_command("migrate", verbosity=0)
     if args.regenerate:
         drop_dataset()
     tenant = dataset_ready()
