@@ -236,7 +236,8 @@
     });
     var note = document.createElement("p");
     note.className = "kbd-hint";
-    note.textContent = "Shortcuts are paused while you type in a field. Press Esc to leave a field.";
+    note.textContent =
+      "Shortcuts are paused while you type in a field. Press Esc to leave a field (in a search box, Esc first clears the search).";
     body.appendChild(note);
     if (!helpDialog.open) {
       helpDialog.showModal();
@@ -271,7 +272,10 @@
   register({ keys: "g s", label: "Go to Stores", group: "Navigation", handler: go('[data-nav="stores"]') });
   register({ keys: "g ,", label: "Go to Settings", group: "Navigation", handler: go('[data-nav="settings"]') });
 
-  // Esc leaves a field (so shortcuts work again) and closes open menus.
+  // Esc leaves a field (so shortcuts work again) and closes open menus. In a search box that
+  // holds text it first clears the search: the box is emptied and its form sent, so the list
+  // shows the folder again (the browser's own Esc would empty the box and leave the rows of
+  // the search); the next Esc leaves the box.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") {
       return;
@@ -282,6 +286,15 @@
         menu.open = false;
         menu.querySelector("summary").focus();
       });
+      return;
+    }
+    var box = document.activeElement;
+    if (box && box.matches("[data-search]") && box.value !== "" && !document.querySelector("dialog[open]")) {
+      event.preventDefault();
+      box.value = "";
+      if (box.form) {
+        box.form.requestSubmit();
+      }
       return;
     }
     if (isTypingTarget(document.activeElement) && !document.querySelector("dialog[open]")) {
