@@ -140,6 +140,42 @@ def test_q_ranks_exact_matches_first_then_newest_first_in_each_organisation(worl
     assert ids(world.read, q="shipped") == [str(mentions.public_id)]
 
 
+def test_q_in_the_overdue_folder_ranks_exact_matches_before_the_most_urgent(world):
+    """Given three overdue tickets: the most urgent only mentions an order id, the least urgent
+    is linked to it. The exact match comes first, then the most urgent; page by page too."""
+    order_id = "576461413038785752"
+    store = world.ours.stores[0]
+    now = timezone.now()
+
+    def overdue(hours: int, text: str) -> Conversation:
+        ticket = ConversationFactory(
+            store=store, tenant=store.tenant, sla_due_at=now - timedelta(hours=hours)
+        )
+        MessageFactory(conversation=ticket, text=text)
+        return ticket
+
+    linked = overdue(1, "Hello")
+    ConversationOrderFactory(conversation=linked, order_external_id=order_id)
+    urgent = overdue(5, f"Where is {order_id}?")
+    later = overdue(3, f"{order_id} again")
+    documents_rebuild([linked.pk, urgent.pk, later.pk])
+    expected = [str(linked.public_id), str(urgent.public_id), str(later.public_id)]
+
+    params = {"q": order_id, "folder": "overdue"}
+    assert _ids(world.read.get("/api/v1/tickets/", params)) == expected
+    seen, cursor = [], None
+    for _ in range(len(expected) + 1):  # a page each, and a bound should a cursor repeat
+        page = world.read.get(
+            "/api/v1/tickets/", {**params, "page_size": 1, **({"cursor": cursor} if cursor else {})}
+        ).json()
+        seen += [row["id"] for row in page["results"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert (seen, cursor) == (expected, None)
+    assert _ids(world.other.get("/api/v1/tickets/", params)) == []
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
