@@ -47,9 +47,10 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from api.services import api_key_create  # noqa: E402
 from inbox.models import Conversation  # noqa: E402
 from tenants.middleware import SESSION_KEY  # noqa: E402
-from tenants.models import User  # noqa: E402
+from tenants.models import APIKey, APIScope, User  # noqa: E402
 
 COMMON_WORD = "parcel"  # in every message of the data set
 RARE_WORD = "carrier"  # in ticket 1's notes only
@@ -131,6 +132,32 @@ def main() -> None:
             updated_at=timezone.now()
         )
 
+    def api_first(number: int) -> Any:
+        """The REST API's `q` (issue 12 behind issue 11's search): `number` is the first row."""
+
+        def check(response: Any) -> None:
+            assert response.status_code == 200, response.status_code
+            results = response.json()["results"]
+            assert results and results[0]["number"] == number, "the exact match is not first"
+
+        return check
+
+    def api_rows(response: Any) -> None:
+        assert response.status_code == 200, response.status_code
+        assert len(response.json()["results"]) == 50, "not a full page of rows"
+
+    def api_nothing(response: Any) -> None:
+        assert response.status_code == 200, response.status_code
+        assert response.json()["results"] == [], "an order id that exists nowhere found tickets"
+
+    settings.API_RATE_LIMIT_PER_MINUTE = 10_000_000
+    APIKey.objects.filter(tenant=tenant, name="bench-search").delete()
+    secret = api_key_create(tenant=tenant, name="bench-search", scope=APIScope.READ).secret
+    api_headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    # A ticket number that is also a word in another ticket's text ("Message 42: …" is one of
+    # ticket #1's): the exact match must come first.
+    number_word = str(heavy.number + 41)
+
     rows_headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "ticket-rows"}
     lines = [
         # Not a search: what the machine's load makes of a page the mailbox bench measured at
@@ -152,6 +179,20 @@ def main() -> None:
          finds_nothing, {}, None),
         ("Orders page: an order id", f"/orders/?q={LINKED_ORDER}", order_found, {}, None),
         ("Orders page: a rare word", f"/orders/?q={RARE_WORD}", order_found, {}, None),
+        ("a ticket number (#41 form), all folders", f"/mailbox/?folder=all&q=%23{number_word}",
+         finds(int(number_word)), {}, None),
+        ("API q: a word in every ticket", f"/api/v1/tickets/?q={COMMON_WORD}", api_rows,
+         api_headers, None),
+        ("API q: a rare word", f"/api/v1/tickets/?q={RARE_WORD}", api_first(heavy.number),
+         api_headers, None),
+        ("API q: an order id linked to a ticket", f"/api/v1/tickets/?q={LINKED_ORDER}",
+         api_first(heavy.number), api_headers, None),
+        ("API q: an order id not linked", f"/api/v1/tickets/?q={UNLINKED_ORDER}",
+         api_first(heavy.number), api_headers, None),
+        ("API q: an order id that exists nowhere", f"/api/v1/tickets/?q={NOWHERE_ORDER}",
+         api_nothing, api_headers, None),
+        ("API q: a ticket number", f"/api/v1/tickets/?q={number_word}",
+         api_first(int(number_word)), api_headers, None),
     ]  # fmt: skip
     print(
         f"\nPostgreSQL {connection.pg_version // 10000}, {args.iterations} timed requests per "
