@@ -764,8 +764,10 @@ def _ticket_context(
     list_query = _list_query(request)
     now = timezone.now()
     max_chars = capabilities_for(conversation.store.platform).text_max_chars
-    # The newest message shown: a reply sent after others wrote since is a conflict.
-    last_seen = presence.newest_message_id(conversation)
+    # The newest message shown: a reply sent after others wrote since is a conflict. It comes
+    # with the thread's version stamp (one query for both).
+    state = selectors.thread_state(conversation=conversation)
+    last_seen = state.newest_message_id
     if composer is None:
         composer = ComposerForm(
             initial={"mode": ComposerForm.MODE_REPLY, "last_seen_message_id": last_seen}
@@ -796,7 +798,7 @@ def _ticket_context(
         "entries": entries,
         "hidden_count": hidden,
         "full_thread": full_thread,
-        "thread_version": selectors.thread_version(conversation=conversation),
+        "thread_version": state.version,
         "statuses": TicketStatus.choices,
         "members": selectors.assignable_members(tenant=tenant, conversation=conversation),
         "me": membership,

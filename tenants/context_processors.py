@@ -12,6 +12,8 @@ def tenancy(request: HttpRequest) -> dict[str, object]:
     return {
         "membership": membership,
         "current_tenant": membership.tenant,
-        # Evaluated only by templates that show the switcher.
-        "switchable_memberships": memberships_of_user(user=request.user),
+        # Read with the membership by the middleware; a queryset (evaluated only by templates
+        # that show the switcher) where the request did not pass through it.
+        "switchable_memberships": getattr(request, "user_memberships", None)
+        or memberships_of_user(user=request.user),
     }

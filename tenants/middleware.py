@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from .models import Membership
+from .selectors import memberships_of_user
 
 SESSION_KEY = "sellerdesk_tenant"
 
@@ -17,14 +18,18 @@ def resolve_membership(request: HttpRequest) -> Membership | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    memberships = Membership.objects.select_related("tenant").filter(user=user)
+    # All of the person's organisations in one query (a handful): the one this request acts for
+    # is among them, and the organisation switcher on every page (tenants.context_processors)
+    # draws them without a second query.
+    memberships = list(memberships_of_user(user=user))
+    request.user_memberships = memberships  # type: ignore[attr-defined]
     wanted = request.session.get(SESSION_KEY)
     if wanted:
-        chosen = memberships.filter(tenant__public_id=wanted).first()
-        if chosen is not None:
-            return chosen
+        for membership in memberships:
+            if str(membership.tenant.public_id) == wanted:
+                return membership
     # No choice yet, or the chosen organisation removed this person: fall back to the oldest.
-    chosen = memberships.order_by("created_at", "id").first()
+    chosen = min(memberships, key=lambda m: (m.created_at, m.pk), default=None)
     if chosen is not None:
         request.session[SESSION_KEY] = str(chosen.tenant.public_id)
     return chosen

@@ -396,6 +396,52 @@ def test_opening_a_ticket_already_read_writes_nothing(owner_client, store, owner
     assert (conversation.unread_count, conversation.updated_at) == (0, read_at)
 
 
+# What a ticket opened by URL costs, one query each: session, user, the person's memberships
+# (with the organisation switcher's); the ticket; the thread window's messages and events; the
+# workbench's order links, orders (lines prefetched), returns and their lines, cancellations and
+# theirs; the thread's version stamp with its newest message (the composer's newest-seen id);
+# the assignee picker; the snippets; the list's change stamp and the rail's stores; the store
+# and webhook banners; the ticket's escalations. As an HTMX pane: without the rail, the list
+# stamp and the two banners. A new part of the page pays for its query here, on purpose.
+TICKET_PAGE_QUERIES = 21
+TICKET_PANE_QUERIES = 17
+
+
+def test_ticket_page_query_count_is_pinned_whatever_the_thread_and_orders(
+    tenant, owner_client, store, owner, django_assert_num_queries
+):
+    conversation = ticket(store)
+    url = reverse("ticket_detail", args=[conversation.public_id])
+    pane = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "thread-pane"}
+    owner_client.get(url)  # warm: the session's first request loads more
+    for orders in (1, 6):
+        for _ in range(orders):
+            order = OrderFactory(store=store, buyer_user_id=conversation.customer.buyer_user_id)
+            OrderLineFactory(order=order)
+            ConversationOrderFactory(
+                conversation=conversation, order=order, order_external_id=order.external_id
+            )
+            ReturnLineFactory(
+                return_request=ReturnFactory(store=store, order_external_id=order.external_id)
+            )
+            CancellationLineFactory(
+                cancellation=CancellationFactory(store=store, order_external_id=order.external_id)
+            )
+        for _ in range(orders * 10):
+            MessageFactory(conversation=conversation)
+            OutboxMessageFactory(conversation=conversation, author=owner)
+            TicketEventFactory(conversation=conversation, actor=owner)
+        member(tenant, Role.AGENT)
+        with django_assert_num_queries(TICKET_PAGE_QUERIES):
+            page = html(owner_client.get(url))
+        assert 'id="mailbox-rail"' in page
+        with django_assert_num_queries(TICKET_PANE_QUERIES):
+            page = html(owner_client.get(url, **pane))
+        assert 'id="mailbox-rail"' not in page
+        entries = page.count('<div class="bubble ') + page.count('<p class="system-event">')
+        assert entries == {1: 30, 6: 50}[orders]
+
+
 def test_ticket_page_query_count_does_not_grow_with_the_thread(
     tenant, owner_client, store, owner, django_assert_num_queries
 ):
