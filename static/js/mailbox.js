@@ -716,6 +716,13 @@
       if (!list.length) {
         return;
       }
+      var back = $("[data-back]");
+      if (back && list[0].offsetParent === null) {
+        // A narrow screen showing the ticket alone: the first press shows the list again, at
+        // the open ticket's row (as the back button does).
+        back.click();
+        return;
+      }
       var index = selectedIndex(list);
       var next = index === -1 ? 0 : Math.min(Math.max(index + step, 0), list.length - 1);
       list[next].focus();
