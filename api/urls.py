@@ -147,6 +147,14 @@ read_actions = [
     ),
 ]
 
+order_actions = [
+    path(
+        "orders/<str:public_id>/tracking/refresh/",
+        orders_api.OrderViewSet.as_view({"post": "tracking_refresh"}),
+        name="api-order-tracking-refresh",
+    ),
+]
+
 webhook_actions = [
     path(
         "webhooks/<str:webhook_id>/deliveries/<str:public_id>/resend/",
@@ -193,6 +201,7 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(), name="api-docs"),
     *read_actions,
+    *order_actions,
     *ticket_actions,
     *after_sale_actions,
     *webhook_actions,

@@ -356,10 +356,9 @@ TIKTOK_MAX_RETRIES = _setting("TIKTOK_MAX_RETRIES", env.int, default=5)
 
 # --- Orders ---------------------------------------------------------------------------------------
 # Seconds between incremental order syncs of each active store (webhooks refresh single orders
-# in between), and how long an order's live tracking events are cached.
+# in between).
 ORDER_SYNC_INTERVAL_SECONDS = _setting("ORDER_SYNC_INTERVAL_SECONDS", env.int, default=300)
 CATALOG_SYNC_INTERVAL_SECONDS = _setting("CATALOG_SYNC_INTERVAL_SECONDS", env.int, default=900)
-ORDER_TRACKING_CACHE_SECONDS = _setting("ORDER_TRACKING_CACHE_SECONDS", env.int, default=300)
 
 # --- Mailbox --------------------------------------------------------------------------------------
 # Reply images with more pixels are refused (read from the file's header, never decoded): memory

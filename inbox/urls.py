@@ -12,6 +12,7 @@ urlpatterns = [
     path("<uuid:public_id>/status/", views.ticket_status, name="ticket_status"),
     path("<uuid:public_id>/assign/", views.ticket_assign, name="ticket_assign"),
     path("<uuid:public_id>/orders/", views.ticket_orders, name="ticket_orders"),
+    path("<uuid:public_id>/orders/lookup/", views.ticket_order_fetch, name="ticket_order_fetch"),
     path("<uuid:public_id>/snippet/", views.snippet_insert, name="snippet_insert"),
     path("<uuid:public_id>/cards/", card_views.ticket_card_send, name="ticket_card_send"),
     path("<uuid:public_id>/products/", card_views.ticket_products, name="ticket_products"),

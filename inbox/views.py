@@ -31,7 +31,7 @@ from marketplaces.selectors import stores_visible_to
 from orders import selectors as order_selectors
 from orders.aftersale import may_act
 from orders.models import Cancellation, Coupon, Product, Return
-from orders.services import order_lookup
+from orders.services import is_order_id, order_fetch, order_lookup
 from orders.views import STATUS_PILLS, money, readable
 from search import index as search_index
 from search import tickets as search_tickets
@@ -1076,17 +1076,20 @@ def reply_image(request: HttpRequest, public_id: uuid.UUID, message_id: uuid.UUI
 # --- The order workbench and snippets -----------------------------------------------------------
 
 
-@tenant_required
-@require_GET
-def ticket_orders(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """Search an order id within this ticket's store (synced, else fetched live)."""
-    conversation = _conversation(request, public_id)
-    form = OrderSearchForm(request.GET)
-    form.is_valid()
-    wanted = form.cleaned_data.get("q", "")
-    search: dict[str, Any] = {"q": wanted, "card": None, "problem": ""}
+def _ticket_order_search(
+    request: HttpRequest, conversation: Conversation, wanted: str, *, live: bool
+) -> HttpResponse:
+    """The sidebar with the order `wanted` of this ticket's store: from the database (a GET), or
+    asked of the store (`live`, a POST from "Look it up in <store>")."""
+    membership = request.membership  # type: ignore[attr-defined]
+    search: dict[str, Any] = {"q": wanted, "card": None, "problem": "", "offer_fetch": False}
     if wanted:
-        lookup = order_lookup(membership=request.membership, external_id=wanted)  # type: ignore[attr-defined]
+        if live:
+            lookup = order_fetch(
+                membership=membership, external_id=wanted, store=conversation.store
+            )
+        else:
+            lookup = order_lookup(membership=membership, external_id=wanted)
         order = lookup.order
         if order is not None and order.store_id == conversation.store_id:
             cards = selectors.orders_with_after_sales(
@@ -1102,12 +1105,36 @@ def ticket_orders(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 f"Order {wanted} is not synced and {conversation.store.name} could not be asked "
                 "right now. Try again in a minute."
             )
+        elif order is None and not live and is_order_id(wanted):
+            search["problem"] = f"Order {wanted} is not synced in Sellerdesk (yet)."
+            search["offer_fetch"] = True
         else:
             search["problem"] = f"No order {wanted} in {conversation.store.name}."
     if _is_htmx(request):
         context = _ticket_context(request, conversation, order_search=search)
         return render(request, "inbox/_sidebar.html", context)
     return _ticket_page(request, conversation, order_search=search)
+
+
+@tenant_required
+@require_GET
+def ticket_orders(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Search an order id within this ticket's store, among synced orders (never the platform:
+    an unsynced id is offered a POST that asks the store)."""
+    conversation = _conversation(request, public_id)
+    form = OrderSearchForm(request.GET)
+    form.is_valid()
+    return _ticket_order_search(request, conversation, form.cleaned_data.get("q", ""), live=False)
+
+
+@tenant_required
+@require_POST
+def ticket_order_fetch(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """ "Look it up in <store>": an order id not synced yet, asked of this ticket's store."""
+    conversation = _conversation(request, public_id)
+    form = OrderSearchForm(request.POST)
+    form.is_valid()
+    return _ticket_order_search(request, conversation, form.cleaned_data.get("q", ""), live=True)
 
 
 def _snippet_picks(

@@ -1,5 +1,6 @@
 """/api/v1/orders/: orders of the stores the key serves, with lines, returns, cancellations and
-shipping; exact lookup by the platform's order id; live tracking events.
+shipping; exact lookup by the platform's order id; tracking events as last fetched, and a POST
+that queues a fresh fetch (a GET never calls the marketplace).
 
 The same selectors as the Orders pages: another organisation's order, or one of a store the key
 does not serve, is a 404."""
@@ -147,7 +148,7 @@ class CancellationSerializer(_WithDecisions, serializers.ModelSerializer):
 
 
 class OrderTrackingSerializer(serializers.Serializer):
-    """What the order says about its shipment; live events: GET /orders/<id>/tracking/."""
+    """What the order says about its shipment; events: GET /orders/<id>/tracking/."""
 
     tracking_number = serializers.CharField()
     shipping_provider = serializers.CharField()
@@ -221,7 +222,14 @@ class TrackingStepSerializer(serializers.Serializer):
 
 
 class TrackingSerializer(serializers.Serializer):
-    events = TrackingStepSerializer(many=True, help_text="Newest first.")
+    events = TrackingStepSerializer(many=True, help_text="Newest first, as last fetched.")
+    fetched_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the events were fetched; null when never."
+    )
+    refreshing = serializers.BooleanField(help_text="A fetch is queued and not finished yet.")
+    error = serializers.CharField(
+        help_text="Why the last fetch failed (the events are then older); empty when it did not."
+    )
 
 
 def _when(request: Request, name: str) -> datetime | None:
@@ -317,16 +325,35 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
 
     @extend_schema(
         responses=TrackingSerializer,
-        description="Live tracking events from the marketplace, newest first (cached briefly); "
-        "409 when the marketplace cannot be asked now.",
+        description="The order's tracking events as last fetched from the marketplace, newest "
+        "first, with when they were fetched; this never asks the marketplace. POST "
+        "…/tracking/refresh/ queues a fetch.",
     )
     def tracking(self, request: Request, public_id: str) -> Response:
         order = selectors.order_get(tenant=self.tenant, public_id=public_id, membership=self.member)
-        try:
-            steps = services.order_tracking(order=order)
-        except services.TrackingUnavailableError as error:
-            from api.errors import Conflict
+        return Response(_tracking_data(order))
 
-            raise Conflict(str(error), code="tracking_unavailable") from error
-        events = [{"description": s.description, "occurred_at": s.occurred_at} for s in steps]
-        return Response(TrackingSerializer({"events": events}).data)
+    @extend_schema(
+        request=None,
+        responses={202: TrackingSerializer},
+        description="Queue a fetch of the order's tracking events from the marketplace (not "
+        "queued twice while one is on its way); answers at once with the stored tracking, "
+        "`refreshing` true. Poll GET …/tracking/ for the result.",
+    )
+    def tracking_refresh(self, request: Request, public_id: str) -> Response:
+        order = selectors.order_get(tenant=self.tenant, public_id=public_id, membership=self.member)
+        services.order_tracking_refresh(order=order)
+        return Response(_tracking_data(order), status=202)
+
+
+def _tracking_data(order: Order) -> dict[str, Any]:
+    tracking = selectors.tracking_of_order(order=order)
+    steps = services.tracking_steps(tracking)
+    return TrackingSerializer(
+        {
+            "events": [{"description": s.description, "occurred_at": s.occurred_at} for s in steps],
+            "fetched_at": tracking.fetched_at if tracking else None,
+            "refreshing": bool(tracking and tracking.pending),
+            "error": tracking.error if tracking else "",
+        }
+    ).data

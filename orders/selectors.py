@@ -23,6 +23,7 @@ from .models import (
     Coupon,
     Order,
     OrderLine,
+    OrderTracking,
     Product,
     ProductSku,
     ProductStatus,
@@ -82,6 +83,11 @@ def order_get(*, tenant: Tenant, public_id: object, membership: Membership | Non
     if order is None:
         raise Http404("No such order.")
     return order
+
+
+def tracking_of_order(*, order: Order) -> OrderTracking | None:
+    """The order's stored tracking (its events as last fetched), or None if never asked for."""
+    return OrderTracking.objects.filter(order=order, tenant_id=order.tenant_id).first()
 
 
 def order_find(

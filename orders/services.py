@@ -1,5 +1,8 @@
 """Agent-facing writes on orders: the internal note, and fetching an order or its tracking live.
 
+The live fetches call the platform, so they run only for a POST (`order_fetch`) or in a task
+(`order_tracking_fetch`, queued by `order_tracking_refresh`); GET views read what is stored.
+
 Sync (`orders/sync.py`) keeps the database current in the background; these functions serve the
 person looking at a page right now, so they ask only the stores that person may serve and turn
 every marketplace failure into a sentence the page can show.
@@ -13,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,18 +33,13 @@ from tenants.models import AuditEvent, Membership
 
 from . import selectors
 from .ingest import cancellations_upsert, orders_upsert, returns_upsert
-from .models import Order
+from .models import Order, OrderTracking
 
 logger = logging.getLogger(__name__)
 
 # TikTok order ids are digits; letters, "_" and "-" are allowed for other ids, but never a comma,
 # which the order detail endpoint would read as a second id.
 ORDER_ID_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-TRACKING_CACHE_SECONDS = 300
-
-
-class TrackingUnavailableError(Exception):
-    """Tracking could not be fetched; the message is shown to the agent as it is."""
 
 
 # --- The internal note ---------------------------------------------------------------------------
@@ -117,6 +113,7 @@ class OrderLookup:
     fetched_live: bool = False
     # Stores that might hold the order but could not answer: (store, why), shown with "not found".
     unreachable: list[tuple[Store, str]] = field(default_factory=list)
+    asked: bool = False  # the stores were asked live (a POST) and none had it
 
 
 def _store_problem(store: Store) -> str:
@@ -131,18 +128,32 @@ def is_order_id(value: str) -> bool:
 
 
 def order_lookup(*, membership: Membership, external_id: str) -> OrderLookup:
-    """The order with this exact id in the member's stores: from the database, or else fetched
-    from each store they may serve in turn and stored with the sync's own upsert."""
+    """The order with this exact id in the member's stores, from the database only: a GET may
+    call this. When it is not synced, `order_fetch` (a POST) asks the stores."""
     external_id = external_id.strip()
     lookup = OrderLookup(external_id=external_id)
-    if not is_order_id(external_id):
+    if is_order_id(external_id):
+        lookup.order = selectors.order_find(
+            tenant=membership.tenant, external_id=external_id, membership=membership
+        )
+    return lookup
+
+
+def order_fetch(
+    *, membership: Membership, external_id: str, store: Store | None = None
+) -> OrderLookup:
+    """The order with this exact id: from the database, or else fetched from each store the
+    member may serve (or only `store`) in turn and stored with the sync's own upsert.
+
+    Calls the platform: only for a POST or a task, never inside a transaction."""
+    lookup = order_lookup(membership=membership, external_id=external_id)
+    external_id = lookup.external_id
+    if lookup.order is not None or not is_order_id(external_id):
         return lookup
-    lookup.order = selectors.order_find(
-        tenant=membership.tenant, external_id=external_id, membership=membership
-    )
-    if lookup.order is not None:
-        return lookup
-    for store in stores_visible_to(membership).exclude(status=StoreStatus.DISCONNECTED):
+    stores = stores_visible_to(membership).exclude(status=StoreStatus.DISCONNECTED)
+    if store is not None:
+        stores = stores.filter(pk=store.pk)
+    for store in stores:
         if store.status != StoreStatus.ACTIVE:
             lookup.unreachable.append((store, f"it {_store_problem(store)}"))
             continue
@@ -180,6 +191,7 @@ def order_lookup(*, membership: Membership, external_id: str) -> OrderLookup:
         lookup.fetched_live = True
         lookup.unreachable = []
         return lookup
+    lookup.asked = True
     return lookup
 
 
@@ -196,7 +208,7 @@ def _after_sales_fetch(*, store: Store, external_id: str) -> None:
         logger.warning("After-sales fetch failed for store %s: %s", store.pk, exc)
 
 
-# --- Live tracking, cached briefly ----------------------------------------------------------------
+# --- Tracking: stored, fetched by a task ----------------------------------------------------------
 
 
 class TrackingStep(NamedTuple):
@@ -204,51 +216,104 @@ class TrackingStep(NamedTuple):
     occurred_at: datetime | None
 
 
-def _tracking_cache_key(order: Order) -> str:
-    # The platform's update time is part of the key: a synced change fetches fresh events.
-    return f"orders:tracking:{order.tenant_id}:{order.pk}:{order.updated_at.timestamp():.0f}"
+def has_shipped(order: Order) -> bool:
+    """A tracking number on the order or a line: only then is there tracking to ask for."""
+    return bool(order.tracking_number) or any(line.tracking_number for line in order.lines.all())
 
 
-def order_tracking(*, order: Order) -> list[TrackingStep]:
-    """Tracking events of `order`, newest first, from its channel (cached for a few minutes).
+def tracking_steps(tracking: OrderTracking | None) -> list[TrackingStep]:
+    """The stored events, newest first."""
+    if tracking is None:
+        return []
+    return [
+        TrackingStep(
+            event["description"],
+            datetime.fromisoformat(event["occurred_at"]) if event.get("occurred_at") else None,
+        )
+        for event in tracking.events
+    ]
 
-    Raises TrackingUnavailableError with a sentence for the agent; failures are not cached, so
-    the next view tries again.
-    """
-    if not order.tracking_number and not any(line.tracking_number for line in order.lines.all()):
-        return []  # nothing has shipped: no call spent on the store's rate limit
-    key = _tracking_cache_key(order)
-    cached = cache.get(key)
-    if cached is not None:
-        return [TrackingStep(*step) for step in cached]
-    try:
-        events = store_api(order.store).tracking(order.external_id)
-    except StoreUnavailableError as exc:
-        raise TrackingUnavailableError(
-            f"Tracking can't be fetched while {order.store.name} {_store_problem(order.store)}."
-            + (
-                " Reconnect it on the Stores page."
-                if order.store.status == StoreStatus.NEEDS_REAUTH
-                else ""
-            )
-        ) from exc
-    except InvalidTokenError as exc:
-        raise TrackingUnavailableError(
-            f"{order.store.get_platform_display()} refused Sellerdesk's access to "
-            f"{order.store.name}. If this keeps "
-            "happening, reconnect the store on the Stores page."
-        ) from exc
-    except ChannelError as exc:
-        logger.warning("Tracking fetch failed for order %s: %s", order.pk, exc)
-        raise TrackingUnavailableError(
-            f"{order.store.get_platform_display()} did not answer with the tracking just now. "
-            "Try again in a minute."
-        ) from exc
-    steps = sorted(
-        (TrackingStep(event.description, event.occurred_at) for event in events),
-        key=lambda step: step.occurred_at or timezone.now(),
-        reverse=True,
+
+def order_tracking_refresh(*, order: Order) -> OrderTracking:
+    """Queue a fetch of `order`'s tracking (the "Refresh tracking" button, POST in the API).
+
+    A fetch already on its way is not queued twice (a double click, two agents); the task is
+    dispatched after commit, and the page shows the stored events meanwhile."""
+    now = timezone.now()
+    with transaction.atomic():
+        tracking, _ = OrderTracking.objects.select_for_update().get_or_create(
+            order=order, defaults={"tenant_id": order.tenant_id}
+        )
+        if tracking.pending:
+            return tracking
+        tracking.requested_at = now
+        tracking.save(update_fields=["requested_at"])
+        order_id = order.pk
+
+        def dispatch() -> None:
+            from .tasks import fetch_tracking
+
+            try:
+                fetch_tracking.delay(order_id)
+            except Exception:
+                logger.exception("Could not enqueue the tracking fetch of order %s", order_id)
+
+        transaction.on_commit(dispatch)
+    return tracking
+
+
+def _tracking_problem(order: Order, error: ChannelError) -> str:
+    """Why tracking could not be fetched, as a sentence for the agent."""
+    store = order.store
+    if isinstance(error, StoreUnavailableError):
+        return f"Tracking can't be fetched while {store.name} {_store_problem(store)}." + (
+            " Reconnect it on the Stores page." if store.status == StoreStatus.NEEDS_REAUTH else ""
+        )
+    if isinstance(error, InvalidTokenError):
+        return (
+            f"{store.get_platform_display()} refused Sellerdesk's access to {store.name}. If "
+            "this keeps happening, reconnect the store on the Stores page."
+        )
+    return (
+        f"{store.get_platform_display()} did not answer with the tracking just now. "
+        "Try again in a minute."
     )
-    seconds = getattr(settings, "ORDER_TRACKING_CACHE_SECONDS", TRACKING_CACHE_SECONDS)
-    cache.set(key, [tuple(step) for step in steps], seconds)
-    return steps
+
+
+def order_tracking_fetch(*, order_id: int) -> OrderTracking | None:
+    """The task body: ask the order's channel for its tracking events (outside any transaction),
+    then store them, or why they could not be fetched, in one short write. Earlier events stay
+    when a fetch fails: the page shows them with their age and the failure."""
+    order = Order.objects.select_related("store").filter(pk=order_id).first()
+    if order is None:
+        return None
+    started = timezone.now()
+    values: dict[str, object] = {"attempted_at": started, "error": ""}
+    if has_shipped(order):  # else: nothing has shipped, no call spent on the rate limit
+        try:
+            events = store_api(order.store).tracking(order.external_id)
+        except ChannelError as error:
+            if not isinstance(error, StoreUnavailableError | InvalidTokenError):
+                logger.warning("Tracking fetch failed for order %s: %s", order.pk, error)
+            values["error"] = _tracking_problem(order, error)[:500]
+        else:
+            steps = sorted(
+                (TrackingStep(event.description, event.occurred_at) for event in events),
+                key=lambda step: step.occurred_at or started,
+                reverse=True,
+            )
+            values["events"] = [
+                {
+                    "description": step.description,
+                    "occurred_at": step.occurred_at.isoformat() if step.occurred_at else None,
+                }
+                for step in steps
+            ]
+            values["fetched_at"] = started
+    else:
+        values["events"] = []
+        values["fetched_at"] = started
+    tracking, _ = OrderTracking.objects.update_or_create(
+        order=order, defaults={"tenant_id": order.tenant_id, **values}
+    )
+    return tracking

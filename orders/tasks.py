@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import shared_task
 
-from . import catalog, sync
+from . import catalog, services, sync
 
 # Retries of one task before it gives up and leaves the job to the sweeper.
 MAX_TASK_RETRIES = 8
@@ -71,3 +71,9 @@ def sync_due_catalogs() -> int:
     for store_id in store_ids:
         sync_catalog.delay(store_id)
     return len(store_ids)
+
+
+@shared_task(name="orders.fetch_tracking", ignore_result=True)
+def fetch_tracking(order_id: int) -> bool:
+    """An order's tracking events from its channel, stored for the order page and the API."""
+    return services.order_tracking_fetch(order_id=order_id) is not None

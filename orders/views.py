@@ -233,6 +233,7 @@ def _order_page(
         ],
         "note_form": note_form,
         "note_conflict": note_conflict,
+        **_tracking_context(request, order),
     }
     return render(request, "orders/order_detail.html", context, status=status)
 
@@ -247,8 +248,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None, membership=membership)
     if form.is_bound:
         form.is_valid()  # fields that validated still apply; the others show their error
-    # The mailbox's search (search.orders): an order id (exact, in the database, else live from
-    # the stores), a ticket number, a buyer or words they wrote find those tickets' orders.
+    # The mailbox's search (search.orders): an order id (exact, in the database; the page offers
+    # to ask the stores with a POST), a ticket number, a buyer or words they wrote find those
+    # tickets' orders.
     # Read from the request whatever the field's checks say: any text is a search.
     found = order_search(membership=membership, text=request.GET.get("q", ""))
     if found.query.text:
@@ -349,21 +351,70 @@ def _note_conflict(
     return _order_page(request, order, note_form=form, status=409, note_conflict=True)
 
 
+def _tracking_context(request: HttpRequest, order: Order) -> dict[str, Any]:
+    tracking = selectors.tracking_of_order(order=order)
+    return {
+        "order": order,
+        "tracking": tracking,
+        "steps": services.tracking_steps(tracking),
+        "shipped": services.has_shipped(order),
+        "tracking_error": tracking.error if tracking else "",
+        "platform": order.store.get_platform_display(),
+    }
+
+
 @tenant_required
 @require_GET
 def order_tracking(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """The live tracking events: a fragment for the order page (HTMX), a page without JS."""
+    """The stored tracking events with their age: a fragment for the order page (HTMX, polled
+    while a fetch is on its way), a page without JS. Never asks the platform."""
     order = selectors.order_get(
         tenant=request.tenant,  # type: ignore[attr-defined]
         public_id=public_id,
         membership=request.membership,  # type: ignore[attr-defined]
     )
-    try:
-        context: dict[str, Any] = {"order": order, "steps": services.order_tracking(order=order)}
-    except services.TrackingUnavailableError as exc:
-        context = {"order": order, "steps": [], "tracking_error": str(exc)}
+    context = _tracking_context(request, order)
     is_fragment = request.headers.get("HX-Request") == "true"
     template = "orders/_tracking.html" if is_fragment else "orders/order_tracking.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])  # one URL, two bodies: caches must tell them apart
     return response
+
+
+@tenant_required
+@require_POST
+def order_tracking_refresh(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """ "Refresh tracking": queue a fetch from the platform; the page shows it as on its way."""
+    order = selectors.order_get(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        public_id=public_id,
+        membership=request.membership,  # type: ignore[attr-defined]
+    )
+    services.order_tracking_refresh(order=order)
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "orders/_tracking.html", _tracking_context(request, order))
+    return redirect(reverse("order_tracking", args=[order.public_id]))
+
+
+@tenant_required
+@require_POST
+def order_fetch(request: HttpRequest) -> HttpResponse:
+    """ "Look it up in your stores": an order id the search did not find in the database, asked
+    of each store this person serves (a POST: it calls the platform)."""
+    membership = request.membership  # type: ignore[attr-defined]
+    external_id = str(request.POST.get("order_id", "")).strip()
+    lookup = services.order_fetch(membership=membership, external_id=external_id)
+    if lookup.order is not None:
+        if lookup.fetched_live:
+            messages.success(
+                request,
+                f"Order {lookup.external_id} was not synced yet: Sellerdesk fetched it from "
+                f"{lookup.order.store.name} just now.",
+            )
+        return redirect(reverse("order_detail", args=[lookup.order.public_id]))
+    form = OrderFilterForm(None, membership=membership)
+    return render(
+        request,
+        "orders/order_list.html",
+        {"form": form, "lookup": lookup, "searched": external_id, "rows": []},
+    )

@@ -3,7 +3,8 @@
 What an agent types finds the same tickets it finds in the mailbox (a ticket number, an order id,
 a buyer, words the buyer wrote); the Orders page lists those tickets' orders: the orders linked to
 them and their buyers' orders in their stores. An order id is also looked up exactly, in the
-database and else live from the stores (`orders.services.order_lookup`), as before.
+database only (`orders.services.order_lookup`): a GET never asks the stores; the page offers a
+POST ("Look it up in your stores", `orders.services.order_fetch`) for an id not synced yet.
 """
 
 from __future__ import annotations

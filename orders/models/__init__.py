@@ -22,6 +22,7 @@ from .orders import (
     ReturnStatus,
     ReturnType,
 )
+from .tracking import OrderTracking
 
 __all__ = [
     "AfterSaleAction",
@@ -39,6 +40,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatus",
+    "OrderTracking",
     "Product",
     "ProductSku",
     "ProductStatus",

@@ -160,11 +160,40 @@ def test_orders_filters(world):
     assert world.read.get("/api/v1/orders/", {"status": "x;drop"}).status_code == 400
 
 
-def test_order_tracking_without_shipment_needs_no_call(world):
+def test_order_tracking_is_read_from_the_database(world, monkeypatch):
+    from orders import services
+
+    def no_calls(store):
+        raise AssertionError("a GET asked the platform")
+
+    monkeypatch.setattr(services, "store_api", no_calls)
     order = world.ours.orders[0]
     response = world.read.get(f"/api/v1/orders/{order.public_id}/tracking/")
     assert response.status_code == 200
-    assert response.json() == {"events": []}
+    assert response.json() == {"events": [], "fetched_at": None, "refreshing": False, "error": ""}
+
+
+def test_order_tracking_refresh_queues_a_fetch(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from orders import tasks
+    from orders.models import OrderTracking
+
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.fetch_tracking, "delay", queued.append)
+    order = world.ours.orders[0]
+    url = f"/api/v1/orders/{order.public_id}/tracking/refresh/"
+
+    assert world.read.post(url).status_code == 403  # a read-only key may not queue work
+    with django_capture_on_commit_callbacks(execute=True):
+        response = world.write.post(url)
+
+    assert response.status_code == 202
+    assert response.json() == {"events": [], "fetched_at": None, "refreshing": True, "error": ""}
+    assert queued == [order.pk]
+    polled = world.read.get(f"/api/v1/orders/{order.public_id}/tracking/").json()
+    assert polled["refreshing"] is True
+    assert OrderTracking.objects.get(order=order).tenant_id == order.tenant_id
 
 
 # --- Snippets ---------------------------------------------------------------------------------

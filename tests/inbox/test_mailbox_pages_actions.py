@@ -477,6 +477,73 @@ def test_order_search_is_limited_to_the_tickets_store(tenant, owner_client, stor
     assert 'data-order="576461413038722222"' not in elsewhere
 
 
+class CountingStores:
+    """A counting fake at the channel seam (`store_api`): which stores were asked for orders."""
+
+    def __init__(self, answer: list | None = None) -> None:
+        self.asked: list[str] = []
+        self.answer = answer or []
+
+    def __call__(self, store):
+        self.store = store
+        return self
+
+    def orders_by_id(self, ids: list[str]) -> list:
+        self.asked.append(self.store.name)
+        return self.answer
+
+
+def test_order_search_of_an_unsynced_id_asks_no_store_and_offers_a_lookup(
+    tenant, owner_client, store, conversation, monkeypatch
+):
+    from orders import services as order_services
+
+    stores = CountingStores()
+    monkeypatch.setattr(order_services, "store_api", stores)
+    url = reverse("ticket_orders", args=[conversation.public_id])
+
+    found = html(owner_client.get(url, {"q": "576461413038733333"}, **HX))
+
+    assert stores.asked == []  # a GET reads the synced orders only
+    assert "Order 576461413038733333 is not synced in Sellerdesk (yet)." in found
+    fetch_url = reverse("ticket_order_fetch", args=[conversation.public_id])
+    assert f'hx-post="{fetch_url}"' in found
+    assert "Look it up in Acme US</button>" in found
+
+
+def test_look_it_up_asks_only_the_tickets_store(
+    tenant, owner_client, store, conversation, monkeypatch
+):
+    from orders import services as order_services
+
+    StoreFactory(tenant=tenant, name="Acme UK")
+    stores = CountingStores()
+    monkeypatch.setattr(order_services, "store_api", stores)
+    url = reverse("ticket_order_fetch", args=[conversation.public_id])
+
+    response = owner_client.post(url, {"q": "576461413038733333"}, **HX)
+
+    assert response.status_code == 200
+    assert stores.asked == ["Acme US"]
+    assert "No order 576461413038733333 in Acme US." in html(response)
+    assert "Look it up" not in html(response)
+    assert owner_client.get(url, {"q": "576461413038733333"}).status_code == 405
+
+
+def test_look_it_up_on_another_tenants_ticket_is_404(
+    client, other_owner, conversation, monkeypatch
+):
+    from orders import services as order_services
+
+    stores = CountingStores()
+    monkeypatch.setattr(order_services, "store_api", stores)
+    client.force_login(other_owner)
+    url = reverse("ticket_order_fetch", args=[conversation.public_id])
+
+    assert client.post(url, {"q": "576461413038733333"}, **HX).status_code == 404
+    assert stores.asked == []
+
+
 def test_snippet_is_rendered_with_the_chosen_order_for_the_composer(
     tenant, owner_client, owner, store, conversation
 ):
@@ -642,6 +709,7 @@ def ticket_urls(conversation: Conversation, message: Message | None = None) -> l
             "ticket_status",
             "ticket_assign",
             "ticket_orders",
+            "ticket_order_fetch",
             "snippet_insert",
             "ticket_card_send",
             "ticket_products",
@@ -669,7 +737,7 @@ def test_another_tenants_ticket_is_404_on_every_mailbox_url(
     snippet = SnippetFactory(tenant=store.tenant)
     client.force_login(other_owner)
     urls = ticket_urls(conversation, failed)
-    assert len(urls) == 13
+    assert len(urls) == 14
     with django_capture_on_commit_callbacks() as callbacks:
         for url in urls:
             # The parameters go after any the URL has (?selected=…), not in place of them.

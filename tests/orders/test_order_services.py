@@ -1,4 +1,5 @@
-"""orders.services: the internal note, the order lookup (database, then live), cached tracking."""
+"""orders.services: the internal note, the order lookup (database) and fetch (live, for a POST),
+stored tracking queued by a refresh and fetched by the task."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from marketplaces.adapter import store_api
 from marketplaces.channel import (
@@ -19,7 +21,7 @@ from marketplaces.models import StoreAccess, StoreStatus
 from marketplaces.tiktok.adapter import TikTokStoreAPI
 from orders import services
 from orders.ingest import orders_upsert
-from orders.models import Order, Return
+from orders.models import Order, OrderTracking, Return
 from tenants.models import AuditEvent, Membership, Role
 from tests.factories_marketplaces import OrderFactory, StoreFactory, member
 
@@ -55,6 +57,13 @@ class ScriptedStores:
         return self
 
     def orders_by_id(self, ids: list[str]) -> list[Any]:
+        self.asked.append(self.store.name)
+        answer = self.answers[self.store.name]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def tracking(self, order_id: str) -> list[Any]:
         self.asked.append(self.store.name)
         answer = self.answers[self.store.name]
         if isinstance(answer, Exception):
@@ -137,19 +146,46 @@ def test_lookup_of_a_synced_order_asks_no_store(owner_membership, tenant, monkey
     assert stores.asked == []
 
 
+def test_lookup_of_an_unsynced_order_asks_no_store(owner_membership, tenant, monkeypatch):
+    StoreFactory(tenant=tenant, name="Alpha")
+    stores = ScriptedStores({"Alpha": []})
+    monkeypatch.setattr(services, "store_api", stores)
+
+    lookup = services.order_lookup(membership=owner_membership, external_id="576461413038785752")
+
+    assert lookup.order is None
+    assert lookup.asked is False
+    assert stores.asked == []  # a GET's lookup reads the database only
+
+
+def test_fetch_asks_only_the_tickets_store_when_given(owner_membership, tenant, monkeypatch):
+    StoreFactory(tenant=tenant, name="Alpha")
+    beta = StoreFactory(tenant=tenant, name="Beta")
+    stores = ScriptedStores({"Alpha": [], "Beta": []})
+    monkeypatch.setattr(services, "store_api", stores)
+
+    lookup = services.order_fetch(
+        membership=owner_membership, external_id="576461413038785752", store=beta
+    )
+
+    assert lookup.order is None
+    assert lookup.asked is True
+    assert stores.asked == ["Beta"]
+
+
 def test_lookup_refuses_ids_that_are_not_order_ids(owner_membership, tenant, monkeypatch):
     StoreFactory(tenant=tenant, name="Alpha")
     stores = ScriptedStores({"Alpha": []})
     monkeypatch.setattr(services, "store_api", stores)
 
     for bad in ("1,2", "", "5764 6141", "x" * 65):
-        lookup = services.order_lookup(membership=owner_membership, external_id=bad)
+        lookup = services.order_fetch(membership=owner_membership, external_id=bad)
         assert lookup.order is None
 
     assert stores.asked == []
 
 
-def test_lookup_names_stores_that_could_not_answer(owner_membership, tenant, monkeypatch):
+def test_fetch_names_stores_that_could_not_answer(owner_membership, tenant, monkeypatch):
     StoreFactory(tenant=tenant, name="Alpha")
     StoreFactory(tenant=tenant, name="Beta")
     StoreFactory(tenant=tenant, name="Gamma")
@@ -166,7 +202,7 @@ def test_lookup_names_stores_that_could_not_answer(owner_membership, tenant, mon
     )
     monkeypatch.setattr(services, "store_api", stores)
 
-    lookup = services.order_lookup(membership=owner_membership, external_id="576461413038785752")
+    lookup = services.order_fetch(membership=owner_membership, external_id="576461413038785752")
 
     assert lookup.order is None
     # In name order; not Delta (paused for re-authorization) nor Omega (disconnected).
@@ -179,14 +215,14 @@ def test_lookup_names_stores_that_could_not_answer(owner_membership, tenant, mon
     ]
 
 
-def test_lookup_asks_only_the_stores_a_limited_agent_serves(agent_membership, tenant, monkeypatch):
+def test_fetch_asks_only_the_stores_a_limited_agent_serves(agent_membership, tenant, monkeypatch):
     alpha = StoreFactory(tenant=tenant, name="Alpha")
     StoreFactory(tenant=tenant, name="Beta")
     StoreAccess.objects.create(tenant=tenant, membership=agent_membership, store=alpha)
     stores = ScriptedStores({"Alpha": [], "Beta": []})
     monkeypatch.setattr(services, "store_api", stores)
 
-    lookup = services.order_lookup(membership=agent_membership, external_id="576461413038785752")
+    lookup = services.order_fetch(membership=agent_membership, external_id="576461413038785752")
 
     assert lookup.order is None
     assert stores.asked == ["Alpha"]
@@ -203,7 +239,7 @@ def test_a_live_lookup_also_brings_the_orders_returns(connect_sandbox_store, ten
     }
     owner = member(tenant, Role.OWNER)
 
-    lookup = services.order_lookup(membership=owner, external_id=order_id)
+    lookup = services.order_fetch(membership=owner, external_id=order_id)
 
     assert lookup.fetched_live is True
     assert lookup.order is not None and lookup.order.external_id == order_id
@@ -216,10 +252,51 @@ def test_a_live_lookup_also_brings_the_orders_returns(connect_sandbox_store, ten
     assert sandbox_return.external_id in stored
 
 
-# --- order_tracking -------------------------------------------------------------------------------
+# --- Tracking: refresh queues, the task fetches and stores ----------------------------------------
 
 
-def test_tracking_is_cached_until_the_order_changes(connect_sandbox_store, tenant, monkeypatch):
+@pytest.fixture
+def queued(monkeypatch) -> list[int]:
+    """The order ids handed to the tracking task (the broker is not used here)."""
+    from orders import tasks
+
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.fetch_tracking, "delay", sent.append)
+    return sent
+
+
+def test_tracking_refresh_queues_one_fetch_after_commit(
+    tenant, queued, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(store=StoreFactory(tenant=tenant), tracking_number="940011")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.order_tracking_refresh(order=order)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_tracking_refresh(order=order)  # a double click: already on its way
+
+    assert queued == [order.pk]
+    assert first.pending is True
+    assert first.tenant_id == tenant.pk
+    assert OrderTracking.objects.get(order=order).fetched_at is None
+
+
+def test_a_refresh_that_never_finished_may_be_asked_again(
+    tenant, queued, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(store=StoreFactory(tenant=tenant), tracking_number="940011")
+    OrderTracking.objects.create(
+        tenant=tenant, order=order, requested_at=timezone.now() - timedelta(minutes=6)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tracking = services.order_tracking_refresh(order=order)
+
+    assert queued == [order.pk]
+    assert tracking.pending is True
+
+
+def test_the_task_stores_the_events_newest_first(connect_sandbox_store, tenant, monkeypatch):
     store = connect_sandbox_store(tenant=tenant)
     record = next(store_api(store).order_pages(page_size=1, status="DELIVERED")).items[0]
     orders_upsert(store=store, orders=[record])
@@ -232,15 +309,49 @@ def test_tracking_is_cached_until_the_order_changes(connect_sandbox_store, tenan
         return real(api, order_id)
 
     monkeypatch.setattr(TikTokStoreAPI, "tracking", counted)
+    OrderTracking.objects.create(tenant=tenant, order=order, requested_at=timezone.now())
 
-    first = services.order_tracking(order=order)
-    second = services.order_tracking(order=order)
-    order.updated_at += timedelta(minutes=5)  # a sync brought a newer version of the order
-    third = services.order_tracking(order=order)
+    tracking = services.order_tracking_fetch(order_id=order.pk)
 
-    assert first == second == third
-    assert first[0] == services.TrackingStep("Delivered, left at front door", record.delivered_at)
-    assert [step.occurred_at for step in first] == sorted(
-        (step.occurred_at for step in first), reverse=True
+    assert fetched == [record.external_id]
+    assert tracking is not None and tracking.pending is False
+    assert tracking.fetched_at == tracking.attempted_at
+    assert tracking.error == ""
+    steps = services.tracking_steps(OrderTracking.objects.get(order=order))
+    assert steps[0] == services.TrackingStep("Delivered, left at front door", record.delivered_at)
+    assert len(steps) == 6
+    assert [step.occurred_at for step in steps] == sorted(
+        (step.occurred_at for step in steps), reverse=True
     )
-    assert fetched == [record.external_id, record.external_id]
+
+
+def test_a_failed_fetch_keeps_the_earlier_events_and_says_why(tenant, monkeypatch):
+    store = StoreFactory(tenant=tenant, name="Alpha")
+    order = OrderFactory(store=store, tracking_number="940011")
+    earlier = [{"description": "Collected", "occurred_at": "2026-11-02T10:00:00+00:00"}]
+    fetched_at = timezone.now() - timedelta(hours=3)
+    OrderTracking.objects.create(tenant=tenant, order=order, events=earlier, fetched_at=fetched_at)
+    monkeypatch.setattr(
+        services, "store_api", ScriptedStores({"Alpha": UnavailableError("Internal error")})
+    )
+
+    tracking = services.order_tracking_fetch(order_id=order.pk)
+
+    assert tracking is not None
+    assert tracking.events == earlier
+    assert tracking.fetched_at == fetched_at
+    assert tracking.error == (
+        "TikTok Shop did not answer with the tracking just now. Try again in a minute."
+    )
+
+
+def test_the_task_asks_nothing_for_an_order_that_has_not_shipped(tenant, monkeypatch):
+    store = StoreFactory(tenant=tenant, name="Alpha")
+    order = OrderFactory(store=store, tracking_number="")
+    stores = ScriptedStores({})
+    monkeypatch.setattr(services, "store_api", stores)
+
+    tracking = services.order_tracking_fetch(order_id=order.pk)
+
+    assert stores.asked == []
+    assert tracking is not None and tracking.events == []
