@@ -40,6 +40,9 @@ class EmailStoreAPI:
         self.store = store
 
     def _check_active(self) -> None:
+        # The same contract as every channel: SMTP is a network call, never made inside an open
+        # transaction (a rollback after the mail left would forget a reply the buyer has).
+        channel.ensure_no_transaction()
         if self.store.status != StoreStatus.ACTIVE:
             raise StoreUnavailableError(self.store)
 

@@ -7,13 +7,16 @@ from datetime import timedelta
 from email import message_from_bytes
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from email_channel import keys
+from email_channel.adapter import store_api
 from email_channel.models import EmailThread
 from email_channel.polling import channel_poll
 from inbox import outbox, services
 from inbox.models import Conversation, DeliveryStatus
+from marketplaces import channel, records
 from tenants.models import Membership
 
 from .conftest import buyer_mail
@@ -60,6 +63,16 @@ def test_a_reply_is_delivered_with_threading_headers(owner, ticket, email_channe
         "first@buyer.test",
         our_id,
     ]
+
+
+def test_the_channel_refuses_to_send_inside_an_open_transaction(ticket, email_channel, sent_mail):
+    api = store_api(email_channel.store)
+    content = records.TextContent(text="Your parcel ships today.")
+
+    with pytest.raises(channel.TransactionOpenError), transaction.atomic():
+        api.send_message(ticket.external_id, content=content)
+
+    assert sent_mail == []  # refused before any SMTP conversation
 
 
 def test_the_buyers_answer_to_a_reply_finds_the_ticket_and_reopens_it(
