@@ -341,7 +341,7 @@ def main() -> None:
     def report_ok(response: Any) -> None:
         body = response.content.decode()
         assert response.status_code == 200, response.status_code
-        assert body.count('<svg class="chart"') == 5, "charts missing"
+        assert body.count('<svg class="chart"') >= 5, "charts missing"
         assert "Figures as of" in body
 
     line(
