@@ -359,6 +359,9 @@ class SyncJob(models.Model):
     windows_done = models.PositiveIntegerField(default=0)
     pages_fetched = models.PositiveIntegerField(default=0)
     items_fetched = models.PositiveIntegerField(default=0)
+    # Of items_fetched, those of the current window: taken off again when the window is read
+    # again from its start (its page position expired), so each item is counted once.
+    window_items_fetched = models.PositiveIntegerField(default=0)
     total_estimate = models.PositiveIntegerField(
         null=True, blank=True, help_text="From the platform's total_count; unknown until counted."
     )

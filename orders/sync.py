@@ -519,6 +519,7 @@ def _run_windows(
                 "page_token": page.next_page_token,
                 "pages_fetched": job.pages_fetched + 1,
                 "items_fetched": job.items_fetched + len(page.items),
+                "window_items_fetched": job.window_items_fetched + len(page.items),
             }
             if job.total_estimate is None and page.total_count is not None:
                 # Incremental: one window over the whole range, so its count is the total.
@@ -528,6 +529,7 @@ def _run_windows(
                 assert job.window_start is not None and job.window_end is not None
                 following = _window_after(job, (job.window_start, job.window_end))
                 changes["windows_done"] = job.windows_done + 1
+                changes["window_items_fetched"] = 0
                 if following is None:
                     finished = True
                 else:
@@ -605,12 +607,15 @@ def sync_job_run(
             return _fail(checkpoint, job, exc, stored)
         # The platform no longer accepts the page position we kept (it expired, or the search
         # changed): the window is read again from its start. Pages already stored are upserted
-        # again (idempotent); nothing in the window is skipped. A fresh task carries on.
+        # again (idempotent); nothing in the window is skipped, and its items already counted
+        # are taken off the count, which they re-enter when read again. A fresh task carries on.
         logger.warning("Sync job %s: page token refused, window restarted: %s", job_id, exc)
         try:
             checkpoint.write(
                 status=SyncJobStatus.PAUSED,
                 page_token="",
+                items_fetched=F("items_fetched") - F("window_items_fetched"),
+                window_items_fetched=0,
                 last_error=f"The page position expired; the window was restarted ({exc})."[:2000],
                 last_error_at=timezone.now(),
                 resume_at=None,

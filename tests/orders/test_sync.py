@@ -348,6 +348,36 @@ def test_a_refused_page_token_restarts_the_window_and_the_backfill_completes(
     assert stored(store)[SyncKind.ORDERS] == want
 
 
+def test_a_restarted_window_counts_its_items_once(
+    connect_sandbox_store, tenant, short_windows, small_pages
+):
+    """Issue 9: the pages of a window read again after its page position expired were counted
+    again, so "41,200 of 90,000" ran past the total."""
+    store = connect_sandbox_store(tenant=tenant)
+    want = sorted(expected(store)[SyncKind.ORDERS])
+    job = sync.backfill_jobs_create(store=store)[0]
+    with pytest.raises(WorkerKilled):
+        sync.sync_job_run(
+            job_id=job.pk, on_checkpoint=crash_after(3, lambda job: job.page_token != "")
+        )
+    crashed = SyncJob.objects.get(pk=job.pk)
+    assert crashed.items_fetched >= crashed.window_items_fetched > 0  # a window is half read
+    SyncJob.objects.filter(pk=job.pk).update(page_token="expired" + crashed.page_token[7:])
+    later = crashed.heartbeat_at + sync.STALE_AFTER + timedelta(seconds=1)
+
+    assert sync.sync_job_run(job_id=job.pk, now=later).status == SyncJobStatus.PAUSED
+    restarted = SyncJob.objects.get(pk=job.pk)
+    # The half-read window's items are taken off: they are counted when read again.
+    assert restarted.items_fetched == crashed.items_fetched - crashed.window_items_fetched
+    assert restarted.window_items_fetched == 0
+    assert run_until_done(job)[-1].status == SyncJobStatus.COMPLETED
+
+    job.refresh_from_db()
+    assert stored(store)[SyncKind.ORDERS] == want
+    assert job.items_fetched == len(want) == job.total_estimate == 300
+    assert job.progress_percent == 100
+
+
 def test_incremental_sync_picks_up_a_status_change(connect_sandbox_store, tenant, tiktok_settings):
     store = connect_sandbox_store(tenant=tenant)
     backfill(store)
