@@ -20,3 +20,9 @@ os.environ.setdefault("SECRET_KEY", "sellerdesk-test-suite-only-" + "k" * 40)
 os.environ.setdefault("TOKEN_ENCRYPTION_KEYS", "QPQe6xvhqvfbc-jMaB9vTnHRHqmqT0yEYi2a5hu7rXA=")
 
 from config.settings import *  # noqa: F403
+
+# Every factory-made user hashes its password and every sign-in checks one: PBKDF2's million
+# iterations cost a third of a second each on a small machine, hundreds of times per run. The
+# suite's passwords protect nothing, so the fastest hasher stands in (production keeps PBKDF2;
+# config.settings is what tests/config/test_settings.py and subprocesses of benchmarks load).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -194,3 +194,16 @@ def test_the_suite_does_not_read_the_developers_env_file(tmp_path, settings):
     )
     # And this very run did not read one either.
     assert str(settings.ENV_FILE) == os.devnull
+
+
+def test_the_suite_hashes_passwords_fast_and_production_keeps_pbkdf2():
+    """Factory users and sign-ins hash a password hundreds of times per run: the suite's settings
+    use the fastest hasher, while the production settings leave Django's PBKDF2 default alone."""
+    from django.conf import global_settings
+    from django.contrib.auth.hashers import get_hasher
+
+    import config.settings as production
+
+    assert get_hasher().algorithm == "md5"
+    assert not hasattr(production, "PASSWORD_HASHERS")
+    assert global_settings.PASSWORD_HASHERS[0].endswith(".PBKDF2PasswordHasher")
