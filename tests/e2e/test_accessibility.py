@@ -65,7 +65,7 @@ def test_the_pages_agents_use_have_no_serious_accessibility_violations(
             "mailbox": "/mailbox/",
             "ticket": f"/mailbox/{world.ticket.public_id}/",
             "orders": "/orders/",
-            # Without a tracking number: no live tracking fetch from a platform that is not here.
+            # Without a tracking number (no "Refresh tracking" to offer).
             "order": f"/orders/{world.orders[1].public_id}/",
             "settings": "/settings/",
             "members": "/settings/members/",
