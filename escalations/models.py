@@ -89,9 +89,17 @@ class Escalation(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["tenant", "-created_at"], name="escalation_tenant_created"),
+            # The list's order, to the tie-breaker: a page's ids come from this index alone
+            # (an index-only scan, whatever the filter by store, status or kind), never from a
+            # sort of all the tenant's cases (selectors.escalation_page_ids).
             models.Index(
-                fields=["tenant", "status", "-created_at"], name="escalation_tenant_status"
+                fields=["tenant", "-created_at", "-id"],
+                include=["store", "status", "kind"],
+                name="escalation_tenant_list",
+            ),
+            models.Index(
+                fields=["tenant", "status", "-created_at", "-id"],
+                name="escalation_tenant_status_id",
             ),
             models.Index(
                 fields=["conversation", "-created_at"],

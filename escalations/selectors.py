@@ -7,6 +7,7 @@ case answers 404, exactly like a case of another organisation.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,6 +98,18 @@ def escalation_list(
         )
         .order_by("-created_at", "-id")
     )
+
+
+def escalation_page_ids(cases: QuerySet[Escalation]) -> QuerySet[Escalation, int]:
+    """The ids of `escalation_list(...)` in its order, for the Paginator to count and slice: a
+    page deep in the list is read from the (tenant, -created_at, -id) index alone (OFFSET over
+    ids), not from a join of every case with its store and ticket sorted before the OFFSET."""
+    return cases.values_list("pk", flat=True)
+
+
+def escalations_in_order(cases: QuerySet[Escalation], ids: Iterable[int]) -> list[Escalation]:
+    """The page's rows with what they show (`cases` is `escalation_list(...)`), in its order."""
+    return list(cases.filter(pk__in=list(ids)))
 
 
 def escalation_get(*, tenant: Tenant, membership: Membership, public_id: object) -> Escalation:

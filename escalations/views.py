@@ -86,13 +86,17 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         membership=membership,
         filters=filters,
     )
-    page = Paginator(cases, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    # A deferred join: the page's ids from the index (count and OFFSET), then its 50 rows.
+    page = Paginator(selectors.escalation_page_ids(cases), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    shown = selectors.escalations_in_order(cases, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "rows": list_rows(page.object_list, zone=tenant_zone(request.tenant)),  # type: ignore[attr-defined]
+        "rows": list_rows(shown, zone=tenant_zone(request.tenant)),  # type: ignore[attr-defined]
         "query": query.urlencode(),
         "filtered": any((filters.status, filters.kind, filters.store, filters.conversation)),
         "ticket": ticket,

@@ -4,6 +4,7 @@ the list, the setting, and the Escalate entries on tickets, orders and stores.""
 
 from __future__ import annotations
 
+import re
 import smtplib
 from datetime import timedelta
 from unittest import mock
@@ -23,6 +24,7 @@ from escalations.models import (
     EscalationStatus,
 )
 from inbox.models import ConversationOrder, OrderLinkSource
+from marketplaces.models import StoreAccess
 from tenants.models import Role
 from tests.factories_inbox import ConversationFactory
 from tests.factories_marketplaces import (
@@ -625,6 +627,89 @@ def test_the_list_filters_and_its_queries_do_not_grow(
     with django_assert_num_queries(len(few.captured_queries)):
         response = boss_client.get(url)
     assert html(response).count('<tr id="escalation-') == 17
+
+
+def _cases(tenant, stores, count, *, at):
+    """`count` cases over `stores`, three at a time created at the same moment (the id breaks
+    the tie), each about its own ticket."""
+    return Escalation.objects.bulk_create(
+        Escalation(
+            tenant=tenant,
+            store=stores[n % len(stores)],
+            kind="orders" if n % 2 else "live",
+            status=EscalationStatus.DRAFT if n % 3 else EscalationStatus.WAITING,
+            conversation=ConversationFactory(store=stores[n % len(stores)]),
+            summary=f"case {n}",
+            created_at=at - timedelta(minutes=n // 3),
+        )
+        for n in range(count)
+    )
+
+
+def _pages(client, query: dict[str, str]) -> list[str]:
+    """The row ids of every page of the list, in the order shown."""
+    shown, number = [], 1
+    while True:
+        page = html(client.get(reverse("escalation_list"), {**query, "page": number}))
+        shown += re.findall(r'<tr id="escalation-([0-9a-f-]+)"', page)
+        if f"page={number + 1}" not in page:
+            return shown
+        number += 1
+
+
+def test_every_page_of_the_list_reads_the_ids_from_the_index_then_its_rows(
+    boss_client, store, other_store, tenant, django_assert_num_queries
+):
+    now = timezone.now()
+    cases = _cases(tenant, [store, other_store], 130, at=now)
+    newest_first = sorted(cases, key=lambda case: (case.created_at, case.id), reverse=True)
+    url = reverse("escalation_list")
+    assert _pages(boss_client, {}) == [str(case.public_id) for case in newest_first]
+    # Filters across pages keep the order and only their cases.
+    for query, kept in (
+        ({"status": "waiting"}, lambda case: case.status == "waiting"),
+        ({"kind": "live"}, lambda case: case.kind == "live"),
+        ({"store": str(other_store.public_id)}, lambda case: case.store_id == other_store.pk),
+    ):
+        assert _pages(boss_client, query) == [
+            str(case.public_id) for case in newest_first if kept(case)
+        ]
+
+    with CaptureQueriesContext(connection) as first:
+        boss_client.get(url)
+    with CaptureQueriesContext(connection) as last:
+        boss_client.get(url, {"page": 3})
+    assert len(last.captured_queries) == len(first.captured_queries)
+    # A deferred join: the OFFSET runs over ids alone (the list's index, no join, no sort of the
+    # rows), then the page's rows are read with their store and ticket by id.
+    deep = [q["sql"] for q in last.captured_queries if "OFFSET 100" in q["sql"]]
+    assert len(deep) == 1
+    assert deep[0].startswith('SELECT "escalations_escalation"."id"') and "JOIN" not in deep[0]
+    _cases(tenant, [store], 60, at=now - timedelta(days=1))
+    with django_assert_num_queries(len(first.captured_queries)):
+        assert html(boss_client.get(url, {"page": 4})).count('<tr id="escalation-') == 40
+
+
+def test_an_agent_limited_to_a_store_pages_through_its_cases_only(
+    client, store, other_store, tenant
+):
+    cases = _cases(tenant, [store, other_store], 120, at=timezone.now())
+    agent = member(tenant, Role.AGENT)
+    StoreAccess.objects.create(tenant=tenant, membership=agent, store=other_store)
+    client.force_login(agent.user)
+    theirs = sorted(
+        (case for case in cases if case.store_id == other_store.pk),
+        key=lambda case: (case.created_at, case.id),
+        reverse=True,
+    )
+    assert _pages(client, {}) == [str(case.public_id) for case in theirs]
+    assert len(theirs) == 60
+
+
+def test_the_list_indexes_follow_its_order():
+    indexed = {tuple(index.fields) for index in Escalation._meta.indexes}
+    assert ("tenant", "-created_at", "-id") in indexed
+    assert ("tenant", "status", "-created_at", "-id") in indexed
 
 
 # --- The setting -------------------------------------------------------------------------------
