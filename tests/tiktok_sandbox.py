@@ -185,6 +185,11 @@ class TikTokSandbox:
             body["text"] = text
         return self.control("POST", "/_sandbox/buyers/write", body)
 
+    def buyers_write_many(self, shop_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Many buyer messages in one call: items of conversation_id / user_id / new_buyer, text."""
+        body = {"shop_id": shop_id, "messages": items}
+        return self.control("POST", "/_sandbox/buyers/write-many", body)["messages"]
+
     def advance_order(self, order_id: str) -> dict[str, Any]:
         return self.control("POST", f"/_sandbox/orders/{order_id}/advance")
 

@@ -200,6 +200,59 @@ def buyers_write(request: Request) -> Response:
     return json_response(message)
 
 
+WRITE_MANY_LIMIT = 5000
+WRITE_KEYS = ("conversation_id", "user_id", "text")
+
+
+def buyers_write_many(request: Request) -> Response:
+    """Many buyer messages in one call and one transaction, in order (all or none):
+    {"shop_id", "messages": [{"conversation_id" | "user_id" | "new_buyer": true, "text"}]}.
+    An item with neither conversation nor buyer writes as a random buyer, as `buyers/write`;
+    `new_buyer` makes a buyer new to the shop, who writes in a conversation of their own."""
+    body = _body(request)
+    shop_id, items = body.get("shop_id"), body.get("messages")
+    if not isinstance(shop_id, str):
+        raise ControlError(400, "shop_id is required")
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        raise ControlError(400, "messages must be a non-empty list of objects")
+    if len(items) > WRITE_MANY_LIMIT:
+        raise ControlError(400, f"at most {WRITE_MANY_LIMIT} messages a call")
+    for item in items:
+        if any(not isinstance(item.get(key) or "", str) for key in WRITE_KEYS):
+            raise ControlError(400, f"{', '.join(WRITE_KEYS)} must be strings")
+    conn = request.conn
+    with db.Transaction(conn):
+        if conn.execute("SELECT 1 FROM shops WHERE id = ?", (shop_id,)).fetchone() is None:
+            raise events.NotFound("shop")
+        written = [
+            events.buyer_write_in(
+                conn,
+                shop_id=shop_id,
+                conversation_id=item.get("conversation_id"),
+                text=item.get("text"),
+                user_id=buyer_create(conn, shop_id)
+                if item.get("new_buyer")
+                else item.get("user_id"),
+            )
+            for item in items
+        ]
+    return json_response({"messages": written})
+
+
+def buyer_create(conn: sqlite3.Connection, shop_id: str) -> str:
+    """A buyer new to the shop (no order, no conversation yet); returns their user_id."""
+    avatar = conn.execute(
+        "SELECT avatar FROM buyers WHERE shop_id = ? LIMIT 1", (shop_id,)
+    ).fetchone()
+    user_id = events.new_id("70")
+    conn.execute(
+        "INSERT INTO buyers (shop_id, user_id, im_user_id, nickname, avatar) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (shop_id, user_id, events.new_id("6"), f"buyer{user_id[-6:]}", avatar[0] if avatar else ""),
+    )
+    return user_id
+
+
 def order_advance(request: Request) -> Response:
     return json_response(events.order_advance(request.conn, request.params["order_id"]))
 
@@ -318,6 +371,7 @@ def register(app: SandboxApp) -> None:
         ("POST", "/_sandbox/shops/{shop_id}/deauthorize", deauthorize),
         ("POST", "/_sandbox/shops/{shop_id}/authorization-expiring", authorization_expiring),
         ("POST", "/_sandbox/buyers/write", buyers_write),
+        ("POST", "/_sandbox/buyers/write-many", buyers_write_many),
         ("POST", "/_sandbox/orders/{order_id}/advance", order_advance),
         ("POST", "/_sandbox/cancellations/{cancel_id}/advance", cancellation_advance),
         ("POST", "/_sandbox/returns/{return_id}/advance", return_advance),

@@ -171,51 +171,73 @@ def buyer_write(
     """A buyer writes now: into `conversation_id`, or the conversation of `user_id` (created when
     missing, which pushes NEW_CONVERSATION), or a random buyer's conversation."""
     with db.Transaction(conn):
-        if conversation_id:
-            row = conn.execute(
-                "SELECT buyer_user_id FROM conversations WHERE id = ? AND shop_id = ?",
-                (conversation_id, shop_id),
-            ).fetchone()
-            if row is None:
-                raise NotFound("conversation")
-            user_id = row[0]
-        else:
-            if user_id is None:
-                rows = conn.execute(
-                    "SELECT buyer_user_id FROM conversations WHERE shop_id = ?", (shop_id,)
-                ).fetchall()
-                if not rows:
-                    rows = conn.execute(
-                        "SELECT DISTINCT user_id FROM orders WHERE shop_id = ? LIMIT 50", (shop_id,)
-                    ).fetchall()
-                if not rows:
-                    raise NotFound("buyer")
-                user_id = _random.choice(rows)[0]
-            conversation_id = conversation_for_buyer(conn, shop_id, user_id, push=True)
-        buyer = conn.execute(
-            "SELECT im_user_id, nickname, avatar FROM buyers WHERE shop_id = ? AND user_id = ?",
-            (shop_id, user_id),
-        ).fetchone()
-        if buyer is None:
-            raise NotFound("buyer")
-        if content is None:
-            if not text:
-                newest = conn.execute(
-                    "SELECT status FROM orders WHERE shop_id = ? AND user_id = ? "
-                    "ORDER BY create_time DESC LIMIT 1",
-                    (shop_id, user_id),
-                ).fetchone()
-                text = _random.choice(buyer_lines_for(newest[0] if newest else None))
-            content = orjson.dumps({"content": text}).decode()
-        message = insert_message(
+        return buyer_write_in(
             conn,
             shop_id=shop_id,
             conversation_id=conversation_id,
-            role="BUYER",
-            sender=tuple(buyer),
+            text=text,
+            user_id=user_id,
             mtype=mtype,
             content=content,
         )
+
+
+def buyer_write_in(
+    conn: sqlite3.Connection,
+    *,
+    shop_id: str,
+    conversation_id: str | None,
+    text: str | None,
+    user_id: str | None,
+    mtype: str = "TEXT",
+    content: str | None = None,
+) -> dict[str, Any]:
+    """`buyer_write` inside the caller's transaction."""
+    if conversation_id:
+        row = conn.execute(
+            "SELECT buyer_user_id FROM conversations WHERE id = ? AND shop_id = ?",
+            (conversation_id, shop_id),
+        ).fetchone()
+        if row is None:
+            raise NotFound("conversation")
+        user_id = row[0]
+    else:
+        if user_id is None:
+            rows = conn.execute(
+                "SELECT buyer_user_id FROM conversations WHERE shop_id = ?", (shop_id,)
+            ).fetchall()
+            if not rows:
+                rows = conn.execute(
+                    "SELECT DISTINCT user_id FROM orders WHERE shop_id = ? LIMIT 50", (shop_id,)
+                ).fetchall()
+            if not rows:
+                raise NotFound("buyer")
+            user_id = _random.choice(rows)[0]
+        conversation_id = conversation_for_buyer(conn, shop_id, user_id, push=True)
+    buyer = conn.execute(
+        "SELECT im_user_id, nickname, avatar FROM buyers WHERE shop_id = ? AND user_id = ?",
+        (shop_id, user_id),
+    ).fetchone()
+    if buyer is None:
+        raise NotFound("buyer")
+    if content is None:
+        if not text:
+            newest = conn.execute(
+                "SELECT status FROM orders WHERE shop_id = ? AND user_id = ? "
+                "ORDER BY create_time DESC LIMIT 1",
+                (shop_id, user_id),
+            ).fetchone()
+            text = _random.choice(buyer_lines_for(newest[0] if newest else None))
+        content = orjson.dumps({"content": text}).decode()
+    message = insert_message(
+        conn,
+        shop_id=shop_id,
+        conversation_id=conversation_id,
+        role="BUYER",
+        sender=tuple(buyer),
+        mtype=mtype,
+        content=content,
+    )
     message["conversation_id"] = conversation_id
     return message
 
