@@ -3,9 +3,10 @@ late. Against PostgreSQL, a Redis of its own, real Celery worker processes and t
 
 - a store is connected to a fresh sandbox over the consent flow, its 90-day backfill started;
 - the sandbox then answers --error-ratio 5xx and --rate-limit-ratio 429 (code 36009002);
-- --messages buyer messages are written on the sandbox across --conversations conversations and
-  pushed to the webhook intake (gunicorn) as signed NEW_MESSAGE notifications, each delivered 1-3
-  times, all shuffled (out of order);
+- --messages buyer messages are written on the sandbox, a thousand a control call
+  (/_sandbox/buyers/write-many), across --conversations conversations, each of a buyer of its own,
+  and pushed to the webhook intake (gunicorn) as signed NEW_MESSAGE notifications, each delivered
+  1-3 times, all shuffled (out of order), over --posters connections at once;
 - once a ticket exists, the script queues one agent reply in it (sent by the workers);
 - meanwhile a random worker is killed with SIGKILL every --kill-every seconds (--kills in all) and
   started again, and the Redis server (its own, on --redis-port) is restarted once;
@@ -44,6 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 QUEUE = "faults"
+WRITE_MANY = 1000  # buyer messages written on the sandbox per control call
 
 
 def free_port() -> int:
@@ -171,7 +173,7 @@ def start_gunicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Pope
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "1",
+            "2",
             "--threads",
             "4",
             "--log-level",
@@ -218,9 +220,20 @@ def notification(shop_id: str, message: dict[str, Any]) -> bytes:
     ).encode()
 
 
-def post(port: int, bodies: list[bytes], app_key: str, app_secret: str) -> int:
-    """Posts every body; one connection, reopened after an error. Returns the non-200 count
-    (the intake answers 200 even while Redis is down: the event is stored first)."""
+def post(port: int, bodies: list[bytes], app_key: str, app_secret: str, posters: int = 1) -> int:
+    """Posts every body over `posters` connections at once (the platform's deliveries arrive
+    concurrently too); each takes every posters-th body, in the shuffled order. Returns the
+    non-200 count (the intake answers 200 even while Redis is down: the event is stored first)."""
+    if posters > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(posters) as pool:
+            return sum(
+                pool.map(
+                    lambda share: post(port, share, app_key, app_secret),
+                    [bodies[start::posters] for start in range(posters)],
+                )
+            )
     from marketplaces.tiktok.signing import sign_webhook
 
     failures = 0
@@ -278,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-every", type=float, default=3.0, help="seconds")
     parser.add_argument("--error-ratio", type=float, default=0.10)
     parser.add_argument("--rate-limit-ratio", type=float, default=0.05)
+    parser.add_argument("--posters", type=int, default=4, help="concurrent webhook deliveries")
     parser.add_argument("--redis-port", type=int, default=6391)
     parser.add_argument("--recovery", type=int, default=15, help="recovery timeouts, seconds")
     parser.add_argument("--settle", type=float, default=600, help="max seconds to settle")
@@ -402,21 +416,41 @@ def main(argv: list[str] | None = None) -> int:
     batch = max(50, args.messages // 20)
     posted = refused = 0
     for start in range(0, args.messages, batch):
-        bodies = []
+        # Written on the platform in a few control calls: the first --conversations messages each
+        # from a buyer new to the shop (a conversation of their own), the rest into one of those.
+        items = []
         for n in range(start, min(args.messages, start + batch)):
-            if len(conversations) < args.conversations:
-                message = sandbox.buyer_write(shop_id, text=f"Where is parcel {run}-{n}?")
-                if message["conversation_id"] not in conversations:
-                    conversations.append(message["conversation_id"])
+            if n < args.conversations:
+                items.append({"new_buyer": True, "text": f"Where is parcel {run}-{n}?"})
             else:
-                message = sandbox.buyer_write(
-                    shop_id, conversation_id=rng.choice(conversations), text=f"Hello {run}-{n}"
+                items.append(
+                    {"conversation": rng.randrange(args.conversations), "text": f"Hello {run}-{n}"}
                 )
-            written.append(message)
-            body = notification(shop_id, message)
-            bodies += [body] * rng.randint(1, 3)
+        parts: list[list[dict[str, Any]]] = []  # the new buyers' calls before the others'
+        for item in items:
+            if (
+                not parts
+                or len(parts[-1]) == WRITE_MANY
+                or ("new_buyer" in item) != ("new_buyer" in parts[-1][-1])
+            ):
+                parts.append([])
+            parts[-1].append(item)
+        bodies = []
+        for part in parts:
+            for item in part:
+                if "conversation" in item:
+                    item["conversation_id"] = conversations[item.pop("conversation")]
+            for message in sandbox.buyers_write_many(shop_id, part):
+                if (
+                    len(conversations) < args.conversations
+                    and message["conversation_id"] not in conversations
+                ):
+                    conversations.append(message["conversation_id"])
+                written.append(message)
+                body = notification(shop_id, message)
+                bodies += [body] * rng.randint(1, 3)
         rng.shuffle(bodies)
-        refused += post(web_port, bodies, creds["app_key"], creds["app_secret"])
+        refused += post(web_port, bodies, creds["app_key"], creds["app_secret"], args.posters)
         posted += len(bodies)
         # A reply in each ticket that exists by now (queued by the service, sent by workers).
         for ticket in Conversation.objects.filter(store=store).exclude(
@@ -487,15 +521,23 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     doubled = len(rows) - len(set(rows))
+    written_tickets = Conversation.objects.filter(
+        store=store, external_id__in=conversations
+    ).count()
     missing = written_ids - set(rows)
     print(
         f"messages: written {len(written_ids)}, stored {len(set(rows) & written_ids)}, "
         f"missing {len(missing)}, stored twice {doubled}, "
-        f"tickets {Conversation.objects.filter(store=store).count()} "
-        f"(conversations {len(conversations)})"
+        f"conversations written in {len(conversations)}, their tickets {written_tickets} "
+        f"(tickets in all {Conversation.objects.filter(store=store).count()}: the poll adds the "
+        f"sandbox's seeded ones)"
     )
     if missing or doubled:
         problems.append("messages")
+    if written_tickets != len(conversations) or len(conversations) != min(
+        args.conversations, args.messages
+    ):
+        problems.append("conversations")
     replies = Message.objects.filter(pk__in=replied.values())
     sent = replies.filter(delivery_status=DeliveryStatus.SENT)
     on_platform: dict[str, int] = {}
