@@ -529,8 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         f"messages: written {len(written_ids)}, stored {len(set(rows) & written_ids)}, "
         f"missing {len(missing)}, stored twice {doubled}, "
         f"conversations written in {len(conversations)}, their tickets {written_tickets} "
-        f"(tickets in all {Conversation.objects.filter(store=store).count()}: the poll adds the "
-        f"sandbox's seeded ones)"
+        f"(the store's tickets in all {Conversation.objects.filter(store=store).count()}, with "
+        f"any of the sandbox's seeded conversations a poll brought in)"
     )
     if missing or doubled:
         problems.append("messages")

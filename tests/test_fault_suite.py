@@ -48,7 +48,7 @@ def test_nothing_is_lost_or_doubled_when_workers_die_and_redis_restarts(transact
     report = result.stdout
     assert result.returncode == 0, report + result.stderr[-3000:]
     assert (
-        "missing 0, stored twice 0, conversations written in 20, their tickets 20 (tickets in all"
+        "missing 0, stored twice 0, conversations written in 20, their tickets 20 (the store's"
         in report
     )
     assert "twice or more 0, never 0" in report
