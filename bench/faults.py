@@ -355,10 +355,12 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from django.db import connection
+    from django.db.models import Q
 
     from inbox import services as inbox_services
     from inbox.models import Conversation, DeliveryStatus, Message, MessageDirection
-    from marketplaces.models import SyncJob, SyncJobStatus, SyncMode
+    from marketplaces.models import SyncJob, SyncJobStatus, SyncMode, WebhookEvent
+    from marketplaces.models import WebhookEventStatus as EventStatus
     from orders import sync
     from orders.models import Order
     from tenants.models import Membership, Role
@@ -507,7 +509,21 @@ def main(argv: list[str] | None = None) -> int:
             .exclude(status__in=[SyncJobStatus.COMPLETED, SyncJobStatus.FAILED])
             .count()
         )
-        if len(stored) == len(written_ids) and not pending_replies and not jobs_left:
+        # Events still to be handled: waiting, held, or failed with a retry to come.
+        events_left = (
+            WebhookEvent.objects.filter(shop_id=store.external_shop_id)
+            .filter(
+                Q(status__in=[EventStatus.RECEIVED, EventStatus.PROCESSING])
+                | Q(status=EventStatus.FAILED, retry_at__isnull=False)
+            )
+            .count()
+        )
+        if (
+            len(stored) == len(written_ids)
+            and not pending_replies
+            and not jobs_left
+            and not events_left
+        ):
             break
         time.sleep(2)
         connection.close()
@@ -560,6 +576,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     if twice or never or failed or sent.count() != len(replied):
         problems.append("replies")
+    events = WebhookEvent.objects.filter(shop_id=store.external_shop_id)
+    given_up = events.filter(status=EventStatus.FAILED, retry_at__isnull=True)
+    unsettled = events.filter(
+        Q(status__in=[EventStatus.RECEIVED, EventStatus.PROCESSING])
+        | Q(status=EventStatus.FAILED, retry_at__isnull=False)
+    )
+    print(
+        f"webhooks: events {events.count()}, processed "
+        f"{events.filter(status=EventStatus.PROCESSED).count()}, failed for good "
+        f"{given_up.count()}, still waiting or to be retried {unsettled.count()}"
+    )
+    for event in given_up[:5]:
+        print(f"  event {event.pk} failed for good: {event.last_error[:120]}")
+    if given_up.exists() or unsettled.exists():
+        problems.append("webhooks")
     want = set(expected_orders(sandbox, store))
     have = set(Order.objects.filter(store=store).values_list("external_id", flat=True))
     backfills = SyncJob.objects.filter(store=store, mode=SyncMode.BACKFILL)

@@ -408,11 +408,23 @@ WEBHOOK_RETRY_BASE = timedelta(seconds=30)
 WEBHOOK_RETRY_CAP = timedelta(minutes=30)
 
 
+def _infrastructure_errors() -> tuple[type[BaseException], ...]:
+    """Our own services not answering for a moment: Redis (cache, live updates, locks), the
+    Celery broker, a dropped or conflicting database connection. They say nothing about the
+    event, which is tried again like a platform that did not answer."""
+    from django.db import InterfaceError, OperationalError
+    from kombu.exceptions import OperationalError as BrokerError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (RedisConnectionError, RedisTimeoutError, BrokerError, OperationalError, InterfaceError)
+
+
 def _is_transient(exc: BaseException) -> bool:
     from .channel import TRANSIENT_ERRORS, OutcomeUnknownError
 
     # A webhook handler only reads from the channel: an unknown outcome is a read not answered.
-    return isinstance(exc, (*TRANSIENT_ERRORS, OutcomeUnknownError))
+    return isinstance(exc, (*TRANSIENT_ERRORS, OutcomeUnknownError, *_infrastructure_errors()))
 
 
 def webhook_retry_delay(attempt: int, *, retry_after: float | None = None) -> timedelta:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import kombu.exceptions
 import pytest
-from django.db import transaction
+import redis.exceptions
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from marketplaces import channel, services
@@ -76,9 +78,7 @@ def test_a_token_refreshed_by_a_webhook_handler_that_then_fails_is_kept(
     assert grant.access_token
 
 
-def test_a_refused_refresh_in_a_failing_webhook_handler_still_marks_the_store(
-    own_sandbox, tenant
-):
+def test_a_refused_refresh_in_a_failing_webhook_handler_still_marks_the_store(own_sandbox, tenant):
     """Defect 2: the "needs re-authorization" mark survives the handler's failure."""
     store = connect_store(own_sandbox, tenant=tenant)
     order = next(store_api(store).order_pages(page_size=1)).items[0]
@@ -145,6 +145,30 @@ def test_a_webhook_that_met_a_transient_error_is_retried_after_its_backoff(flaky
         "Order refreshed.",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6391."),
+        redis.exceptions.TimeoutError("Timeout reading from socket"),
+        kombu.exceptions.OperationalError("[Errno 111] Connection refused"),
+        OperationalError("server closed the connection unexpectedly"),
+    ],
+    ids=["redis-down", "redis-timeout", "broker-down", "database-dropped"],
+)
+def test_a_webhook_that_met_our_own_service_down_is_retried(flaky_handler, error):
+    """The fault suite's Redis restart left two events FAILED for good: a Redis, broker or
+    database connection error says nothing about the event and is retried like the platform's."""
+    flaky_handler["error"] = error
+    store = StoreFactory()
+    event = order_event(store, "576461413041")
+
+    assert webhook_event_process(event_id=event.pk) == WebhookEventStatus.FAILED
+    event.refresh_from_db()
+    assert event.retry_at is not None
+    assert webhook_events_requeue(now=event.retry_at + timedelta(seconds=1)) == [event.pk]
+    assert webhook_event_process(event_id=event.pk) == WebhookEventStatus.PROCESSED
 
 
 def test_transient_retries_are_bounded_and_back_off(flaky_handler):
