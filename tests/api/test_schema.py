@@ -23,7 +23,9 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api.conftest import KeyClient
 
-EXAMPLES_PER_OPERATION = 8
+# Every operation is generated for (its path ids are real, so it does more than 404); four
+# derandomised examples each send valid and invalid bodies, parameters and headers to all of them.
+EXAMPLES_PER_OPERATION = 4
 # No 500, and every answer (status, content type, headers, body) as the schema says.
 CHECKS = [
     not_a_server_error,
