@@ -35,7 +35,7 @@ def test_nothing_is_lost_or_doubled_when_workers_die_and_redis_restarts(transact
             "--messages",
             str(MESSAGES),
             "--conversations",
-            "10",
+            "20",
             "--days",
             str(DAYS),
             "--kills",
