@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -42,6 +43,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped, but SELLERDESK_REQUIRE_SERVICES=1 forbids skips: {reason}"
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Celery runs each task in the thread that dispatched it, right after the commit that
+    scheduled it (browser tests: the live server's tasks without a broker and a worker)."""
+    from config.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -109,4 +122,3 @@ def private_cache(settings) -> None:
             "LOCATION": f"test-{uuid.uuid4()}",
         }
     }
-

@@ -16,14 +16,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 from django.db import OperationalError, connection
 from playwright.sync_api import expect
 
-from config.celery import app as celery_app
 from inbox.models import Conversation, DeliveryStatus, Message, MessageDirection
 from inbox.polling import store_poll
 from marketplaces.adapter import store_api
@@ -37,14 +36,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 T = TypeVar("T")
 SNIPPET_BODY = "Hello! Your order {{ order.id }} is {{ order.status }}. {{ agent.first_name }}"
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -8,13 +8,11 @@ Celery runs eagerly (see test_mailbox.py): the card's send task runs right after
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from config.celery import app as celery_app
 from inbox import services as inbox_services
 from marketplaces.adapter import store_api
 from orders import aftersale, catalog
@@ -25,14 +23,6 @@ from tests.browser import sign_in
 from tests.sandbox_stores import connect_store, point_settings_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from email import message_from_bytes
 import pytest
 from playwright.sync_api import expect
 
-from config.celery import app as celery_app
 from email_channel.polling import channel_poll
 from inbox.models import Conversation, DeliveryStatus, Message
 from tests.browser import CHROMIUM, sign_in
@@ -26,14 +25,6 @@ pytestmark = [
         reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
     ),
 ]
-
-
-@pytest.fixture
-def eager_tasks():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def test_an_agent_answers_an_email_and_it_reaches_the_smtp_server(

@@ -1,5 +1,7 @@
-"""In the browser: an agent finds an order that is not synced yet, opens it, sees its tracking
-arrive (HTMX) and leaves an internal note. Playwright with the system Chromium, like tests/e2e."""
+"""In the browser: an agent finds an order that is not synced yet (the search reads only the
+database and offers a "Look it up" POST that asks the stores), opens it, asks for its tracking
+(a POST that queues the fetch; the fragment shows it when it lands, HTMX) and leaves an internal
+note. Playwright with the system Chromium, like tests/e2e. Celery runs eagerly here."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def snap(page: Any, name: str) -> None:
 
 
 def test_an_agent_finds_an_unsynced_order_and_notes_it(
-    page, live_server, settings, connect_sandbox_store, tenant, agent, password
+    page, live_server, settings, connect_sandbox_store, tenant, agent, password, eager_tasks
 ):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
@@ -43,13 +45,20 @@ def test_an_agent_finds_an_unsynced_order_and_notes_it(
     page.goto(f"{live_server.url}/orders/")
     page.get_by_role("searchbox", name="Search").fill(record.external_id)
     page.get_by_role("button", name="Search").click()
-    page.get_by_text("was not synced yet").wait_for()
+    # The search reads the database only: the order is not there yet, and a POST may ask.
+    page.get_by_text("is not synced in Sellerdesk (yet)").wait_for()
     snap(page, "orders-search")
-    page.get_by_role("link", name=record.external_id).click()
+    page.get_by_role("button", name="Look it up in your stores").click()
 
     page.get_by_role("heading", name="Overview").wait_for()
-    # The tracking fragment replaces its placeholder once TikTok Shop answered.
+    page.get_by_text("was not synced yet: Sellerdesk fetched it").wait_for()
+    # Showing the order never asks the platform for tracking; Refresh queues the fetch and the
+    # fragment shows the events once the task stored them.
+    page.get_by_text("Tracking has not been fetched").wait_for()
+    assert page.locator("#tracking li").count() == 0
+    page.get_by_role("button", name="Refresh tracking").click()
     page.locator("#tracking li").first.wait_for()
+    page.locator("[data-tracking-age]").get_by_text("Fetched from").wait_for()
     assert (
         page.locator("#tracking li").first.inner_text().startswith("Delivered, left at front door")
     )
