@@ -15,6 +15,7 @@ from django.urls import reverse
 from inbox import cards
 from inbox.models import DeliveryStatus, Message, MessageDirection
 from marketplaces.models import StoreAccess
+from orders import selectors as order_selectors
 from tenants.models import Membership, Role
 from tests.factories_catalog import CouponFactory, ProductFactory, ProductSkuFactory
 from tests.factories_inbox import ConversationFactory, MessageFactory
@@ -192,6 +193,36 @@ def test_the_products_tab_searches_live_products_by_name_id_and_sku(owner_client
     ProductFactory(store=store, title="Odd Lamp", image_url="javascript:alert(1)")
     odd = owner_client.get(url, {"q": "odd lamp"}, **HX).content.decode()
     assert "Odd Lamp" in odd and "javascript:" not in odd
+
+
+@pytest.mark.parametrize("selective_cap", [500, 2], ids=["selective", "common"])
+def test_a_product_search_pages_alike_whether_the_term_is_selective_or_common(
+    conversation, tenant, monkeypatch, selective_cap
+):
+    """A selective term's matches are read by id and sorted; a common one walks the title
+    order. Both give the same pages: title order, live products of the store only."""
+    monkeypatch.setattr(order_selectors, "PRODUCT_SELECTIVE_MATCHES", selective_cap)
+    store = conversation.store
+    for title in ("Silk Mask Blue", "Silk mask Rose", "Silk Scarf", "A silk mask", "Mask Silk"):
+        ProductFactory(store=store, title=title)
+    ProductFactory(store=store, title="Silk Mask Old", status="SELLER_DEACTIVATED")
+    ProductFactory(store=StoreFactory(tenant=tenant), title="Silk Mask Elsewhere")
+
+    def page(after=None):
+        found = order_selectors.products_search(
+            tenant=tenant, store=store, query="  SILK   mask ", after=after, limit=2
+        )
+        return [product.title for product in found], found
+
+    first, rows = page()
+    second, rows = page(after=(rows[-1].title, rows[-1].pk))
+    third, _ = page(after=(rows[-1].title, rows[-1].pk))
+
+    assert (first, second, third) == (
+        ["A silk mask", "Silk Mask Blue"],
+        ["Silk mask Rose"],
+        [],
+    )
 
 
 def test_the_coupons_tab_puts_sendable_ones_first_and_says_why_not(owner_client, conversation):
