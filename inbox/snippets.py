@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -305,9 +306,15 @@ STARTER_SNIPPETS: list[dict[str, str]] = [
 def starter_snippets_seed(*, tenant: Tenant) -> int:
     """Adds the starter library to a tenant; snippets with those shortcuts are left as they are.
     Returns how many were added."""
+    return snippets_seed(tenant=tenant, starters=STARTER_SNIPPETS)
+
+
+def snippets_seed(*, tenant: Tenant, starters: Iterable[Mapping[str, str]]) -> int:
+    """Adds snippets (shortcut, title, body) to a tenant, leaving any whose shortcut it has
+    already as it is; how many were added. Other apps seed their starters through it."""
     added = 0
     with transaction.atomic():
-        for starter in STARTER_SNIPPETS:
+        for starter in starters:
             _, created = Snippet.objects.get_or_create(
                 tenant=tenant,
                 shortcut=starter["shortcut"],

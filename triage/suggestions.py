@@ -13,11 +13,9 @@ import re
 from dataclasses import dataclass
 from math import sqrt
 
-from django.db import transaction
-
 from inbox import selectors as inbox_selectors
 from inbox.models import Conversation, Snippet
-from inbox.snippets import SnippetError, snippet_render
+from inbox.snippets import SnippetError, snippet_render, snippets_seed
 from tenants.models import Membership, Tenant
 
 from .engine import _classify
@@ -124,16 +122,7 @@ _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 
 def starter_replies_seed(*, tenant: Tenant) -> int:
     """Adds triage's starter replies to an organisation; existing shortcuts are left alone."""
-    added = 0
-    with transaction.atomic():
-        for reply in STARTER_REPLIES:
-            _, created = Snippet.objects.get_or_create(
-                tenant=tenant,
-                shortcut=reply["shortcut"],
-                defaults={"title": reply["title"], "body": reply["body"]},
-            )
-            added += int(created)
-    return added
+    return snippets_seed(tenant=tenant, starters=STARTER_REPLIES)
 
 
 def _words(text: str) -> set[str]:
