@@ -386,6 +386,10 @@ INBOX_SEND_BACKOFF_CAP_SECONDS = _setting(
 SLA_DUE_SOON_MINUTES = _setting("SLA_DUE_SOON_MINUTES", env.int, default=60)
 
 # --- Security ---------------------------------------------------------------------------------
+# Every request reads its session: from the cache (Redis, or the embedded file cache) first, the
+# database only on a miss, so a page or a heartbeat makes one PostgreSQL query fewer. Writes go
+# to both; signing out deletes both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not from the cookie
 X_FRAME_OPTIONS = "DENY"

@@ -7,6 +7,9 @@ import re
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tenants.models import AuditEvent, Membership, Role, Tenant, User
@@ -124,6 +127,20 @@ def test_logout_is_a_post(owner_client):
     response = owner_client.post(reverse("logout"))
     assert response.status_code == 302
     assert owner_client.get(reverse("mailbox")).status_code == 302
+
+
+def test_sessions_are_read_from_the_cache_and_signing_out_ends_them_in_both(owner_client):
+    owner_client.get(reverse("mailbox"))
+    with CaptureQueriesContext(connection) as queries:
+        assert owner_client.get(reverse("mailbox")).status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
+
+    # The same cookie replayed after signing out (from the cache or the database) is refused.
+    cookie = owner_client.cookies[settings.SESSION_COOKIE_NAME].value
+    owner_client.post(reverse("logout"))
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    assert replay.get(reverse("mailbox")).status_code == 302
 
 
 def test_password_change(owner_client, owner, password):
