@@ -311,6 +311,37 @@ class TicketRow:
 URGENT = RowBadge("pill-urgent", "Urgent", "Anger, a threat, or repeated messages")
 
 
+def printed(value: object) -> object:
+    """`value` as `{{ value }}` prints it, made once: text escaped (SafeString), a number as its
+    digits; True, False and None kept for `{% if %}`. Django's template escapes and localises
+    every `{{ }}` on its own (escape() through a lazy wrapper, number_format for an int), and
+    tries `obj[name]` before `getattr` on each lookup, a raised TypeError on an object: ~3 µs a
+    variable, over a thousand a list page. A dict of ready SafeStrings prints the same bytes in
+    about a third of that (bench/README.md, "Mailbox pages")."""
+    if value is None or isinstance(value, bool) or hasattr(value, "__html__"):
+        return value
+    if isinstance(value, int):
+        return SafeString(value)
+    return SafeString(html.escape(str(value)))
+
+
+_ROW_FIELDS = tuple(
+    name for name in TicketRow.__dataclass_fields__ if name not in {"unread_count", "badges"}
+)
+
+
+def row_printed(row: TicketRow) -> dict[str, object]:
+    """A list row for `inbox/_rows.html`: its fields as `printed` values in a dict (the same
+    markup, a third of the template's time). `unread_count` is "" for none, so `{% if %}` holds."""
+    values = {name: printed(getattr(row, name)) for name in _ROW_FIELDS}
+    values["unread_count"] = SafeString(row.unread_count) if row.unread_count else ""
+    values["badges"] = [
+        {"css": printed(badge.css), "text": printed(badge.text), "title": printed(badge.title)}
+        for badge in row.badges
+    ]
+    return values
+
+
 def _intent_badges(intent: str, urgent: bool, cache: dict[str, RowBadge]) -> tuple[RowBadge, ...]:
     """The urgent mark and the intent tag of a row (one RowBadge per intent and page)."""
     badges: tuple[RowBadge, ...] = (URGENT,) if urgent else ()

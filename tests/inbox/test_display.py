@@ -3,6 +3,7 @@ and a ticket as a row of the mailbox list (the same strings the template filters
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 import zoneinfo
 from datetime import UTC, datetime
@@ -333,3 +334,78 @@ def test_ticket_rows_make_every_string_a_row_prints():
     assert third.preview == "No messages yet"
     assert (third.pill, third.status) == ("pill-solved", "Solved")
     assert (third.assignee_name, third.assignee_initials) == (unnamed.display_name, "SA")
+
+
+def test_printed_rows_draw_the_same_markup_as_the_rows_themselves():
+    """The list prints `row_printed` dicts (escaped once in Python): byte for byte what the
+    template made of the rows, with text that needs escaping, badges, unread counts, an
+    assignee, the open ticket and hue 0."""
+    from django.template.loader import render_to_string
+
+    tickets = [
+        list_ticket(
+            unread_count=3,
+            last_message_preview='<b>"Tom & Jerry"</b> it\'s late',
+            store_name="Shop <&> 'quoted'",
+            intent="where_is_my_order",
+            urgent=True,
+            sla_due_at=datetime(2026, 9, 12, 10, 0, tzinfo=UTC),
+            sla_reply_due_at=datetime(2026, 9, 12, 10, 0, tzinfo=UTC),
+        ),
+        list_ticket(
+            pk=8,
+            number=100000,
+            public_id=uuid.UUID("8f0e4a52-2222-4e6b-9c7a-2b1f0c6d9e02"),
+            status="pending",
+            last_message_from_buyer=False,
+            assignee_id=5,
+            assignee_first_name="Dana <x>",
+            assignee_last_name="O'Brien",
+            assignee_email="dana@acme.test",
+        ),
+        list_ticket(pk=9, status="solved", buyer_store_id=None, buyer_user_id=None),
+    ]
+    rows = display.ticket_rows(
+        tickets,
+        href_prefix="/mailbox/",
+        href_suffix="/?folder=all&q=a+%22b%22",
+        zone=zoneinfo.ZoneInfo("Europe/London"),
+        selected=8,
+    )
+    rows[2] = dataclasses.replace(
+        rows[2],
+        buyer_hue=0,
+        store_hue=0,
+        badges=(display.RowBadge("pill-presence", "Ann & Bo replying", ""),),
+    )
+    state = {"mixed_statuses": True, "version": "v1", "query": "folder=all"}
+    context = {"state": state, "poll_seconds": 5, "stores": ["a store"]}
+
+    as_rows = render_to_string("inbox/_rows.html", {**context, "rows": rows})
+    as_printed = render_to_string(
+        "inbox/_rows.html", {**context, "rows": [display.row_printed(row) for row in rows]}
+    )
+
+    assert as_printed == as_rows
+    assert as_printed.count("data-ticket-row") == 3
+    assert "&lt;b&gt;&quot;Tom &amp; Jerry&quot;&lt;/b&gt; it&#x27;s late" in as_printed
+    assert 'title="3 unread"' in as_printed and "#100000" in as_printed
+    assert "hue-0" in as_printed and "Ann &amp; Bo replying" in as_printed
+    assert rows[0].sla_badge and rows[0].sla_badge in as_printed
+
+
+ROW_ARGS = {"href_prefix": "/m/", "href_suffix": "/", "zone": zoneinfo.ZoneInfo("UTC")}
+
+
+def test_printed_values():
+    assert display.printed('a <b> & "c"') == "a &lt;b&gt; &amp; &quot;c&quot;"
+    assert display.printed(0) == "0" and display.printed(12) == "12"
+    assert (display.printed(True), display.printed(False), display.printed(None)) == (
+        True,
+        False,
+        None,
+    )
+    safe = display.text_with_breaks("<a>\nb")
+    assert display.printed(safe) is safe
+    row = display.row_printed(display.ticket_rows([list_ticket()], **ROW_ARGS)[0])
+    assert (row["unread_count"], row["badges"]) == ("", [])
