@@ -118,8 +118,12 @@ def _coupon_card(shown: MessageDisplay, coupon: Coupon | None) -> CardView:
     return card
 
 
-def attach_cards(conversation: Conversation, entries: list[Any]) -> None:
-    """Sets `entry.card` on every card entry of `entries` (EntryView of inbox.views)."""
+def attach_cards(
+    conversation: Conversation, entries: list[Any], *, known_orders: dict[str, Order] | None = None
+) -> None:
+    """Sets `entry.card` on every card entry of `entries` (EntryView of inbox.views).
+    `known_orders` are this ticket's store's orders already read with their lines (the
+    workbench's, by external id): a card naming one of them does not read it again."""
     shown_cards = [
         entry
         for entry in entries
@@ -136,16 +140,15 @@ def attach_cards(conversation: Conversation, entries: list[Any]) -> None:
         e.shown.product_id for e in shown_cards if e.shown.kind == DisplayKind.PRODUCT_CARD
     }
     coupon_ids = {e.shown.coupon_id for e in shown_cards if e.shown.kind == DisplayKind.COUPON_CARD}
-    orders = (
-        {
-            order.external_id: order
-            for order in Order.objects.filter(**scope, external_id__in=order_ids).prefetch_related(
-                Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
-            )
-        }
-        if order_ids
-        else {}
-    )
+    known_orders = known_orders or {}
+    orders = {ident: known_orders[ident] for ident in order_ids if ident in known_orders}
+    if order_ids - orders.keys():
+        orders.update(
+            (order.external_id, order)
+            for order in Order.objects.filter(
+                **scope, external_id__in=order_ids - orders.keys()
+            ).prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        )
     products = (
         {p.external_id: p for p in Product.objects.filter(**scope, external_id__in=product_ids)}
         if product_ids

@@ -312,17 +312,24 @@ URGENT = RowBadge("pill-urgent", "Urgent", "Anger, a threat, or repeated message
 
 
 def printed(value: object) -> object:
-    """`value` as `{{ value }}` prints it, made once: text escaped (SafeString), a number as its
-    digits; True, False and None kept for `{% if %}`. Django's template escapes and localises
-    every `{{ }}` on its own (escape() through a lazy wrapper, number_format for an int), and
-    tries `obj[name]` before `getattr` on each lookup, a raised TypeError on an object: ~3 µs a
-    variable, over a thousand a list page. A dict of ready SafeStrings prints the same bytes in
-    about a third of that (bench/README.md, "Mailbox pages")."""
-    if value is None or isinstance(value, bool) or hasattr(value, "__html__"):
-        return value
-    if isinstance(value, int):
+    """`value` as `{{ value }}` prints it, made once: text escaped (a SafeString), a number as
+    its digits; anything else (True, False, None for `{% if %}`, objects whose attributes the
+    template reads) as it is. Django's template escapes and localises every `{{ }}` on its own
+    (escape() through a lazy wrapper, number_format for an int) and tries `obj[name]` before
+    `getattr` on each lookup, raising a TypeError on an object: ~3 µs a variable, a thousand and
+    more on a list or a ticket page. Dicts of ready SafeStrings print the same bytes in about a
+    third of that (bench/README.md, "Mailbox pages")."""
+    if isinstance(value, str):
+        return value if hasattr(value, "__html__") else SafeString(html.escape(value))
+    if isinstance(value, int) and not isinstance(value, bool):
         return SafeString(value)
-    return SafeString(html.escape(str(value)))
+    return value
+
+
+def fields_printed(view: Any) -> dict[str, object]:
+    """A dataclass instance's fields as `printed` values in a dict, for a template that only
+    prints them (the thread's entries)."""
+    return {name: printed(getattr(view, name)) for name in view.__dataclass_fields__}
 
 
 _ROW_FIELDS = tuple(

@@ -30,7 +30,7 @@ from marketplaces.channel import capabilities_for
 from marketplaces.selectors import stores_visible_to
 from orders import selectors as order_selectors
 from orders.aftersale import may_act
-from orders.models import Cancellation, Coupon, Product, Return
+from orders.models import Cancellation, Coupon, Order, Product, Return
 from orders.services import is_order_id, order_fetch, order_lookup
 from orders.views import STATUS_PILLS, money, readable
 from search import index as search_index
@@ -232,10 +232,15 @@ def _event_sentence(event: TicketEvent, actor: str) -> str:
 
 
 def entry_views(
-    entries: list[selectors.ThreadEntry], *, conversation: Conversation, zone: tzinfo
+    entries: list[selectors.ThreadEntry],
+    *,
+    conversation: Conversation,
+    zone: tzinfo,
+    known_orders: dict[str, Order] | None = None,
 ) -> list[EntryView]:
     """The thread's lines, their times already written out in `zone` (two `|date` filters per
-    entry were about a tenth of a long ticket's time, bench/README.md)."""
+    entry were about a tenth of a long ticket's time, bench/README.md). Order cards of the
+    `known_orders` (read by the workbench) are drawn without reading them again."""
     months = display.month_names()
     views = [
         _message_view(entry.message, conversation)
@@ -261,7 +266,7 @@ def entry_views(
                 url = reverse("reply_retry", args=[conversation.public_id, placeholder])
                 retry_prefix, _, retry_suffix = url.partition(placeholder)
             view.retry_url = f"{retry_prefix}{message.public_id}{retry_suffix}"
-    card_display.attach_cards(conversation, views)
+    card_display.attach_cards(conversation, views, known_orders=known_orders)
     return views
 
 
@@ -767,8 +772,13 @@ def _ticket_context(
     else:
         thread, hidden = selectors.thread_window(conversation=conversation, newest=THREAD_WINDOW)
     zone = _tenant_zone(tenant)
-    entries = entry_views(thread, conversation=conversation, zone=zone)
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
+    entries = entry_views(
+        thread,
+        conversation=conversation,
+        zone=zone,
+        known_orders={card.order.external_id: card.order for card in sidebar_orders},
+    )
     list_query = _list_query(request)
     now = timezone.now()
     max_chars = capabilities_for(conversation.store.platform).text_max_chars
@@ -803,7 +813,8 @@ def _ticket_context(
         "sidebar_tabs": SIDEBAR_TABS,
         "ticket_bar_parts": TICKET_BAR_PARTS,
         "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
-        "entries": entries,
+        # Ready to print, as the list's rows (display.fields_printed).
+        "entries": [display.fields_printed(entry) for entry in entries],
         "hidden_count": hidden,
         "full_thread": full_thread,
         "thread_version": state.version,

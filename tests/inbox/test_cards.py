@@ -308,6 +308,45 @@ def test_cards_in_the_thread_cost_the_same_queries_however_many(owner_client, co
     assert queries() == few
 
 
+def test_an_order_card_of_an_order_the_workbench_shows_reads_it_once(
+    owner_client, conversation, order
+):
+    """The workbench reads the buyer's orders with their lines; a card in the thread naming one
+    of them is drawn from those (no second read), a card naming another order of the store is
+    still read and drawn."""
+    other = OrderFactory(store=conversation.store, buyer_user_id="someone-else", status="CANCELLED")
+    OrderLineFactory(order=other, product_name="Ceramic Mug")
+    url = reverse("ticket_detail", args=[conversation.public_id])
+
+    def order_reads() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            page = owner_client.get(url)
+        reads = [q["sql"] for q in captured if q["sql"].startswith('SELECT "orders_order"."id"')]
+        return len(reads), html.unescape(page.content.decode())
+
+    MessageFactory(
+        conversation=conversation,
+        type="ORDER_CARD",
+        text="",
+        content={"order_id": order.external_id},
+    )
+    reads, body = order_reads()
+    assert reads == 1  # the workbench's
+    assert body.count('data-card="order"') == 1
+    assert "1 \N{MULTIPLICATION SIGN} Short Boat Invisible Socks" in body and "Delivered" in body
+
+    MessageFactory(
+        conversation=conversation,
+        type="ORDER_CARD",
+        text="",
+        content={"order_id": other.external_id},
+    )
+    reads, body = order_reads()
+    assert reads == 2  # the workbench's, and the card's order it does not show
+    assert body.count('data-card="order"') == 2
+    assert "1 \N{MULTIPLICATION SIGN} Ceramic Mug" in body
+
+
 def test_outgoing_content_of_every_card_type():
     def message(kind: str, **content: str) -> Message:
         return Message(type=kind, content={**content, "outbox": {"in_flight": None}})
