@@ -554,10 +554,11 @@ def _highlighted(
     """The rows of a search with what matched: the newest matching message with its words
     marked (one query for the page), else the preview with the searched words marked."""
     stores = {ticket.store_id for ticket in tickets if ticket.store_id is not None}
+    configs = dict(search.store_configs)  # the stores searched, read by the search itself
+    if search.postgres and search.query.words and not stores <= configs.keys():
+        configs = search_index.store_configs(stores)
     found = search_tickets.snippets(
-        search,
-        [(ticket.pk, ticket.store_id or 0) for ticket in tickets],
-        search_index.store_configs(stores) if search.postgres and search.query.words else {},
+        search, [(ticket.pk, ticket.store_id or 0) for ticket in tickets], configs
     )
     marked = []
     for row, ticket in zip(rows, tickets, strict=True):

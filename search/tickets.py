@@ -63,6 +63,9 @@ class TicketSearch:
     exact_ids: tuple[int, ...] = ()
     configs: tuple[str, ...] = (index.FALLBACK_CONFIG,)  # the languages of the stores searched
     postgres: bool = True
+    # (store pk, its configuration) of each store searched, read with them: what the rows'
+    # snippets are parsed in (index.store_configs, without reading the stores again).
+    store_configs: tuple[tuple[int, str], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.query)
@@ -104,13 +107,20 @@ def ticket_search(*, tenant: Tenant, stores: Iterable[Store], text: object) -> T
     query = parse(text)
     stores = list(stores)
     postgres = index.enabled()
-    configs = tuple(sorted({index.search_config(store.region) for store in stores})) or (
-        index.FALLBACK_CONFIG,
-    )
+    store_configs = tuple((store.pk, index.search_config(store.region)) for store in stores)
+    configs = tuple(sorted({config for _, config in store_configs})) or (index.FALLBACK_CONFIG,)
     if not query:
-        return TicketSearch(query=query, configs=configs, postgres=postgres)
+        return TicketSearch(
+            query=query, configs=configs, postgres=postgres, store_configs=store_configs
+        )
     exact = exact_ticket_ids(tenant=tenant, store_ids=[store.pk for store in stores], query=query)
-    return TicketSearch(query=query, exact_ids=exact, configs=configs, postgres=postgres)
+    return TicketSearch(
+        query=query,
+        exact_ids=exact,
+        configs=configs,
+        postgres=postgres,
+        store_configs=store_configs,
+    )
 
 
 def exact_ticket_ids(

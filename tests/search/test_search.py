@@ -388,6 +388,22 @@ def test_a_search_takes_the_same_queries_whatever_the_page_size(owner_client, st
         assert counts[5, q] == counts[25, q], q
 
 
+def test_a_search_reads_the_languages_of_its_stores_once(owner_client, store):
+    """The rows' snippets are parsed in each store's language, which the search read with the
+    stores it searches: the stores' regions are not read a second time for the rows."""
+    french = StoreFactory(tenant=store.tenant, name="Acme FR", region="FR")
+    MessageFactory(conversation=ticket(store), text="my parcel is late")
+    MessageFactory(conversation=ticket(french), text="le parcel est en retard")
+    indexed()
+    search(owner_client, "parcel")  # counts cached
+    with CaptureQueriesContext(connection) as captured:
+        response = search(owner_client, "parcel")
+    regions = [q for q in captured.captured_queries if '"marketplaces_store"."region"' in q["sql"]]
+    assert len(regions) == 1
+    assert len(shown(response)) == 2
+    assert body(response).count("<mark>parcel</mark>") == 2
+
+
 # --- The Orders page ----------------------------------------------------------------------------
 
 
