@@ -99,10 +99,15 @@ def conversations_visible(*, tenant: Tenant, membership: Membership) -> QuerySet
 
 def conversation_get(*, tenant: Tenant, membership: Membership, public_id: object) -> Conversation:
     """The ticket with its store, buyer and assignee, or 404 (another tenant's ticket, or a
-    store this member may not serve). Every mailbox view about one ticket starts here."""
+    store this member may not serve). Every mailbox view about one ticket starts here.
+
+    Without its search document: no view shows it, and a long ticket's is kilobytes of
+    tsvector (4 KB for 200 messages) read, sent and parsed on every page, pane and action; a
+    save() of this instance leaves the column to the writes that keep it current."""
     conversation = (
         conversations_visible(tenant=tenant, membership=membership)
         .select_related("store", "customer", "assignee")
+        .defer("search_document")
         .filter(public_id=_as_uuid(public_id))
         .first()
     )

@@ -654,3 +654,28 @@ def test_the_lazy_list_pane_query_count_does_not_grow_with_the_page(
     with django_assert_num_queries(len(few.captured_queries)):
         response = owner_client.get(url, **lazy)
     assert html(response).count('class="ticket-row') == 41
+
+
+def test_no_mailbox_page_reads_the_search_document(owner_client, store):
+    """A ticket's search document (kilobytes of tsvector on a long ticket) is searched in, never
+    shown: the list, a search, the ticket page, its pane, its poll and the list pane a ticket
+    page loads select every column but that one."""
+    conversation = ticket(store)
+    MessageFactory(conversation=conversation, text="where is my parcel")
+    documents_rebuild([conversation.pk])
+    assert Conversation.objects.filter(pk=conversation.pk, search_document__isnull=False).exists()
+    page = reverse("ticket_detail", args=[conversation.public_id])
+    pane = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "thread-pane"}
+    list_pane = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "list-pane"}
+    for url, headers in (
+        (reverse("mailbox"), {}),
+        (reverse("mailbox") + "?folder=all&q=parcel", {}),
+        (page, {}),
+        (page, pane),
+        (reverse("ticket_poll", args=[conversation.public_id]) + "?v=old", {}),
+        (reverse("mailbox") + f"?selected={conversation.public_id}", list_pane),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(url, **headers).status_code == 200, url
+        selected = [query["sql"].split(" FROM ")[0] for query in captured.captured_queries]
+        assert selected and not [s for s in selected if "search_document" in s], url
