@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connections
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -17,6 +18,7 @@ from marketplaces.models import Store
 from marketplaces.selectors import allowed_store_ids
 from tenants.models import Membership, Tenant
 
+from . import catalog_search
 from .models import (
     Cancellation,
     CancellationLine,
@@ -217,9 +219,9 @@ def products_search(
     """Products by name, product id or seller SKU (one search box, any case), by title, with
     their SKUs.
 
-    `after` is the (title, id) of the last product of the previous page. Two queries whatever
-    `limit`, three with a search term. On PostgreSQL the text match uses the trigram index on
-    search_text.
+    `after` is the (title, id) of the last product of the previous page. On PostgreSQL one
+    statement whatever the term and `limit` (orders.catalog_search); elsewhere two queries, three
+    with a search term.
     """
     products = _visible(Product.objects.all(), tenant=tenant, membership=membership)
     if store is not None:
@@ -227,6 +229,21 @@ def products_search(
     if live_only:
         products = products.filter(status=ProductStatus.ACTIVATE)
     wanted = " ".join(query.split())[:PRODUCT_QUERY_MAX].lower()
+    if after is not None:
+        title, pk = after
+        products = products.filter(Q(title__gt=title) | Q(title=title, id__gt=pk))
+    if connections[products.db].vendor == "postgresql":
+        return catalog_search.products_page(
+            products, wanted=wanted, limit=limit, with_store=store is None
+        )
+    return _products_search_orm(products, wanted=wanted, limit=limit, with_store=store is None)
+
+
+def _products_search_orm(
+    products: QuerySet[Product], *, wanted: str, limit: int, with_store: bool
+) -> list[Product]:
+    """products_search with the ORM: databases without the trigram index (SQLite in
+    development), and the yardstick the PostgreSQL statement is tested against."""
     if wanted:
         # search_text is stored lower-cased (title, seller SKUs, product id): a plain LIKE
         # '%…%' on the column itself, which the trigram index serves and whose statistics let
@@ -244,10 +261,7 @@ def products_search(
         )
         if len(matches) <= PRODUCT_SELECTIVE_MATCHES:
             products = Product.objects.filter(id__in=matches)
-    if after is not None:
-        title, pk = after
-        products = products.filter(Q(title__gt=title) | Q(title=title, id__gt=pk))
-    if store is None:
+    if with_store:
         products = products.select_related("store").only(*_PRODUCT_SHOWN, "store__name")
     else:
         products = products.only(*_PRODUCT_SHOWN)  # the tab's store is the ticket's
@@ -258,24 +272,8 @@ def products_search(
     )
 
 
-# What the workbench and /products/ draw: not the search text (the longest column).
-_PRODUCT_SHOWN = (
-    "id",
-    "tenant_id",
-    "store_id",
-    "public_id",
-    "external_id",
-    "title",
-    "status",
-    "image_url",
-    "currency",
-    "min_price",
-    "max_price",
-    "stock",
-)
-_SKUS_SHOWN = ProductSku.objects.only(
-    "id", "product_id", "external_id", "seller_sku", "name", "currency", "price", "stock"
-).order_by("id")
+_PRODUCT_SHOWN = catalog_search.PRODUCT_SHOWN
+_SKUS_SHOWN = ProductSku.objects.only(*catalog_search.SKU_SHOWN).order_by("id")
 
 
 def product_get(

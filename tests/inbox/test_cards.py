@@ -15,6 +15,7 @@ from django.urls import reverse
 from inbox import cards
 from inbox.models import DeliveryStatus, Message, MessageDirection
 from marketplaces.models import StoreAccess
+from orders import catalog_search
 from orders import selectors as order_selectors
 from tenants.models import Membership, Role
 from tests.factories_catalog import CouponFactory, ProductFactory, ProductSkuFactory
@@ -195,13 +196,17 @@ def test_the_products_tab_searches_live_products_by_name_id_and_sku(owner_client
     assert "Odd Lamp" in odd and "javascript:" not in odd
 
 
-@pytest.mark.parametrize("selective_cap", [500, 2], ids=["selective", "common"])
+@pytest.mark.parametrize(
+    ("selective_cap", "title_window"), [(500, 1), (2, 1000)], ids=["selective", "common"]
+)
 def test_a_product_search_pages_alike_whether_the_term_is_selective_or_common(
-    conversation, tenant, monkeypatch, selective_cap
+    conversation, tenant, monkeypatch, selective_cap, title_window
 ):
     """A selective term's matches are read by id and sorted; a common one walks the title
-    order. Both give the same pages: title order, live products of the store only."""
+    order (the ORM form: PRODUCT_SELECTIVE_MATCHES; PostgreSQL's statement: the title window).
+    Both give the same pages: title order, live products of the store only."""
     monkeypatch.setattr(order_selectors, "PRODUCT_SELECTIVE_MATCHES", selective_cap)
+    monkeypatch.setattr(catalog_search, "PRODUCT_TITLE_WINDOW", title_window)
     store = conversation.store
     for title in ("Silk Mask Blue", "Silk mask Rose", "Silk Scarf", "A silk mask", "Mask Silk"):
         ProductFactory(store=store, title=title)
