@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from orders import selectors as order_selectors
-from orders.catalog_display import coupon_row, product_row
+from orders.catalog_display import coupon_row, product_card, product_row
 from tenants.decorators import tenant_required
 
 from . import cards
@@ -133,13 +133,17 @@ def ticket_products(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         limit=PRODUCTS_IN_TAB,
     )
     list_url = reverse("product_list")
+    send_url = reverse("ticket_card_send", args=[conversation.public_id])
+    form_field = csrf_input(request)
     context = {
         "conversation": conversation,
         "query": query,
-        "rows": [product_row(product, list_url=list_url) for product in products],
-        "card_token": uuid.uuid4,
-        "send_url": reverse("ticket_card_send", args=[conversation.public_id]),
-        "csrf_input": csrf_input(request),
+        "cards": [
+            product_card(
+                product_row(product, list_url=list_url), send_url=send_url, csrf_input=form_field
+            )
+            for product in products
+        ],
     }
     template = "orders/_products_results.html" if _is_htmx(request) else "orders/products_tab.html"
     return render(request, template, context)

@@ -5,18 +5,22 @@ tabs, and cards drawn in the thread with a query count that does not grow with t
 from __future__ import annotations
 
 import html
+import re
 import uuid
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import format_html
 
 from inbox import cards
 from inbox.models import DeliveryStatus, Message, MessageDirection
 from marketplaces.models import StoreAccess
 from orders import catalog_search
 from orders import selectors as order_selectors
+from orders.catalog_display import product_card, product_row
 from tenants.models import Membership, Role
 from tests.factories_catalog import CouponFactory, ProductFactory, ProductSkuFactory
 from tests.factories_inbox import ConversationFactory, MessageFactory
@@ -194,6 +198,75 @@ def test_the_products_tab_searches_live_products_by_name_id_and_sku(owner_client
     ProductFactory(store=store, title="Odd Lamp", image_url="javascript:alert(1)")
     odd = owner_client.get(url, {"q": "odd lamp"}, **HX).content.decode()
     assert "Odd Lamp" in odd and "javascript:" not in odd
+
+
+# templates/orders/_products_results.html's card before orders.catalog_display.product_card drew
+# it in Python: the yardstick of the same bytes.
+TEMPLATE_CARD = """{% for row in rows %}{% with product=row.product %}
+<article class="mini-card product-card{% if not product.in_stock %} is-out-of-stock{% endif %}" data-product="{{ product.external_id }}">
+  <div class="product-card-head">
+    {% if row.image %}<img class="card-thumb" src="{{ row.image }}" alt="" width="48" height="48" loading="lazy">{% endif %}
+    <div>
+      <p class="card-title mb-0">{{ product.title }}</p>
+      <p class="small mb-0"><span class="money">{{ row.price }}</span>{% if product.in_stock %} <span class="muted">· {{ product.stock }} in stock</span>{% else %} <span class="pill pill-pending">Out of stock</span>{% endif %}</p>
+      <p class="small muted mb-0"><span class="order-id">{{ product.external_id }}</span></p>
+    </div>
+  </div>
+  {% if row.skus %}<details class="small"><summary>{{ row.sku_summary }}</summary><ul class="sku-list">{% for line, in_stock in row.skus %}<li{% if not in_stock %} class="muted"{% endif %}>{{ line }}</li>{% endfor %}</ul></details>{% endif %}
+  <form method="post" action="{{ send_url }}" class="btn-row" hx-post="{{ send_url }}" hx-target="#thread-messages" hx-swap="outerHTML" data-card-form>
+    {{ csrf_input }}<input type="hidden" name="type" value="PRODUCT_CARD"><input type="hidden" name="product" value="{{ product.public_id }}"><input type="hidden" name="token" value="{{ card_token }}"><input type="hidden" name="slot" value="{{ row.slot }}">
+    <button type="submit" class="btn btn-sm btn-primary">Send card</button>
+    <button type="button" class="btn btn-sm btn-secondary" data-insert="{{ row.link }}" hidden>Insert link</button>
+    <button type="button" class="btn btn-sm btn-secondary" data-insert="{{ row.details }}" hidden>Insert details</button>
+    <button type="button" class="btn btn-sm btn-link" data-snippet-pick="product" data-snippet-value="{{ product.public_id }}" data-snippet-label="{{ product.title }}" hidden>Use in snippet</button>
+  </form>
+  <div id="{{ row.slot }}" class="card-error"></div>
+</article>
+{% endwith %}{% endfor %}"""  # noqa: E501
+
+
+def test_a_product_card_is_drawn_as_the_template_drew_it(conversation):
+    store = conversation.store
+    odd = ProductFactory(
+        store=store, title="A <b>\"Quoted\"</b> & 'odd' Mask", image_url="", stock=0
+    )
+    ProductSkuFactory(product=odd, seller_sku="M&M-1", name="<Red>", stock=0)
+    ProductSkuFactory(product=odd, seller_sku="M&M-2", name="Blue", stock=3)
+    plain = ProductFactory(store=store, title="Travel Mug", stock=12)
+    rows = [product_row(product) for product in (odd, plain)]
+    csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', "t0k&n")
+    send_url = "/mailbox/x/cards/?a=1&b=2"
+    token = "TOKEN"
+
+    drawn = "".join(product_card(row, send_url=send_url, csrf_input=csrf) for row in rows)
+    templated = Template(TEMPLATE_CARD).render(
+        Context({"rows": rows, "send_url": send_url, "csrf_input": csrf, "card_token": token})
+    )
+
+    tokens = re.compile(r'name="token" value="[0-9a-f-]{36}"')
+    assert len(tokens.findall(drawn)) == 2
+    assert tokens.sub(f'name="token" value="{token}"', drawn) == templated
+    assert "&lt;b&gt;&quot;Quoted&quot;&lt;/b&gt; &amp; &#x27;odd&#x27;" in drawn
+    assert '<li class="muted">M&amp;M-1 · &lt;Red&gt; · $9.99 · out of stock</li>' in drawn
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+def test_the_products_tab_costs_the_same_queries_whatever_is_typed(owner_client, conversation):
+    """Session, user, membership, ticket, then one statement for the page and its SKUs."""
+    store = conversation.store
+    for n in range(30):
+        product = ProductFactory(store=store, title=f"Silk Mask {n}" if n % 10 else f"Mug {n}")
+        ProductSkuFactory(product=product)
+    url = reverse("ticket_products", args=[conversation.public_id])
+    owner_client.get(url, **HX)  # warm: what is read once per process
+
+    counts = {}
+    for query in ("", "silk", "mug", "nothing like it", "SKU"):
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(url, {"q": query}, **HX).status_code == 200
+        counts[query] = len(captured)
+
+    assert counts == {"": 5, "silk": 5, "mug": 5, "nothing like it": 5, "SKU": 5}
 
 
 @pytest.mark.parametrize(
