@@ -19,7 +19,10 @@ def on_buyer_messages_stored(*, tenant_id: int, message_ids: list[int], **_: Any
 
     def enqueue() -> None:
         try:
-            label_messages.delay(ids)
+            # One publish per ingest batch, after its commit. Celery would write a repr of every
+            # id into the message's headers for logs (saferepr: ~0.3 ms of the ~0.7 ms publish
+            # of a poll page's 200 ids, cProfile); the count says as much in a log line.
+            label_messages.apply_async((ids,), argsrepr=f"({len(ids)} message ids)")
         except Exception:
             logger.exception("Could not enqueue the labelling of %d messages", len(ids))
 

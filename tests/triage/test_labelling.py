@@ -62,15 +62,19 @@ def test_ingest_enqueues_one_labelling_task_per_batch_after_commit(
 ):
     conversation_ingest(store=store, external_id="7106888323926000001")
     with (
-        mock.patch("triage.tasks.label_messages.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
+        mock.patch("triage.tasks.label_messages.apply_async") as publish,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         result = messages_ingest(
             store=store,
             conversation_id="7106888323926000001",
             messages=[record(1, "where is my parcel?"), record(2, "it's been a week")],
         )
-    delay.assert_called_once_with([m.pk for m in result.new_messages])
+        publish.assert_not_called()  # not before the commit
+    assert len(callbacks) >= 1
+    publish.assert_called_once_with(
+        ([m.pk for m in result.new_messages],), argsrepr="(2 message ids)"
+    )
 
 
 def test_ingest_never_fails_because_of_triage(store, django_capture_on_commit_callbacks):
@@ -82,7 +86,7 @@ def test_ingest_never_fails_because_of_triage(store, django_capture_on_commit_ca
     buyer_messages_stored.connect(broken, dispatch_uid="test.broken")
     try:
         with (
-            mock.patch("triage.tasks.label_messages.delay", side_effect=OSError("no broker")),
+            mock.patch("triage.tasks.label_messages.apply_async", side_effect=OSError("no broker")),
             django_capture_on_commit_callbacks(execute=True),
         ):
             result = messages_ingest(
