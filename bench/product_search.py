@@ -219,6 +219,19 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def calibration_sample() -> float:
+    """A fixed piece of work that none of the code measured here touches: Python (sorting and
+    formatting 2,000 numbers) and one round trip to PostgreSQL, in ms. Its p50 in a run says
+    how fast the machine was then (it varies up to 2x minutes apart), so runs can be compared."""
+    started = time.perf_counter()
+    numbers = sorted((n * 7919) % 2003 for n in range(2000))
+    ",".join(f"{n:05d}" for n in numbers)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return (time.perf_counter() - started) * 1000
+
+
 def report(label: str, samples: list[float], rows: int) -> bool:
     p95 = percentile(samples, 0.95)
     met = p95 <= TARGET_MS
@@ -274,6 +287,7 @@ def main() -> None:
         f"{os.getloadavg()[0]:.2f}:"
     )
     all_samples: list[float] = []
+    calibration: list[float] = []
     every_met = True
     for label, query in queries.items():
         response = client.get(url, {"q": query}, HTTP_HX_REQUEST="true")
@@ -283,14 +297,20 @@ def main() -> None:
         for _ in range(20):  # warm connection, templates, plans
             client.get(url, {"q": query}, HTTP_HX_REQUEST="true")
         samples = []
-        for _ in range(args.iterations):
+        for n in range(args.iterations):
             started = time.perf_counter()
             client.get(url, {"q": query}, HTTP_HX_REQUEST="true")
             samples.append((time.perf_counter() - started) * 1000)
+            if n % 5 == 0:
+                calibration.append(calibration_sample())
         every_met &= report(label, samples, rows)
         all_samples += samples
     rng.shuffle(all_samples)
     every_met &= report("all queries together", all_samples, 0)
+    print(
+        f"calibration (fixed Python work + SELECT 1, between requests): n={len(calibration)} "
+        f"p50={statistics.median(calibration):.2f} ms; load {os.getloadavg()[0]:.2f} at the end"
+    )
     if args.explain:
         membership = Membership.objects.get(tenant=tenant, user=owner)
         for query in ("socks", "mu", "SKU-0123"):
