@@ -15,7 +15,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages as flash
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +28,7 @@ from tenants.decorators import tenant_required
 
 from . import cards
 from .models import Conversation
+from .selectors import conversations_visible
 from .views import _after_action, _conversation, _is_htmx
 
 PRODUCTS_IN_TAB = 20
@@ -119,11 +120,33 @@ def ticket_card_send(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     return _after_action(request, conversation)
 
 
+def _conversation_brief(request: HttpRequest, public_id: uuid.UUID) -> Conversation:
+    """The ticket as the Products tab needs it: the same access rule as `_conversation` (404 for
+    another tenant's ticket or a store the agent may not serve), without its buyer and assignee,
+    and with no more of it and its store than the tab draws. The tab is asked for as the agent
+    types; the full row of four tables cost ~1 ms more (planning the join, 89 columns)."""
+    conversation = (
+        conversations_visible(
+            tenant=request.tenant,  # type: ignore[attr-defined]
+            membership=request.membership,  # type: ignore[attr-defined]
+        )
+        .select_related("store")
+        .only(
+            "id", "tenant_id", "store_id", "public_id", "number", "store__tenant_id", "store__name"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
 @tenant_required
 @require_GET
 def ticket_products(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The Products tab: the store's live products, filtered by name, product id or seller SKU."""
-    conversation = _conversation(request, public_id)
+    conversation = _conversation_brief(request, public_id)
     query = " ".join(str(request.GET.get("q", "")).split())[:100]
     products = order_selectors.products_search(
         tenant=request.tenant,  # type: ignore[attr-defined]
