@@ -30,6 +30,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -82,9 +83,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corrections", type=int, default=10_000)
     parser.add_argument("--ingest", type=int, default=0, help="conversations (x 10 messages)")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="--ingest's pages in this many rounds"
+    )
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="skip the model's figures (with --ingest)"
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    if args.ingest and args.ingest_only:
+        import django
+
+        django.setup()
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        ingest(args.ingest, args.rounds)
+        return
     memory()
     import django
 
@@ -160,10 +174,39 @@ def main() -> None:
         f"artefact {len(retrained.to_bytes()) / 1e6:.1f} MB"
     )
     if args.ingest:
-        ingest(args.ingest)
+        ingest(args.ingest, args.rounds)
 
 
-def ingest(conversations: int) -> None:
+def receiver_cost(tenant_id: int, ids: list[int]) -> None:
+    """What triage's receiver adds to one ingest batch by itself: the signal, the on-commit hook
+    and the publish of one labelling task for `ids`, in a transaction that commits (as ingest's
+    does), against the same transaction with the receiver disconnected, alternately."""
+    from django.db import transaction
+
+    from inbox.signals import buyer_messages_stored, buyer_messages_stored_send
+    from triage.signals import on_buyer_messages_stored
+
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(440):
+        connected = i % 2 == 0
+        if not connected:
+            buyer_messages_stored.disconnect(dispatch_uid="triage.label")
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            buyer_messages_stored_send(tenant_id=tenant_id, message_ids=ids)
+        spent = (time.perf_counter() - t0) * 1000
+        if not connected:
+            buyer_messages_stored.connect(on_buyer_messages_stored, dispatch_uid="triage.label")
+        if i >= 40:  # warm
+            samples[connected].append(spent)
+    print(
+        f"receiver : one batch's signal + on-commit + publish of {len(ids)} ids: "
+        f"p50 {percentile(samples[True], 0.5):.2f} ms, p95 {percentile(samples[True], 0.95):.2f} "
+        f"ms (the same empty transaction without it: p50 {percentile(samples[False], 0.5):.2f} ms)"
+    )
+
+
+def ingest(conversations: int, rounds_wanted: int) -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("--ingest needs DATABASE_URL pointing at a PostgreSQL database of your own.")
     from django.core.management import call_command
@@ -178,6 +221,7 @@ def ingest(conversations: int) -> None:
     from tenants.models import Tenant
     from triage.services import messages_label
     from triage.signals import on_buyer_messages_stored
+    from triage.tasks import label_messages as label_task
 
     call_command("migrate", verbosity=0)
     stamp = int(time.time())
@@ -200,29 +244,78 @@ def ingest(conversations: int) -> None:
         if c % 20 == 0:
             pages.append([])
         pages[-1].append(Delivery(record.external_id, messages, "", record))
-    totals = {"with triage": [0, 0.0], "without": [0, 0.0]}
     # Untimed: the first page of each kind (connections, imports, the first enqueue).
     messages_ingest_many(store=store, deliveries=pages.pop())
     buyer_messages_stored.disconnect(dispatch_uid="triage.label")
     messages_ingest_many(store=store, deliveries=pages.pop())
     buyer_messages_stored.connect(on_buyer_messages_stored, dispatch_uid="triage.label")
-    for i, page in enumerate(pages):
-        connected = i % 2 == 0
-        if not connected:
-            buyer_messages_stored.disconnect(dispatch_uid="triage.label")
+    # Pages alternately with and without the receiver, in pairs whose order alternates too
+    # (with-without, without-with, ...), so that neither side always follows the other. A pair's
+    # ratio compares two pages a fraction of a second apart, so the machine's pace (it varies
+    # up to 2x minutes apart) cancels out; the rounds show how far the totals move.
+    # The publish the receiver does after each commit, timed where it happens (inside ingest).
+    publishes: list[float] = []
+    publish = label_task.apply_async
+
+    def publish_timed(*args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
-        results = messages_ingest_many(store=store, deliveries=page)
-        seconds = time.perf_counter() - t0
-        if not connected:
-            buyer_messages_stored.connect(on_buyer_messages_stored, dispatch_uid="triage.label")
-        key = "with triage" if connected else "without"
-        totals[key][0] += sum(len(r.new_messages) for r in results.values())
-        totals[key][1] += seconds
+        try:
+            return publish(*args, **kwargs)
+        finally:
+            publishes.append((time.perf_counter() - t0) * 1000)
+
+    label_task.apply_async = publish_timed  # type: ignore[method-assign]
+    rounds: list[dict[str, list[float]]] = []
+    ratios: list[float] = []
+    per_round = max(2, len(pages) // rounds_wanted // 2 * 2)
+    for start in range(0, len(pages) - 1, 2):
+        if start % per_round == 0:
+            rounds.append({"with triage": [0, 0.0], "without": [0, 0.0]})
+        pair = {}
+        order = (True, False) if (start // 2) % 2 == 0 else (False, True)
+        for connected, page in zip(order, pages[start : start + 2], strict=True):
+            if not connected:
+                buyer_messages_stored.disconnect(dispatch_uid="triage.label")
+            t0 = time.perf_counter()
+            results = messages_ingest_many(store=store, deliveries=page)
+            seconds = time.perf_counter() - t0
+            if not connected:
+                buyer_messages_stored.connect(on_buyer_messages_stored, dispatch_uid="triage.label")
+            key = "with triage" if connected else "without"
+            count = sum(len(r.new_messages) for r in results.values())
+            rounds[-1][key][0] += count
+            rounds[-1][key][1] += seconds
+            pair[key] = count / seconds
+        ratios.append(pair["with triage"] / pair["without"])
+    label_task.apply_async = publish  # type: ignore[method-assign]
+    totals = {"with triage": [0, 0.0], "without": [0, 0.0]}
+    for n, row in enumerate(rounds, 1):
+        rates = {key: count / seconds for key, (count, seconds) in row.items()}
+        for key, (count, seconds) in row.items():
+            totals[key][0] += count
+            totals[key][1] += seconds
+        print(
+            f"ingest   : round {n}: with triage {rates['with triage']:6.0f} msg/s, without "
+            f"{rates['without']:6.0f} msg/s ({rates['with triage'] / rates['without'] - 1:+.1%})"
+        )
     for key, (count, seconds) in totals.items():
         print(
             f"ingest   : {key:<12} {count:>6} messages in {seconds:6.2f} s = "
             f"{count / seconds:6.0f} msg/s"
         )
+    print(
+        f"ingest   : {len(ratios)} pairs of pages, with/without per pair: median "
+        f"{percentile(ratios, 0.5) - 1:+.1%}, middle half {percentile(ratios, 0.25) - 1:+.1%} "
+        f"to {percentile(ratios, 0.75) - 1:+.1%}"
+    )
+    with_seconds = totals["with triage"][1]
+    print(
+        f"receiver : inside ingest, the publish after each commit: {len(publishes)} pages, p50 "
+        f"{percentile(publishes, 0.5):.2f} ms, p95 {percentile(publishes, 0.95):.2f} ms; "
+        f"{sum(publishes) / 1000 / with_seconds:.1%} of the with-triage pages' time"
+    )
+    batch_ids = list(Message.objects.filter(tenant=tenant).values_list("pk", flat=True)[:200])
+    receiver_cost(store.tenant_id, batch_ids)
     ids = list(Message.objects.filter(tenant=tenant).values_list("pk", flat=True))
     t0 = time.perf_counter()
     labelled = sum(messages_label(message_ids=ids[i : i + 200]) for i in range(0, len(ids), 200))
