@@ -1,7 +1,7 @@
 """TikTok Shop sandbox: a separate process that speaks the Partner API contract.
 
 A second, independent reading of docs/tiktok-shop-api.md: it shares only `signing.py` with the
-client and never imports Django, the client, `mapping.py` or the product's models. Product code
+client and never imports Django, the client, `mapping/` or the product's models. Product code
 never imports it; `make run`, tests (tests/tiktok_sandbox.py) and benchmarks start it:
 
     python -m marketplaces.tiktok.sandbox serve --port 9100 --data var/sandbox.sqlite3
