@@ -23,7 +23,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplaces.channel import capabilities_for
@@ -642,8 +642,10 @@ def _mailbox_context(
     if rows:
         # Ready to print (display.row_printed): the template's own escaping and lookups of
         # ~1,100 variables were most of a list's rendering.
+        made: dict[object, SafeString] = {}
         context["rows"] = [
-            display.row_printed(row) for row in _ticket_rows(request, state, selected=selected)
+            display.row_printed(row, made)
+            for row in _ticket_rows(request, state, selected=selected)
         ]
         teammates = list(
             Membership.objects.filter(tenant=membership.tenant)
@@ -773,6 +775,7 @@ def _ticket_context(
     else:
         thread, hidden = selectors.thread_window(conversation=conversation, newest=THREAD_WINDOW)
     zone = _tenant_zone(tenant)
+    made: dict[object, SafeString] = {}  # the entries' SafeStrings, by value (display.printed)
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
     entries = entry_views(
         thread,
@@ -815,7 +818,7 @@ def _ticket_context(
         "ticket_bar_parts": TICKET_BAR_PARTS,
         "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
         # Ready to print, as the list's rows (display.fields_printed).
-        "entries": [display.fields_printed(entry) for entry in entries],
+        "entries": [display.fields_printed(entry, made) for entry in entries],
         "hidden_count": hidden,
         "full_thread": full_thread,
         "thread_version": state.version,

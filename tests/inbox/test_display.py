@@ -409,3 +409,15 @@ def test_printed_values():
     assert display.printed(safe) is safe
     row = display.row_printed(display.ticket_rows([list_ticket()], **ROW_ARGS)[0])
     assert (row["unread_count"], row["badges"]) == ("", [])
+
+
+def test_a_page_makes_each_printed_value_once():
+    made: dict = {}
+    rows = display.ticket_rows(
+        [list_ticket(), list_ticket(pk=8, public_id=uuid.uuid4(), number=13)], **ROW_ARGS
+    )
+    first, second = (display.row_printed(row, made) for row in rows)
+    assert first["store_name"] is second["store_name"] and first["pill"] is second["pill"]
+    assert first["number"] == "12" and second["number"] == "13"
+    assert first["dom_id"] != second["dom_id"]
+    assert display.row_printed(rows[0]) == first  # the same values without sharing
