@@ -234,7 +234,7 @@ def products_search(
         products = products.filter(Q(title__gt=title) | Q(title=title, id__gt=pk))
     if connections[products.db].vendor == "postgresql":
         return catalog_search.products_page(
-            products, wanted=wanted, limit=limit, with_store=store is None
+            products, wanted=wanted, limit=limit, one_store=store is not None
         )
     return _products_search_orm(products, wanted=wanted, limit=limit, with_store=store is None)
 
