@@ -7,8 +7,9 @@ plan was the weak point: for a common word ('socks', 1,445 of 20,000) the planne
 store's index and filtered 7,209 rows to find 501 ids (8 ms of an 11 ms request's SQL, EXPLAIN
 ANALYZE). Here one statement decides and reads:
 
-1. `head`: the first PRODUCT_TITLE_WINDOW candidates in (title, id) order, read along the title
-   index and filtered as they come: it stops at the page's last match;
+1. `head` (one store's products: the Products tab, /products/?store=): the first
+   PRODUCT_TITLE_WINDOW candidates in (title, id) order, read along the title index and
+   filtered as they come: it stops at the page's last match;
 2. if they hold a whole page of matches, that is the page: the first `limit` matches in that
    order are the first overall ('socks': 481 rows read, 1.2 ms for the whole statement with the
    SKUs, EXPLAIN ANALYZE);
@@ -16,7 +17,8 @@ ANALYZE). Here one statement decides and reads:
    index (the subquery is fenced with OFFSET 0, so the planner cannot turn it back into a walk
    of the title order, which read every row for '%silk mask%': 59 ms) and the page sorted from
    them ('silk mask': 1,000 head rows 1.4 ms + 26 matches 0.8 ms). PostgreSQL skips the branch
-   not taken (a one-time filter on an InitPlan).
+   not taken (a one-time filter on an InitPlan). Across stores there is no index in title order:
+   a term's matches are always read this way.
 
 The page's SKUs come along as one JSON array per product (prices as text: exact decimals).
 Whatever the branch, the page is the one the ORM form returns (tests page both ways).
