@@ -694,20 +694,35 @@ def test_a_reply_with_text_and_an_image_stays_one_message_when_both_come_back(
     live, owner_membership
 ):
     sandbox, store, ticket = live
+    # The session sandbox's conversation may already hold seller messages of other tests (an
+    # image and its text sent by a reply this database no longer has): the ticket's first read
+    # stored them as outbound rows of their own. Only what this reply sends, and what the polls
+    # store after it, is under test.
+    on_platform_before = {item["id"] for item in platform_messages(sandbox, ticket.external_id)}
+    stored_before = list(Message.objects.filter(conversation=ticket).values_list("pk", flat=True))
     upload = SimpleUploadedFile("label.png", png(), content_type="image/png")
     reply = queue(owner_membership, ticket, "Here is your shipping label", image=upload)
     assert outbox.reply_send(message_id=reply.pk).status == "sent"
-    image, text = platform_messages(sandbox, ticket.external_id)[-2:]
-    assert (image["type"], text["type"]) == ("IMAGE", "TEXT")
+    sent = [
+        item
+        for item in platform_messages(sandbox, ticket.external_id)
+        if item["id"] not in on_platform_before
+    ]
+    # One image and one text, each sent once.
+    assert [item["type"] for item in sent] == ["IMAGE", "TEXT"]
+    image, text = sent
 
     # The poll reads both platform messages back (the webhook path ingests the same way).
     polling.conversation_refresh(store=store, conversation_id=ticket.external_id)
     polling.conversation_refresh(store=store, conversation_id=ticket.external_id)
 
-    outbound = Message.objects.filter(conversation=ticket, direction=MessageDirection.OUTBOUND)
-    ours = outbound.filter(external_id__in=[image["id"], text["id"]])
-    assert list(ours.values_list("pk", "external_id")) == [(reply.pk, text["id"])]
+    # Every outbound row made since: the reply alone, under its text's id (no image row).
+    outbound = Message.objects.filter(
+        conversation=ticket, direction=MessageDirection.OUTBOUND
+    ).exclude(pk__in=stored_before)
+    assert list(outbound.values_list("pk", "external_id")) == [(reply.pk, text["id"])]
     assert not outbound.filter(type="IMAGE").exists()
+    assert not Message.objects.filter(store=store, external_id=image["id"]).exists()
     ticket.refresh_from_db()
     assert ticket.message_cursor == text["index"].zfill(24)
 
