@@ -671,7 +671,7 @@ def test_a_copy_ingested_while_marking_sent_is_replaced(db, tenant, monkeypatch)
             sneaked.append(copy.pk)
         return original_mine(message, number)
 
-    monkeypatch.setattr(outbox, "_mine", mine_after_ingest)
+    monkeypatch.setattr(outbox.sending, "_mine", mine_after_ingest)  # where _mark_sent reads it
     found = {"id": "7300000000000000002", "index": None, "created_at": None, "role": ""}
     outbox._mark_sent(reply, attempt, found, [])
 
