@@ -1,293 +1,48 @@
-"""/api/v1/escalations/: escalation cases, with the same rules as the pages.
-
-    GET   /api/v1/escalations/                      ?status= &kind= &store= &ticket=
-    POST  /api/v1/escalations/                      JSON, or multipart with files
-    GET   /api/v1/escalations/{id}/
-    PATCH /api/v1/escalations/{id}/                 a draft's values and files
-    POST  /api/v1/escalations/{id}/submit/          e-mails it to the organisation's address
-    POST  /api/v1/escalations/{id}/status/          {"status", "note"}
-    GET   /api/v1/escalations/{id}/history/
-    POST  /api/v1/escalations/{id}/notes/           {"body"}
-    GET   /api/v1/escalations/{id}/files/{file_id}/ the file itself
-    GET   /api/v1/escalation-kinds/                 each kind's fields (what `values` takes)
-
-Values are checked by `validation.validate`, the form's own check: a missing required field,
-an appeal date in the future, a violation escalated before 72 hours, a file that is not an
-image or PDF, an order of another organisation are a 400 naming the field (`values.<name>`
-for values, `<name>` for files). Files are multipart parts named after their field; in a
-multipart request, `values` is a JSON object written as a string. A case, ticket, order or store
-of another organisation (or of a store the key does not serve) is a 404.
-"""
+"""The views: /api/v1/escalations/ (EscalationViewSet) and a case's history, notes and files."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
-from rest_framework import exceptions, mixins, serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import Conflict
-from api.views import MULTIPART_PARSERS, APIView, APIViewSet, StrictSerializerMixin
+from api.views import MULTIPART_PARSERS, APIView, APIViewSet
 from inbox.selectors import conversation_get
 from marketplaces.models import Store
 from marketplaces.selectors import store_get
 from orders.selectors import order_get
 
-from . import selectors, services
-from .document import tenant_zone
-from .forms import prefilled
-from .kinds import KIND_CHOICES, KINDS, FieldType, Kind
-from .models import (
-    Escalation,
-    EscalationAttachment,
-    EscalationEvent,
-    EscalationStatus,
+from .. import selectors, services
+from ..document import tenant_zone
+from ..forms import prefilled
+from ..kinds import KINDS
+from ..models import Escalation, EscalationStatus
+from ..validation import CaseContext, EscalationInvalid, validate
+from .inputs import (
+    CreateInput,
+    EscalationNoteInput,
+    EscalationStatusInput,
+    UpdateInput,
+    _refusal,
+    _split,
+    _unknown_files,
+    _valid,
 )
-from .validation import CaseContext, EscalationInvalid, validate
-
-NOTE_MAX_CHARS = services.NOTE_MAX_CHARS
-
-# --- Representations ------------------------------------------------------------------------------
-
-
-def _iso(moment: Any) -> str | None:
-    if moment is None:
-        return None
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-ATTACHMENTS = Prefetch("attachments", queryset=EscalationAttachment.objects.order_by("id"))
-
-
-def escalations_with_details(cases: QuerySet[Escalation]) -> QuerySet[Escalation]:
-    """What a case's representation reads, in two queries whatever the number of cases."""
-    return cases.select_related("store", "conversation", "order", "created_by").prefetch_related(
-        ATTACHMENTS
-    )
-
-
-def escalation_representation(case: Escalation) -> dict[str, Any]:
-    """What GET /escalations/<id>/ answers (EscalationSerializer's shape)."""
-    author = case.created_by
-    return {
-        "id": str(case.public_id),
-        "reference": case.reference,
-        "kind": case.kind,
-        "kind_label": case.kind_label,
-        "status": case.status,
-        "summary": case.summary,
-        "store": {
-            "id": str(case.store.public_id),
-            "name": case.store.name,
-            "shop_id": case.store.external_shop_id,
-        },
-        "ticket_id": str(case.conversation.public_id) if case.conversation_id else None,
-        "order_id": str(case.order.public_id) if case.order_id else None,
-        "values": case.values,
-        "files": [
-            {
-                "id": str(a.public_id),
-                "field": a.field,
-                "name": a.name,
-                "content_type": a.content_type,
-                "size": a.size,
-            }
-            for a in case.attachments.all()
-        ],
-        "next_statuses": [value for value, _ in case.next_statuses],
-        "created_by": None
-        if author is None
-        else {"id": str(author.public_id), "name": author.display_name, "email": author.email},
-        "created_at": _iso(case.created_at),
-        "updated_at": _iso(case.updated_at),
-        "submitted_at": _iso(case.submitted_at),
-        "submitted_to": case.submitted_to,
-        "closed_at": _iso(case.closed_at),
-    }
-
-
-class CaseStoreSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    shop_id = serializers.CharField(help_text="The store's TikTok shop id.")
-
-
-class CaseFileSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    field = serializers.CharField(help_text="The kind's file field it was attached to.")
-    name = serializers.CharField()
-    content_type = serializers.CharField()
-    size = serializers.IntegerField()
-
-
-class CasePersonSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    email = serializers.EmailField()
-
-
-@extend_schema_field(OpenApiTypes.OBJECT)
-class ValuesField(serializers.Field):
-    """The case's values by field name (GET /escalation-kinds/ lists them). A JSON object; in a
-    multipart request, the same object written as a JSON string."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                raise serializers.ValidationError("Give the values as a JSON object.") from None
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Give the values as a JSON object.")
-        return data
-
-    def to_representation(self, value: Any) -> Any:
-        return value
-
-
-class EscalationSerializer(serializers.Serializer):
-    """An escalation case: its kind, status, store, values by field name and files."""
-
-    id = serializers.UUIDField()
-    reference = serializers.CharField(help_text="What the partner calls it: ESC-1A2B3C4D.")
-    kind = serializers.ChoiceField(choices=KIND_CHOICES)
-    kind_label = serializers.CharField()
-    status = serializers.ChoiceField(choices=EscalationStatus.choices)
-    summary = serializers.CharField()
-    store = CaseStoreSerializer()
-    ticket_id = serializers.UUIDField(allow_null=True)
-    order_id = serializers.UUIDField(allow_null=True)
-    values = ValuesField()
-    files = CaseFileSerializer(many=True)
-    next_statuses = serializers.ListField(
-        child=serializers.ChoiceField(choices=EscalationStatus.choices),
-        help_text="The statuses POST status/ may move it to now (a draft is submitted instead).",
-    )
-    created_by = CasePersonSerializer(allow_null=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    submitted_at = serializers.DateTimeField(allow_null=True)
-    submitted_to = serializers.CharField(help_text="The address it was e-mailed to.")
-    closed_at = serializers.DateTimeField(allow_null=True)
-
-
-class HistorySerializer(serializers.ModelSerializer):
-    id = serializers.SerializerMethodField()
-    by = serializers.CharField(source="actor_name")
-    from_status = serializers.CharField()
-    to_status = serializers.CharField()
-
-    class Meta:
-        model = EscalationEvent
-        fields = ["id", "kind", "by", "from_status", "to_status", "body", "created_at"]
-        read_only_fields = fields
-
-    def get_id(self, event: EscalationEvent) -> int:
-        return event.pk
-
-
-# --- Input ----------------------------------------------------------------------------------------
-
-
-class CreateInput(StrictSerializerMixin, serializers.Serializer):
-    kind = serializers.ChoiceField(choices=KIND_CHOICES)
-    store_id = serializers.CharField(required=False, help_text="The store the problem is of.")
-    ticket_id = serializers.CharField(
-        required=False, help_text="Escalated from this ticket (its store is the case's store)."
-    )
-    order_id = serializers.CharField(
-        required=False, help_text="Escalated from this order (its store is the case's store)."
-    )
-    prefill = serializers.BooleanField(
-        default=False,
-        help_text="Start from what Sellerdesk knows of the ticket, order or store (order ids, "
-        "dates, tracking number, SKUs, product ids, the last sync error); `values` win.",
-    )
-    values = ValuesField(required=False)
-
-
-class UpdateInput(StrictSerializerMixin, serializers.Serializer):
-    values = ValuesField(
-        required=False, help_text="Fields to change; a field set to null is emptied."
-    )
-    remove_files = serializers.ListField(
-        child=serializers.UUIDField(), required=False, help_text="Ids of files to remove."
-    )
-
-
-class EscalationStatusInput(StrictSerializerMixin, serializers.Serializer):
-    status = serializers.ChoiceField(choices=EscalationStatus.choices)
-    note = serializers.CharField(
-        required=False, allow_blank=True, max_length=NOTE_MAX_CHARS, trim_whitespace=False
-    )
-
-
-class EscalationNoteInput(StrictSerializerMixin, serializers.Serializer):
-    body = serializers.CharField(max_length=NOTE_MAX_CHARS, trim_whitespace=False)
-
-
-def _split(request: Request) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """The request's plain fields and its files by field name. Multipart form fields come as
-    lists; a field sent once is its single value (remove_files stays a list)."""
-    files = {name: request.FILES.getlist(name) for name in request.FILES}
-    data = request.data
-    if hasattr(data, "getlist"):
-        plain = {
-            name: data.getlist(name) if name == "remove_files" else data.get(name)
-            for name in data
-            if name not in files
-        }
-    else:
-        plain = dict(data)
-    return plain, files
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _refusal(kind: Kind, error: EscalationInvalid) -> exceptions.ValidationError:
-    """The validator's errors under the request's names: values.<field>, <file field>."""
-    files = {spec.name for spec in kind.fields() if spec.type.is_file}
-    values: dict[str, list[str]] = {}
-    fields: dict[str, Any] = {}
-    for name, messages in error.errors.items():
-        if name in files:
-            fields[name] = messages
-        elif name == "__all__":
-            fields.setdefault("non_field_errors", []).extend(messages)
-        else:
-            values[name] = messages
-    if values:
-        fields["values"] = values
-    return exceptions.ValidationError(fields)
-
-
-def _unknown_files(kind: Kind, files: dict[str, list[Any]]) -> None:
-    known = {spec.name for spec in kind.fields() if spec.type.is_file}
-    unknown = sorted(name for name in files if name not in known)
-    if unknown:
-        raise exceptions.ValidationError(
-            {name: [f"{name} is not a file field of {kind.label} cases."] for name in unknown}
-        )
-
-
-# --- Views ----------------------------------------------------------------------------------------
+from .representations import (
+    ATTACHMENTS,
+    EscalationSerializer,
+    HistorySerializer,
+    escalation_representation,
+    escalations_with_details,
+)
 
 CASE_ID = OpenApiParameter("public_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
@@ -573,55 +328,3 @@ class EscalationFile(CaseChildView):
             as_attachment=True,
             filename=attachment.name,
         )
-
-
-# --- The kinds ------------------------------------------------------------------------------------
-
-
-class KindFieldSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    label = serializers.CharField()
-    section = serializers.CharField()
-    type = serializers.ChoiceField(choices=[t.value for t in FieldType])
-    requirement = serializers.CharField(help_text='"required", "optional", or when it is required.')
-    choices = serializers.ListField(child=serializers.CharField())
-    max_length = serializers.IntegerField(allow_null=True)
-
-
-class KindSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()
-    description = serializers.CharField()
-    fields = KindFieldSerializer(many=True)
-
-
-def kind_representation(kind: Kind) -> dict[str, Any]:
-    def rows() -> Iterable[dict[str, Any]]:
-        for section in kind.sections:
-            for spec in section.fields:
-                text_like = spec.type in (FieldType.TEXT, FieldType.LONG_TEXT)
-                yield {
-                    "name": spec.name,
-                    "label": spec.label,
-                    "section": section.title,
-                    "type": spec.type.value,
-                    "requirement": kind.requirement(spec) or "required",
-                    "choices": [value for value, _ in spec.choices],
-                    "max_length": spec.max_length if text_like else None,
-                }
-
-    return {
-        "key": kind.key,
-        "label": kind.label,
-        "description": kind.description,
-        "fields": list(rows()),
-    }
-
-
-@extend_schema(tags=["escalations"])
-class EscalationKinds(APIView):
-    pagination_class = None
-
-    @extend_schema(responses=KindSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return Response([kind_representation(kind) for kind in KINDS.values()])
