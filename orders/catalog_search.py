@@ -18,7 +18,7 @@ ANALYZE). Here one statement decides and reads:
    of the title order, which read every row for '%silk mask%': 59 ms) and the page sorted from
    them ('silk mask': 1,000 head rows 1.4 ms + 26 matches 0.8 ms). PostgreSQL skips the branch
    not taken (a one-time filter on an InitPlan). Across stores there is no index in title order:
-   a term's matches are always read this way.
+   a term's matches are always read this way, and so are an id's (8 digits or more).
 
 The page's SKUs come along as one JSON array per product (prices as text: exact decimals).
 Whatever the branch, the page is the one the ORM form returns (tests page both ways).
@@ -95,7 +95,7 @@ def products_page(
 
         if not wanted:
             page_sql, page_params = _sql(ordered.values("id")[:limit])
-        elif not one_store:
+        elif not one_store or _an_id(wanted):
             page_sql, page_params = every_match("true"), (*matches_params, limit)
         else:
             head_sql, head_params = _sql(
@@ -156,6 +156,12 @@ def products_page(
             product.store = Store.from_db(db, ("id", "name"), (product.store_id, row[width + 1]))
         found.append(product)
     return found
+
+
+def _an_id(wanted: str) -> bool:
+    """A product or SKU id pasted into the box (8 digits or more): it names a product or two,
+    never a page of titles, so the title window would be read for nothing (~1.2 ms)."""
+    return len(wanted) >= 8 and wanted.isdigit()
 
 
 def _sku_values(values: list[Any]) -> list[Any]:
