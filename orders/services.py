@@ -3,7 +3,7 @@
 The live fetches call the platform, so they run only for a POST (`order_fetch`) or in a task
 (`order_tracking_fetch`, queued by `order_tracking_refresh`); GET views read what is stored.
 
-Sync (`orders/sync.py`) keeps the database current in the background; these functions serve the
+Sync (`orders/sync/`) keeps the database current in the background; these functions serve the
 person looking at a page right now, so they ask only the stores that person may serve and turn
 every marketplace failure into a sentence the page can show.
 """

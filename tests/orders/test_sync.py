@@ -31,12 +31,12 @@ class WorkerKilled(BaseException):
 
 @pytest.fixture
 def short_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sync, "BACKFILL_WINDOW", timedelta(days=5))
+    monkeypatch.setattr(sync.pages, "BACKFILL_WINDOW", timedelta(days=5))
 
 
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sync, "ORDER_PAGE_SIZE", 10)
+    monkeypatch.setattr(sync.pages, "ORDER_PAGE_SIZE", 10)
 
 
 def sandbox_ids(pages: Iterator) -> list[str]:

@@ -89,7 +89,7 @@ def test_a_token_expiring_mid_backfill_is_refreshed_by_the_fetching_thread(
     tiktok_sandbox_factory, settings, tenant, monkeypatch
 ):
     # The refresh happens on the prefetch thread, with its own database connection.
-    monkeypatch.setattr(sync, "BACKFILL_WINDOW", timedelta(days=5))
+    monkeypatch.setattr(sync.pages, "BACKFILL_WINDOW", timedelta(days=5))
     sandbox = tiktok_sandbox_factory()
     point_settings_at(settings, sandbox)
     store = connect_store(sandbox, tenant=tenant)
