@@ -583,7 +583,7 @@ def test_the_sweeper_requeues_what_was_never_processed(store, enqueued, monkeypa
     # a handler for type 1, and none for type 14.
     handlers = {key: services._HANDLERS[key] for key in (6, 7)}
     handlers[1] = lambda event, store: "order refreshed"
-    monkeypatch.setattr(services, "_HANDLERS", handlers)
+    monkeypatch.setattr(services.webhook_processing, "_HANDLERS", handlers)  # what requeue reads
 
     count = requeue_webhook_events()
 
