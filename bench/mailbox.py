@@ -473,6 +473,7 @@ def main() -> None:
     ticket_url = f"/mailbox/{heavy.public_id}/"
     pane = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "thread-pane"}
     list_pane = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "list-pane"}
+    earlier = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "thread-messages"}
     selected_row = f'id="ticket-{heavy.public_id}"'
 
     def page_ok(response: Any) -> None:
@@ -541,6 +542,13 @@ def main() -> None:
         report(
             "ticket page, all 200 shown (?all=1)",
             measure(client, f"{ticket_url}?all=1", n, full_thread_ok),
+            80,
+        )
+        # What "Show earlier" asks for (the link's hx-get): the thread and header alone, with
+        # all 200 entries; the page above is that link without JavaScript.
+        report(
+            "Show earlier: thread + header, all 200 (HTMX)",
+            measure(client, f"{ticket_url}poll/?all=1", n, full_thread_ok, headers=earlier),
             80,
         )
 

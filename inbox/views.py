@@ -764,7 +764,11 @@ def _ticket_context(
     composer: ComposerForm | None = None,
     order_search: dict[str, Any] | None = None,
     snippet_error: str = "",
+    thread_only: bool = False,
 ) -> dict[str, Any]:
+    """What a ticket's templates draw. `thread_only`: just the thread and the header, as a poll
+    that found changes and "Show earlier" redraw them (inbox/_thread_update.html): without the
+    sidebar's order summaries, the snippets and the composer, which stay as they are on screen."""
     tenant = request.tenant  # type: ignore[attr-defined]
     membership = request.membership  # type: ignore[attr-defined]
     # The newest THREAD_WINDOW entries, like chat inboxes: rendering hundreds of entries is what
@@ -790,13 +794,13 @@ def _ticket_context(
     # with the thread's version stamp (one query for both).
     state = selectors.thread_state(conversation=conversation)
     last_seen = state.newest_message_id
-    if composer is None:
+    if composer is None and not thread_only:
         composer = ComposerForm(
             initial={"mode": ComposerForm.MODE_REPLY, "last_seen_message_id": last_seen}
         )
-    elif not composer.is_bound:
+    elif composer is not None and not composer.is_bound:
         composer.initial.setdefault("last_seen_message_id", last_seen)
-    return {
+    context = {
         "conversation": conversation,
         "presence_sentence": presence.sentence(
             presence.others_on(conversation.pk, user_id=request.user.pk)
@@ -829,14 +833,21 @@ def _ticket_context(
         "last_seen_message_id": last_seen,
         "max_chars": max_chars,
         "near_chars": int(max_chars * NEAR_SHARE),
-        "orders": [order_summary(card, zone=zone) for card in sidebar_orders],
-        "order_search": order_search,
-        "snippets": list(Snippet.objects.filter(tenant=tenant).order_by("title")),
-        "snippet_error": snippet_error,
         "poll_seconds": POLL_SECONDS,
-        "card_token": uuid.uuid4,  # called by each card form: its own idempotency token
-        "may_act_on_returns": may_act(membership, conversation.store),
     }
+    if thread_only:
+        return context
+    context.update(
+        {
+            "orders": [order_summary(card, zone=zone) for card in sidebar_orders],
+            "order_search": order_search,
+            "snippets": list(Snippet.objects.filter(tenant=tenant).order_by("title")),
+            "snippet_error": snippet_error,
+            "card_token": uuid.uuid4,  # called by each card form: its own idempotency token
+            "may_act_on_returns": may_act(membership, conversation.store),
+        }
+    )
+    return context
 
 
 def _soonest_clock(conversation: Conversation, *, now: Any, zone: tzinfo) -> str:
@@ -905,7 +916,7 @@ def ticket_poll(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         # The agent is looking at it: what just arrived is read (here and on TikTok).
         services.ticket_open(membership=request.membership, conversation=conversation)  # type: ignore[attr-defined]
         conversation.unread_count = 0
-    context = _ticket_context(request, conversation)
+    context = _ticket_context(request, conversation, thread_only=True)
     return render(request, "inbox/_thread_update.html", context)
 
 

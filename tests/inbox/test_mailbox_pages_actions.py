@@ -361,6 +361,28 @@ def test_ticket_poll_answers_204_until_something_changes(
     assert owner_client.get(url, {"v": new_version}).status_code == 204
 
 
+def test_a_poll_that_redraws_the_thread_reads_nothing_for_the_sidebar_or_the_composer(
+    owner_client, conversation
+):
+    """The thread and header only (new messages, "Show earlier"): the sidebar's orders, the
+    snippets and the composer stay as they are on screen, so they are not read or built."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    MessageFactory(conversation=conversation, text="Where is my parcel?")
+    url = reverse("ticket_poll", args=[conversation.public_id])
+    with CaptureQueriesContext(connection) as queries:
+        changed = owner_client.get(url, {"v": "stale", "all": "1"}, **HX)
+    assert changed.status_code == 200
+    assert "Where is my parcel?" in html(changed)
+    tables = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "inbox_snippet" not in tables
+    # The whole ticket still reads them.
+    with CaptureQueriesContext(connection) as queries:
+        owner_client.get(reverse("ticket_detail", args=[conversation.public_id]))
+    assert "inbox_snippet" in " ".join(query["sql"] for query in queries.captured_queries)
+
+
 def test_ticket_poll_sees_a_reply_change_delivery_state(owner_client, owner, conversation):
     reply = OutboxMessageFactory(conversation=conversation, author=owner)
     url = reverse("ticket_poll", args=[conversation.public_id])
