@@ -13,6 +13,7 @@ import enum
 import functools
 import hashlib
 import html
+import math
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -291,7 +292,8 @@ class TicketRow:
     buyer_initials: str  # "1B", in the buyer's avatar
     buyer_hue: int  # the avatar's colour class, hue-<n>
     at_iso: str  # <time datetime>: the tenant's zone, as `|date:"c"`
-    at_text: str  # the exact time, as `|date:"j M Y, H:i"` (app.js shows "4m", this on hover)
+    at_text: str  # the exact time, as `|date:"j M Y, H:i"`: the tooltip
+    at_short: str  # "4m", "3h", "2d", "12 Sep": what the row shows (app.js keeps it current)
     preview: str
     number: int
     store_name: str
@@ -398,6 +400,27 @@ def exact_time(moment: datetime, zone: tzinfo, months: list[str]) -> tuple[str, 
     return local.isoformat(), text
 
 
+def short_relative(moment: datetime, now: datetime, zone: tzinfo, months: list[str]) -> str:
+    """What app.js's relativeTime(short) writes: "now", "4m", "3h", "2d", then "12 Sep" (with the
+    year when it is not this year) as the day in `zone`. Printed by the server too, so that a list
+    arriving by HTMX does not show the wider exact time until the script rewrites it."""
+    seconds = (now - moment).total_seconds()
+    if abs(seconds) < 60:
+        return "now" if seconds >= 0 else "<1m"
+    # Past times round down ("59m" until the hour is full), future ones to the nearest unit.
+    count = math.floor if seconds >= 0 else (lambda value: math.floor(value + 0.5))
+    span = abs(seconds)
+    if count(span / 60) < 60:
+        return f"{count(span / 60)}m"
+    if count(span / 3600) < 24:
+        return f"{count(span / 3600)}h"
+    if span < 7.5 * 86400:
+        return f"{count(span / 86400)}d"
+    local = timezone.localtime(moment, zone)
+    label = f"{local.day} {months[local.month]}"
+    return label if local.year == timezone.localtime(now, zone).year else f"{label} {local.year}"
+
+
 def text_with_breaks(text: str) -> SafeString:
     """`text` escaped, its line breaks as <br>: what `{{ text|linebreaksbr }}` prints."""
     if "\r" in text:
@@ -493,6 +516,7 @@ def ticket_rows(
     rows = []
     for ticket in tickets:
         at_iso, at_text = exact_time(ticket.last_message_at, zone, months)
+        at_short = short_relative(ticket.last_message_at, now, zone, months)
         preview = ticket.last_message_preview
         if preview and not ticket.last_message_from_buyer:
             preview = f"You: {preview}"
@@ -532,6 +556,7 @@ def ticket_rows(
                 buyer_hue=buyer.hue,
                 at_iso=at_iso,
                 at_text=at_text,
+                at_short=at_short,
                 preview=preview or "No messages yet",
                 number=ticket.number,
                 store_name=ticket.store_name,

@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 import uuid
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template import Context, Template
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from inbox import display
 from inbox.display import DisplayKind, MessageDisplay, message_display, message_preview
@@ -210,6 +212,46 @@ def test_a_rows_time_is_what_the_date_filters_printed(moment, zone):
     expected = FILTERS.render(Context({"at": moment, "zone": zone}))
     at_iso, at_text = display.exact_time(moment, zoneinfo.ZoneInfo(zone), display.month_names())
     assert f"{at_iso}|{at_text}" == expected
+
+
+NOW = datetime(2026, 9, 12, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("seconds_ago", "zone", "expected"),
+    [
+        (0, "UTC", "now"),
+        (59, "UTC", "now"),
+        (60, "UTC", "1m"),
+        (59 * 60 + 59, "UTC", "59m"),  # past times round down, as app.js does
+        (3600, "UTC", "1h"),
+        (23 * 3600 + 3599, "UTC", "23h"),
+        (86400, "UTC", "1d"),
+        (7 * 86400, "UTC", "7d"),
+        (8 * 86400, "Europe/London", "4 Sep"),
+        (8 * 86400 + 9 * 3600, "America/Los_Angeles", "3 Sep"),  # the day there
+        (300 * 86400, "UTC", "16 Nov 2025"),  # another year: with the year
+        (-30, "UTC", "<1m"),
+        (-90, "UTC", "2m"),  # future times to the nearest unit
+    ],
+)
+def test_a_rows_short_time_is_what_app_js_writes(seconds_ago, zone, expected):
+    moment = NOW - timedelta(seconds=seconds_ago)
+    short = display.short_relative(moment, NOW, zoneinfo.ZoneInfo(zone), display.month_names())
+    assert short == expected
+
+
+def test_a_row_prints_its_short_time_with_the_exact_one_as_the_tooltip():
+    """A list arriving by HTMX shows what app.js would write, not the wider exact time first
+    (rows reflowed until the script ran: names were cut for a moment at 1024 px)."""
+    row = display.ticket_rows(
+        [list_ticket(last_message_at=timezone.now() - timedelta(minutes=4))],
+        href_prefix="/mailbox/",
+        href_suffix="/",
+        zone=zoneinfo.ZoneInfo("Europe/London"),
+    )[0]
+    printed = render_to_string("inbox/_rows.html", {"rows": [row], "state": {}})
+    assert f'data-relative="short" title="{row.at_text}">4m</time>' in printed
 
 
 def test_the_buyer_label_is_the_customers_own():
