@@ -42,7 +42,16 @@ from tenants.decorators import tenant_required
 from tenants.models import Membership
 from tenants.principals import via_label
 
-from . import card_display, display, mail_display, presence, selectors, services, snippets
+from . import (
+    card_display,
+    display,
+    mail_display,
+    presence,
+    selectors,
+    services,
+    snippets,
+    thread_pages,
+)
 from .forms import (
     AssignForm,
     ComposerForm,
@@ -771,22 +780,9 @@ def _ticket_context(
     sidebar's order summaries, the snippets and the composer, which stay as they are on screen."""
     tenant = request.tenant  # type: ignore[attr-defined]
     membership = request.membership  # type: ignore[attr-defined]
-    # The newest THREAD_WINDOW entries, like chat inboxes: rendering hundreds of entries is what
-    # makes a long ticket slow (bench/README.md); "Show earlier" (?all=1) brings the rest.
-    full_thread = request.GET.get("all") == "1"
-    if full_thread:
-        thread, hidden = selectors.thread(conversation=conversation), 0
-    else:
-        thread, hidden = selectors.thread_window(conversation=conversation, newest=THREAD_WINDOW)
+    shown = _thread_slice(request, conversation)
     zone = _tenant_zone(tenant)
-    made: dict[object, SafeString] = {}  # the entries' SafeStrings, by value (display.printed)
     sidebar_orders = selectors.ticket_orders(tenant=tenant, conversation=conversation)
-    entries = entry_views(
-        thread,
-        conversation=conversation,
-        zone=zone,
-        known_orders={card.order.external_id: card.order for card in sidebar_orders},
-    )
     list_query = _list_query(request)
     now = timezone.now()
     max_chars = capabilities_for(conversation.store.platform).text_max_chars
@@ -821,10 +817,9 @@ def _ticket_context(
         "sidebar_tabs": SIDEBAR_TABS,
         "ticket_bar_parts": TICKET_BAR_PARTS,
         "pill": TICKET_PILLS.get(conversation.status, "pill-neutral"),
-        # Ready to print, as the list's rows (display.fields_printed).
-        "entries": [display.fields_printed(entry, made) for entry in entries],
-        "hidden_count": hidden,
-        "full_thread": full_thread,
+        "entries": _entries_printed(shown.entries, conversation, zone, sidebar_orders),
+        "hidden_count": shown.hidden,
+        "thread_first": thread_pages.first_message_id(shown.entries),
         "thread_version": state.version,
         "statuses": TicketStatus.choices,
         "members": selectors.assignable_members(tenant=tenant, conversation=conversation),
@@ -848,6 +843,47 @@ def _ticket_context(
         }
     )
     return context
+
+
+def _thread_param(request: HttpRequest, name: str) -> str:
+    """A thread parameter from the query, or from a form inside the thread (its hx-include)."""
+    value = request.GET.get(name, "")
+    if not value and request.method == "POST":
+        value = request.POST.get(name, "")
+    return value
+
+
+def _thread_slice(request: HttpRequest, conversation: Conversation) -> thread_pages.ThreadSlice:
+    """What the thread shows: its newest entries, like chat inboxes (drawing hundreds of
+    entries is what makes a long ticket slow, bench/README.md); from a message on (`from`: a
+    poll or an action redrawing what "Show earlier" added); or, for the link without
+    JavaScript, the page before a message and everything after it (`earlier`)."""
+    shown = None
+    if before := request.GET.get("earlier", ""):
+        shown = thread_pages.earlier(conversation=conversation, before=before, through_end=True)
+    elif first := _thread_param(request, "from"):
+        shown = thread_pages.since(conversation=conversation, first=first)
+    if shown is not None:
+        return shown
+    entries, hidden = selectors.thread_window(conversation=conversation, newest=THREAD_WINDOW)
+    return thread_pages.starting_at_a_message(entries, hidden)
+
+
+def _entries_printed(
+    entries: list[selectors.ThreadEntry],
+    conversation: Conversation,
+    zone: tzinfo,
+    sidebar_orders: list[Any],
+) -> list[Any]:
+    """The entries ready to print, as the list's rows (display.fields_printed)."""
+    made: dict[object, SafeString] = {}  # the entries' SafeStrings, by value (display.printed)
+    views = entry_views(
+        entries,
+        conversation=conversation,
+        zone=zone,
+        known_orders={card.order.external_id: card.order for card in sidebar_orders},
+    )
+    return [display.fields_printed(entry, made) for entry in views]
 
 
 def _soonest_clock(conversation: Conversation, *, now: Any, zone: tzinfo) -> str:
@@ -909,6 +945,8 @@ def ticket_poll(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Polled every few seconds by an open ticket: 204 when nothing changed (one query after the
     access check), else the thread and header, which slide in without touching the composer."""
     conversation = _conversation(request, public_id)
+    if before := request.GET.get("earlier", ""):
+        return _thread_earlier(request, conversation, before)
     version = selectors.thread_version(conversation=conversation)
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
@@ -918,6 +956,26 @@ def ticket_poll(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         conversation.unread_count = 0
     context = _ticket_context(request, conversation, thread_only=True)
     return render(request, "inbox/_thread_update.html", context)
+
+
+def _thread_earlier(request: HttpRequest, conversation: Conversation, before: str) -> HttpResponse:
+    """ "Show earlier": the page before message `before`, drawn in place of the link above it
+    (with the next link), so that no click draws the whole thread again."""
+    page = thread_pages.earlier(conversation=conversation, before=before)
+    if page is None:
+        raise Http404("No such message in this ticket.")
+    zone = _tenant_zone(request.tenant)  # type: ignore[attr-defined]
+    sidebar_orders = selectors.ticket_orders(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        conversation=conversation,
+    )
+    context = {
+        "conversation": conversation,
+        "entries": _entries_printed(page.entries, conversation, zone, sidebar_orders),
+        "hidden_count": page.hidden,
+        "thread_first": thread_pages.first_message_id(page.entries),
+    }
+    return render(request, "inbox/_thread_earlier.html", context)
 
 
 def _after_action(

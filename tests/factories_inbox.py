@@ -122,3 +122,18 @@ class SnippetFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Saved reply {n}")
     shortcut = factory.Sequence(lambda n: f"reply-{n}")
     body = "Hello, thank you for your message."
+
+
+def long_thread(store, messages: int = 130):
+    """`messages` buyer messages with a note after every tenth: 143 entries for 130."""
+    conversation = ConversationFactory(store=store, tenant=store.tenant)
+    for n in range(messages):
+        moment = BASE_TIME + timedelta(minutes=n)
+        MessageFactory(conversation=conversation, sent_at=moment, created_at=moment)
+        if n % 10 == 9:
+            TicketEventFactory(
+                conversation=conversation,
+                body=f"Note after message {n}",
+                created_at=moment + timedelta(seconds=30),
+            )
+    return conversation

@@ -423,8 +423,13 @@
 
   var stickToEnd = false;
   var focusedRow = null; // a row picked with j/k keeps the focus when the list refreshes
+  var fromBottom = null; // "Show earlier": the thread stays where the agent was reading
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
+    if (target && target.id === "thread-earlier") {
+      var reading = threadScroller();
+      fromBottom = reading ? reading.scrollHeight - reading.scrollTop : null;
+    }
     if (target && target.id === "thread-messages") {
       var scroller = threadScroller();
       stickToEnd = scroller ? atBottom(scroller) : false;
@@ -556,6 +561,19 @@
       }
     } else if (target.id === "thread-messages" && stickToEnd) {
       scrollThreadToEnd();
+    }
+    if (target.id === "thread-earlier") {
+      // The page before arrived above: keep the entries in view where they were, and the
+      // keyboard on the next "Show earlier" (or on the thread when there is no more).
+      var scroller = threadScroller();
+      if (scroller && fromBottom !== null) {
+        scroller.scrollTop = scroller.scrollHeight - fromBottom;
+      }
+      fromBottom = null;
+      var next = $("#thread-earlier a") || scroller;
+      if (next) {
+        next.focus({ preventScroll: true });
+      }
     }
     if (target.id === "list-pane" || target.id === "thread-pane") {
       closeDrawers(false);
