@@ -4,15 +4,17 @@ The shipped model is trained from the shipped set (triage/data/messages.jsonl) b
 `manage.py triage_train` into `settings.TRIAGE_MODEL_PATH`; with `TRIAGE_TRAIN_MISSING_MODEL`
 (the default) the first use trains it when the file is missing, or was written by another
 scikit-learn release (pickles do not cross releases), so a fresh clone works offline without a
-step. A file that cannot be read is never fatal: labelling goes on by rules alone (every message
-then `other` unless a rule applies) with one clear log line, and the model is retried a minute
-later.
+step. It trains in a child process, so a worker never holds scikit-learn. A file that cannot be
+read is never fatal: labelling goes on by rules alone (every message then `other` unless a rule
+applies) with one clear log line, and the model is retried a minute later.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -30,6 +32,7 @@ from .urgency import urgency_reasons
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 60.0
+TRAIN_TIMEOUT_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,8 @@ def _train_once(path: Path, *, reason: str) -> CompactModel | None:
                 except ValueError:
                     pass
             logger.info("Training the triage classifier into %s (%s).", path, reason)
+            if _train_in_child(path):
+                return CompactModel.from_bytes(path.read_bytes())
             model = shipped_model_train()
             model_save(model, path)
             return model
@@ -165,6 +170,31 @@ def _train_once(path: Path, *, reason: str) -> CompactModel | None:
             return None
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _train_in_child(path: Path) -> bool:
+    """`manage.py triage_train` in a child process: scikit-learn and the training's memory
+    (~90 MB) stay out of this worker, which only loads the compact result (~20 MB). False when
+    the child could not do it (the caller then trains here, so labelling still gets a model)."""
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    if not manage.exists():
+        return False
+    command = [sys.executable, str(manage), "triage_train", "--output", str(path)]
+    try:
+        finished = subprocess.run(  # noqa: S603 (our own interpreter and script, no shell)
+            command, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        logger.warning("Triage training in a child process failed (%s): training here.", error)
+        return False
+    if finished.returncode != 0 or not path.exists():
+        logger.warning(
+            "Triage training in a child process failed (exit %s: %s): training here.",
+            finished.returncode,
+            (finished.stderr or "").strip().splitlines()[-1:],
+        )
+        return False
+    return True
 
 
 def shipped_model() -> CompactModel | None:
