@@ -457,7 +457,7 @@ def _list_query(request: HttpRequest) -> str:
     """The list's filters as a query string: what the rows' links, the poll and the lazy list
     pane carry along (not the page cursor, nor the ticket page's own parameters)."""
     query = request.GET.copy()
-    for key in ("before", "v", "page", "snippet", "order", "all", "selected"):
+    for key in ("before", "v", "page", "snippet", "order", "earlier", "from", "selected"):
         query.pop(key, None)
     return query.urlencode()
 

@@ -569,10 +569,11 @@ def test_a_ticket_opened_by_url_draws_no_rows_but_a_list_pane_that_loads_itself(
     ticket(store, status=TicketStatus.OPEN)
     other_store = StoreFactory(tenant=tenant, name="Acme UK")
 
+    later = MessageFactory(conversation=pending)  # the ticket's own "earlier" is no list filter
     page = html(
         owner_client.get(
             reverse("ticket_detail", args=[pending.public_id]),
-            {"folder": "pending", "store": str(store.public_id), "all": "1"},
+            {"folder": "pending", "store": str(store.public_id), "earlier": str(later.public_id)},
         )
     )
 
