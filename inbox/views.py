@@ -973,7 +973,9 @@ def _thread_earlier(request: HttpRequest, conversation: Conversation, before: st
         "conversation": conversation,
         "entries": _entries_printed(page.entries, conversation, zone, sidebar_orders),
         "hidden_count": page.hidden,
-        "thread_first": thread_pages.first_message_id(page.entries),
+        # A page of history alone (notes before the first message) names no message: what is on
+        # screen still starts at `before`'s page, and `since` takes those notes in.
+        "thread_first": thread_pages.first_message_id(page.entries) or before,
     }
     return render(request, "inbox/_thread_earlier.html", context)
 

@@ -219,3 +219,28 @@ def test_a_window_starting_on_a_note_hands_it_to_the_earlier_page(owner_client, 
         )
     )
     assert added[-1] == entries[0].event.body  # the note sits at the end of the page before
+
+
+def test_an_earlier_page_of_notes_alone_keeps_the_pages_on_a_redraw(owner_client, store):
+    conversation = ConversationFactory(store=store, tenant=store.tenant)
+    for n in range(3):
+        TicketEventFactory(
+            conversation=conversation,
+            body=f"Note {n} before the buyer wrote",
+            created_at=BASE_TIME - timedelta(hours=1, minutes=-n),
+        )
+    for n in range(THREAD_WINDOW - 2):  # every message fits the window, not every note
+        moment = BASE_TIME + timedelta(minutes=n)
+        MessageFactory(conversation=conversation, sent_at=moment, created_at=moment)
+    poll_url = reverse("ticket_poll", args=[conversation.public_id])
+    page = html(owner_client.get(reverse("ticket_detail", args=[conversation.public_id])))
+    assert "Show 3 earlier entries" in page
+    first_page = html(
+        owner_client.get(poll_url, {"earlier": EARLIER_LINK.search(page).group(1)}, **HX)
+    )
+    assert entries_of(first_page) == [f"Note {n} before the buyer wrote" for n in range(3)]
+    oldest = re.search(r'id="thread-from" name="from" value="([0-9a-f-]*)"', first_page).group(1)
+    assert oldest, "the page of notes names no message: a redraw would drop the pages"
+    redrawn = html(owner_client.get(poll_url, {"v": "stale", "from": oldest}, **HX))
+    assert entries_of(redrawn) == whole(conversation)
+
