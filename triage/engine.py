@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -24,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 
 from . import dataset
+from .child import last_error_line, manage_in_child
 from .compact import CompactModel
 from .labels import Intent, LabelSource
 from .rules import rule_label
@@ -173,25 +172,15 @@ def _train_once(path: Path, *, reason: str) -> CompactModel | None:
 
 
 def _train_in_child(path: Path) -> bool:
-    """`manage.py triage_train` in a child process: scikit-learn and the training's memory
-    (~90 MB) stay out of this worker, which only loads the compact result (~20 MB). False when
-    the child could not do it (the caller then trains here, so labelling still gets a model)."""
-    manage = Path(settings.BASE_DIR) / "manage.py"
-    if not manage.exists():
-        return False
-    command = [sys.executable, str(manage), "triage_train", "--output", str(path)]
-    try:
-        finished = subprocess.run(  # noqa: S603 (our own interpreter and script, no shell)
-            command, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_SECONDS, check=False
-        )
-    except (OSError, subprocess.SubprocessError) as error:
-        logger.warning("Triage training in a child process failed (%s): training here.", error)
-        return False
-    if finished.returncode != 0 or not path.exists():
+    """`manage.py triage_train` in a child process (triage.child). False when the child could
+    not do it: the caller then trains here, so labelling still gets a model."""
+    finished = manage_in_child(
+        "triage_train", "--output", str(path), database=False, timeout=TRAIN_TIMEOUT_SECONDS
+    )
+    if finished is None or finished.returncode != 0 or not path.exists():
         logger.warning(
-            "Triage training in a child process failed (exit %s: %s): training here.",
-            finished.returncode,
-            (finished.stderr or "").strip().splitlines()[-1:],
+            "Triage training in a child process failed (%s): training here.",
+            "no child" if finished is None else last_error_line(finished),
         )
         return False
     return True

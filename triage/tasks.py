@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from celery import shared_task
 from django.db.models import Max
 
+from .child import last_error_line, manage_in_child
 from .models import IntentCorrection, TenantModel
 from .services import messages_label
 from .tenant_models import tenant_model_retrain
+
+RETRAIN_TIMEOUT = 540  # inside the task's time limit of 600 s
 
 
 @shared_task(name="triage.label_messages", ignore_result=True)
@@ -43,5 +48,17 @@ def retrain_tenants() -> int:
 
 @shared_task(name="triage.retrain_tenant", ignore_result=True, time_limit=600)
 def retrain_tenant(tenant_id: int) -> int | None:
-    row = tenant_model_retrain(tenant_id=tenant_id)
-    return row.version if row is not None else None
+    """One organisation's retrain, in a child process (`manage.py triage_retrain`): the worker
+    never holds scikit-learn or the training's memory. Here only when no child can be started
+    (triage.child); a child that ran and failed fails the task, with its last error line."""
+    finished = manage_in_child(
+        "triage_retrain", "--tenant", str(tenant_id), database=True, timeout=RETRAIN_TIMEOUT
+    )
+    if finished is None:
+        row = tenant_model_retrain(tenant_id=tenant_id)
+        return row.version if row is not None else None
+    if finished.returncode != 0:
+        raise RuntimeError(
+            f"Triage retrain of organisation {tenant_id} failed: {last_error_line(finished)}"
+        )
+    return json.loads(finished.stdout.strip().splitlines()[-1])["version"]
