@@ -62,8 +62,10 @@ def test_show_earlier_adds_pages_above_and_keeps_the_agents_place(
     assert page.locator(ENTRIES).count() == second_shown + 1
 
     # The last page: every entry is on screen, once, and no link is left.
-    page.locator("#thread-earlier a").click()
+    page.locator("#thread-earlier a").press("Enter")
     expect(page.locator("#thread-earlier a")).to_have_count(0)
+    # No link left: the keyboard is on the thread, where j/k and the arrows scroll it.
+    expect(page.locator("#thread-scroll")).to_be_focused()
     expect(page.locator(ENTRIES)).to_have_count(total + 1)
     ids = page.eval_on_selector_all("#thread-messages .bubble[id]", "nodes => nodes.map(n => n.id)")
     assert len(ids) == len(set(ids))
