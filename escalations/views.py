@@ -20,9 +20,10 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from inbox.display import exact_time, month_names
+from inbox.display import exact_time, month_names, short_relative
 from inbox.models import Conversation
 from inbox.selectors import conversation_get
 from marketplaces.models import Store
@@ -121,7 +122,8 @@ class ListRow:
     ticket_href: str
     ticket_number: int | None
     at_iso: str
-    at_text: str
+    at_text: str  # the exact time: the tooltip
+    at_short: str  # "4m", "2d", "12 Sep": what the row shows, as app.js writes it
 
 
 def _url_around(name: str) -> tuple[str, str]:
@@ -135,6 +137,7 @@ def list_rows(cases: Iterable[Escalation], *, zone: tzinfo) -> list[ListRow]:
     case_prefix, case_suffix = _url_around("escalation_detail")
     ticket_prefix, ticket_suffix = _url_around("ticket_detail")
     months = month_names()
+    now = timezone.now()
     rows = []
     for case in cases:
         at_iso, at_text = exact_time(case.created_at, zone, months)
@@ -154,6 +157,7 @@ def list_rows(cases: Iterable[Escalation], *, zone: tzinfo) -> list[ListRow]:
                 ticket_number=ticket.number if ticket else None,
                 at_iso=at_iso,
                 at_text=at_text,
+                at_short=short_relative(case.created_at, now, zone, months),
             )
         )
     return rows

@@ -563,6 +563,8 @@ def test_the_ticket_offers_escalate_and_its_workbench_shows_its_cases(boss_clien
     page = html(boss_client.get(reverse("escalation_list"), {"ticket": str(ticket.public_id)}))
     assert page.count('<tr id="escalation-') == 1
     assert f"Ticket #{ticket.number}" in page
+    # Its time as app.js writes it ("now" for a case just made), the exact time on hover.
+    assert re.search(r'data-relative="short" title="\d+ \w{3} \d{4}, [^"]+">now</time>', page)
 
 
 def test_the_workbench_costs_one_query_more_whatever_the_cases(
