@@ -46,7 +46,7 @@ def starting_at_a_message(entries: list[ThreadEntry], hidden: int) -> ThreadSlic
 def _position(entries: list[ThreadEntry], public_id: str) -> int | None:
     try:
         wanted = uuid.UUID(public_id)
-    except (TypeError, ValueError, AttributeError):
+    except ValueError:
         return None  # not an id: the caller falls back to the newest entries
     for position, entry in enumerate(entries):
         if entry.message is not None and entry.message.public_id == wanted:

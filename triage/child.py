@@ -27,10 +27,10 @@ def child_env(*, database: bool) -> dict[str, str] | None:
     env["TRIAGE_TRAIN_MISSING_MODEL"] = "true" if settings.TRIAGE_TRAIN_MISSING_MODEL else "false"
     if not database:
         return env
-    db = connections["default"].settings_dict
-    name = str(db["NAME"])
-    if db["ENGINE"].endswith("sqlite3"):
-        if "memory" in name:
+    connection = connections["default"]
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        if connection.is_in_memory_db():
             return None
         env["DATABASE_URL"] = f"sqlite:///{Path(name).resolve()}"
         return env
